@@ -1,0 +1,53 @@
+//! The running application: shared state, the router and the server loop.
+
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+use tokio::net::TcpListener;
+
+use crate::error::Result;
+use crate::spatial::Maps;
+use crate::store::Store;
+
+/// Settings the web pages need.
+#[derive(Debug, Clone, Default)]
+pub struct UiSettings {
+    /// Optional XYZ tile URL template for the map background.
+    pub tile_url: Option<String>,
+}
+
+/// Everything a request handler may use. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    /// The database.
+    pub store: Store,
+    maps: Arc<RwLock<Arc<Maps>>>,
+    /// Web page settings.
+    pub ui: Arc<UiSettings>,
+}
+
+impl App {
+    /// Assembles the state from an open store and its loaded geography.
+    pub fn new(store: Store, maps: Maps, ui: UiSettings) -> Self {
+        Self { store, maps: Arc::new(RwLock::new(Arc::new(maps))), ui: Arc::new(ui) }
+    }
+
+    /// A snapshot of the geography; an import swaps in a new one without blocking readers.
+    pub fn maps(&self) -> Arc<Maps> {
+        self.maps.read().expect("maps lock poisoned").clone()
+    }
+
+    /// Replaces the in-memory geography after an import has committed.
+    pub fn set_maps(&self, maps: Maps) {
+        *self.maps.write().expect("maps lock poisoned") = Arc::new(maps);
+    }
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+    let router = crate::http::router(app);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| crate::error::Error::Internal(anyhow::anyhow!("server failed: {e}")))
+}

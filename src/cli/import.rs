@@ -1,0 +1,70 @@
+//! `gridsafe import grids|rivers FILE`: replace part of the geography, all or nothing.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::config::DbArgs;
+use crate::geography::{self, ImportSummary};
+use crate::store;
+
+/// What a file holds.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Kind {
+    /// The grid tree (town, communities, villages) as polygons.
+    Grids,
+    /// The rivers as linestrings.
+    Rivers,
+}
+
+/// Arguments of `gridsafe import`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What the file holds.
+    pub kind: Kind,
+    /// The GeoJSON FeatureCollection to import.
+    pub file: PathBuf,
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Checks the whole file and replaces the stored features in one transaction;
+/// reaches are recomputed. On any problem the database is left as it was.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+    let mut conn =
+        store::open_migrated(&args.db.db).with_context(|| format!("cannot open {}", args.db.db.display()))?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let source = args.file.display().to_string();
+    let summary = match args.kind {
+        Kind::Grids => geography::import_grids(&tx, &text, &source)?,
+        Kind::Rivers => geography::import_rivers(&tx, &text, &source)?,
+    };
+    tx.commit()?;
+    if args.json {
+        super::print_json(&summary)
+    } else {
+        print_summary(&summary);
+        Ok(())
+    }
+}
+
+/// Prints what an import did, warnings included.
+pub fn print_summary(s: &ImportSummary) {
+    println!(
+        "已导入 {} 个{}要素，重新计算 {} 个河段 / imported {} {}, {} reaches recomputed",
+        s.features,
+        if s.kind == "grids" { "网格" } else { "河流" },
+        s.reaches,
+        s.features,
+        s.kind,
+        s.reaches
+    );
+    for w in &s.warnings {
+        println!("  警告 / warning: {w}");
+    }
+}

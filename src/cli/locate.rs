@@ -1,0 +1,43 @@
+//! `gridsafe locate LON LAT`: which village, community and town hold a point.
+
+use anyhow::Context;
+
+use crate::config::DbArgs;
+use crate::domain::geo_point::Lonlat;
+use crate::{geography, store};
+
+/// Arguments of `gridsafe locate`.
+#[derive(Debug, clap::Args)]
+#[command(allow_negative_numbers = true)]
+pub struct Args {
+    /// Longitude (WGS84 degrees).
+    pub lon: f64,
+    /// Latitude (WGS84 degrees).
+    pub lat: f64,
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Loads the grids and answers the point.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let point = Lonlat::parse(args.lon, args.lat)?;
+    let conn = store::open_migrated(&args.db.db).with_context(|| format!("cannot open {}", args.db.db.display()))?;
+    let located = geography::load_maps(&conn)?.locate(point)?;
+    if args.json {
+        return super::print_json(&located);
+    }
+    println!(
+        "{} › {} › {}  ({} › {} › {})",
+        located.town.name,
+        located.community.name,
+        located.village.name,
+        located.town.code,
+        located.community.code,
+        located.village.code
+    );
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! The `gridsafe` command line: one file per subcommand, each with its Args and `run`.
+
+pub mod import;
+pub mod init;
+pub mod locate;
+pub mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// gridsafe: grid-based safety-production and environmental inspection and the
+/// river-chief system (网格化安全生产·环保监管与河长制) for a township.
+#[derive(Debug, Parser)]
+#[command(name = "gridsafe", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database and load the town's maps (grids and rivers).
+    Init(init::Args),
+    /// Run the web server and API.
+    Serve(serve::Args),
+    /// Replace the town's grids or rivers from a GeoJSON file (rejected whole on any problem).
+    Import(import::Args),
+    /// Resolve a WGS84 point to village → community → town.
+    Locate(locate::Args),
+}
+
+impl Cli {
+    /// Runs the chosen subcommand.
+    pub fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Init(args) => init::run(&args),
+            Command::Serve(args) => serve::run(args),
+            Command::Import(args) => import::run(&args),
+            Command::Locate(args) => locate::run(&args),
+        }
+    }
+}
+
+/// Prints a value as pretty JSON on stdout.
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,86 @@
+//! `gridsafe serve`: open the store, load the geography, serve HTTP until SIGTERM or ctrl-c.
+
+use anyhow::Context;
+
+use crate::app::{self, App, UiSettings};
+use crate::config::Config;
+use crate::geography;
+use crate::store::{self, Store};
+
+/// Arguments of `gridsafe serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Server settings.
+    #[command(flatten)]
+    pub config: Config,
+}
+
+/// Starts the runtime and serves.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?
+        .block_on(serve(args.config))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let path = config.db.db.clone();
+    let store =
+        Store::open(&path, &config.store_options()).with_context(|| format!("cannot open {}", path.display()))?;
+    if config.demo {
+        let loaded = store
+            .write(|c| {
+                if store::grids::count(c)? > 0 {
+                    return Ok(None);
+                }
+                geography::load_demo(c).map(Some)
+            })
+            .await
+            .context("cannot load the demo town")?;
+        if let Some(summaries) = loaded {
+            for s in summaries {
+                tracing::info!(kind = s.kind, features = s.features, reaches = s.reaches, "demo geography loaded");
+            }
+        }
+    }
+    let maps = store.read(geography::load_maps).await.context("cannot load the geography")?;
+    if maps.town().is_none() {
+        tracing::warn!("the database holds no geography yet: run `gridsafe init` or `serve --demo`");
+    }
+    let app = App::new(store, maps, UiSettings { tile_url: config.tile_url.clone() });
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let address = listener.local_addr()?;
+    println!("gridsafe 已启动 / listening on http://{address}/  (数据库 / database: {})", path.display());
+    app::serve(listener, app, shutdown_signal()).await?;
+    println!("gridsafe 已停止 / stopped");
+    Ok(())
+}
+
+/// Resolves on ctrl-c or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

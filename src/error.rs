@@ -1,0 +1,83 @@
+//! The crate-wide error type and `Result` alias.
+//!
+//! Every layer returns [`Error`]; only `http/error.rs` turns it into a status
+//! code and a JSON body. Messages carry Chinese first and English second,
+//! because the people who read them are town clerks and inspectors.
+
+use std::fmt;
+
+/// A user-facing message in Simplified Chinese with its English equivalent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    /// The Simplified Chinese text, shown first.
+    pub zh: String,
+    /// The English text, shown when the user switches language.
+    pub en: String,
+}
+
+impl Msg {
+    /// Builds a message from its Chinese and English texts.
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self { zh: zh.into(), en: en.into() }
+    }
+}
+
+impl fmt::Display for Msg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.zh, self.en)
+    }
+}
+
+/// Everything that can go wrong in gridsafe, by what the caller should do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The thing asked for does not exist (or is outside the caller's scope).
+    #[error("not found: {0}")]
+    NotFound(Msg),
+    /// An input field failed validation.
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The offending field or query parameter.
+        field: String,
+        /// What is wrong with it.
+        reason: Msg,
+    },
+    /// A whole document (a GeoJSON file, a CSV) was rejected with every problem listed.
+    #[error("rejected: {summary} ({} problems)", problems.len())]
+    Rejected {
+        /// One line saying what was rejected.
+        summary: Msg,
+        /// Every problem found, each naming where it is.
+        problems: Vec<String>,
+    },
+    /// The request conflicts with the current state (duplicate, wrong state).
+    #[error("conflict: {0}")]
+    Conflict(Msg),
+    /// The caller may not do this.
+    #[error("forbidden: {0}")]
+    Forbidden(Msg),
+    /// The store could not take the work within the bounded wait.
+    #[error("busy: {0}")]
+    Busy(Msg),
+    /// A database failure.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// Anything else; shown to clients only as an opaque 500.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl Error {
+    /// Shorthand for [`Error::Invalid`].
+    pub fn invalid(field: impl Into<String>, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::Invalid { field: field.into(), reason: Msg::new(zh, en) }
+    }
+
+    /// Shorthand for [`Error::NotFound`].
+    pub fn not_found(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::NotFound(Msg::new(zh, en))
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

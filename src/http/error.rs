@@ -1,0 +1,56 @@
+//! The one place an [`Error`] becomes an HTTP response.
+//!
+//! Body shape: `{"error": {"code", "message", "message_en", "details"}}`, with
+//! the message in Chinese first. 5xx bodies are opaque; the real error travels
+//! in a response extension to the logging middleware, which logs it once.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::error::{Error, Msg};
+
+/// The internal error behind a 5xx, for the logging middleware.
+#[derive(Clone, Debug)]
+pub struct LoggedError(pub Arc<String>);
+
+fn body(status: StatusCode, code: &str, msg: &Msg, details: &Value) -> Response {
+    let json = json!({"error": {"code": code, "message": msg.zh, "message_en": msg.en, "details": details}});
+    (status, Json(json)).into_response()
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        match self {
+            Error::NotFound(msg) => body(StatusCode::NOT_FOUND, "not_found", &msg, &Value::Null),
+            Error::Invalid { field, reason } => {
+                body(StatusCode::BAD_REQUEST, "invalid", &reason, &json!({"field": field}))
+            }
+            Error::Rejected { summary, problems } => {
+                body(StatusCode::UNPROCESSABLE_ENTITY, "rejected", &summary, &json!({"problems": problems}))
+            }
+            Error::Conflict(msg) => body(StatusCode::CONFLICT, "conflict", &msg, &Value::Null),
+            Error::Forbidden(msg) => body(StatusCode::FORBIDDEN, "forbidden", &msg, &Value::Null),
+            Error::Busy(msg) => {
+                let mut response = body(StatusCode::SERVICE_UNAVAILABLE, "busy", &msg, &Value::Null);
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+                response
+            }
+            internal @ (Error::Sqlite(_) | Error::Internal(_)) => {
+                let mut response = body(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    &Msg::new("服务器内部错误，已记录，请联系管理员", "internal server error; it has been logged"),
+                    &Value::Null,
+                );
+                response.extensions_mut().insert(LoggedError(Arc::new(format!("{internal:#}"))));
+                response
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! HTTP: the router, error mapping, extractors, the JSON API and the web pages.
+//! The only layer that knows axum.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod ui;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::app::App;
+use crate::error::Error;
+use error::LoggedError;
+
+/// The whole application's routes.
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/", get(ui::index))
+        .route("/static/{*path}", get(ui::asset))
+        .route("/healthz", get(api::health))
+        .nest("/api/v1", api::routes())
+        .fallback(not_found)
+        .layer(middleware::from_fn(log_requests))
+        .with_state(app)
+}
+
+async fn not_found() -> Response {
+    Error::not_found("没有这个地址", "no such path").into_response()
+}
+
+/// Logs every request once, with the internal error behind any 5xx.
+async fn log_requests(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Some(LoggedError(error)) = response.extensions().get::<LoggedError>() {
+        tracing::error!(%method, %route, status, duration_ms, error = %error, "request failed");
+    } else {
+        tracing::debug!(%method, %route, status, duration_ms, "request");
+    }
+    response
+}

@@ -1,0 +1,21 @@
+//! gridsafe: a township's grid-based safety-production and environmental
+//! inspection and river-chief system, as one binary over one SQLite file.
+
+/// The running application: shared state, router assembly and the server loop.
+pub mod app;
+/// The command line, one module per subcommand.
+pub mod cli;
+/// Command-line and environment configuration.
+pub mod config;
+/// Pure domain types and rules (no I/O).
+pub mod domain;
+/// The crate error type and `Result` alias.
+pub mod error;
+/// Importing, storing and loading the town's geography.
+pub mod geography;
+/// HTTP: router, API, web pages.
+pub mod http;
+/// Geometry: GeoJSON features, validation, locate, reaches.
+pub mod spatial;
+/// The SQLite store and its per-aggregate functions.
+pub mod store;

@@ -1,0 +1,127 @@
+//! Geometry: typed GeoJSON features, import validation, the locate index,
+//! reach cutting and track metrics. Pure: geo, geojson and rstar only, no I/O.
+
+pub mod features;
+pub mod locate;
+pub mod reach;
+pub mod validate;
+
+use std::collections::HashMap;
+
+use crate::domain::geo_point::Lonlat;
+use crate::domain::grid::{GridLevel, GridRef};
+use crate::error::{Error, Result};
+use features::{GridFeature, RiverFeature};
+use locate::LocateIndex;
+use reach::Reach;
+
+/// Where a point lies: its village and that village's community and town.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Located {
+    /// The village grid holding the point.
+    pub village: GridRef,
+    /// The village's community.
+    pub community: GridRef,
+    /// The town.
+    pub town: GridRef,
+}
+
+/// The town's geography in memory: grids by code, the locate index, rivers and reaches.
+#[derive(Debug, Clone)]
+pub struct Maps {
+    grids: Vec<GridFeature>,
+    by_code: HashMap<String, usize>,
+    villages: Vec<usize>,
+    index: LocateIndex,
+    rivers: Vec<RiverFeature>,
+    reaches: Vec<Reach>,
+}
+
+impl Maps {
+    /// Builds the in-memory geography. Grids and rivers are sorted by code so
+    /// that every listing and every tie-break is deterministic.
+    pub fn new(mut grids: Vec<GridFeature>, mut rivers: Vec<RiverFeature>, reaches: Vec<Reach>) -> Self {
+        grids.sort_by(|a, b| a.grid.code.cmp(&b.grid.code));
+        rivers.sort_by(|a, b| a.river.code.cmp(&b.river.code));
+        let by_code = grids.iter().enumerate().map(|(i, g)| (g.grid.code.as_str().to_owned(), i)).collect();
+        let villages: Vec<usize> = (0..grids.len()).filter(|&i| grids[i].grid.level == GridLevel::Village).collect();
+        let index = LocateIndex::new(villages.iter().map(|&i| grids[i].shape.clone()).collect());
+        Self { grids, by_code, villages, index, rivers, reaches }
+    }
+
+    /// All grids, sorted by code.
+    pub fn grids(&self) -> &[GridFeature] {
+        &self.grids
+    }
+
+    /// The village grids, sorted by code.
+    pub fn villages(&self) -> impl Iterator<Item = &GridFeature> {
+        self.villages.iter().map(|&i| &self.grids[i])
+    }
+
+    /// One grid by code.
+    pub fn grid(&self, code: &str) -> Option<&GridFeature> {
+        self.by_code.get(code).map(|&i| &self.grids[i])
+    }
+
+    /// The town grid, if any geography is loaded.
+    pub fn town(&self) -> Option<&GridFeature> {
+        self.grids.iter().find(|g| g.grid.level == GridLevel::Town)
+    }
+
+    /// The chain from the town down to `code` itself; empty for an unknown code.
+    pub fn chain(&self, code: &str) -> Vec<GridRef> {
+        let mut chain = Vec::new();
+        let mut next = self.grid(code);
+        while let Some(feature) = next {
+            chain.push(GridRef::from(&feature.grid));
+            next = feature.grid.parent.as_ref().and_then(|p| self.grid(p.as_str()));
+            if chain.len() > GridLevel::ALL.len() {
+                break; // a cycle cannot pass import validation; never loop on one anyway
+            }
+        }
+        chain.reverse();
+        chain
+    }
+
+    /// Resolves a point to village → community → town. A point outside every
+    /// village is an error naming the town, never a guess.
+    pub fn locate(&self, point: Lonlat) -> Result<Located> {
+        let village =
+            self.index.locate(point.lon, point.lat).map(|i| &self.grids[self.villages[i]]).ok_or_else(|| {
+                let town = self.town().map_or("本镇", |t| t.grid.name.as_str());
+                Error::invalid(
+                    "point",
+                    format!("坐标 ({}, {}) 不在{town}范围内", point.lon, point.lat),
+                    format!("the point ({}, {}) is outside {town}", point.lon, point.lat),
+                )
+            })?;
+        let chain = self.chain(village.grid.code.as_str());
+        match chain.as_slice() {
+            [town, community, village] => {
+                Ok(Located { village: village.clone(), community: community.clone(), town: town.clone() })
+            }
+            _ => Err(Error::Internal(anyhow::anyhow!("village {} has a broken parent chain", village.grid.code))),
+        }
+    }
+
+    /// The locate index over villages (for benchmarks).
+    pub fn locate_index(&self) -> &LocateIndex {
+        &self.index
+    }
+
+    /// All rivers, sorted by code.
+    pub fn rivers(&self) -> &[RiverFeature] {
+        &self.rivers
+    }
+
+    /// One river by code.
+    pub fn river(&self, code: &str) -> Option<&RiverFeature> {
+        self.rivers.iter().find(|r| r.river.code.as_str() == code)
+    }
+
+    /// The reaches of one river, in code order.
+    pub fn reaches_of<'a>(&'a self, river: &'a str) -> impl Iterator<Item = &'a Reach> + 'a {
+        self.reaches.iter().filter(move |r| r.river.as_str() == river)
+    }
+}

@@ -1,0 +1,116 @@
+//! The built binary, run as an office clerk would, in a temporary directory.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::helpers::fixture;
+
+fn gridsafe(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gridsafe"))
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+#[track_caller]
+fn succeeded(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn maps_dir() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("maps/tanfang").display().to_string()
+}
+
+/// Everything an import may change, as text, to compare before and after.
+fn snapshot(db: &Path) -> String {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut out = String::new();
+    for sql in [
+        "SELECT code || name || level || ifnull(parent_code, '') || geometry FROM grids ORDER BY code",
+        "SELECT code || name || geometry FROM rivers ORDER BY code",
+        "SELECT code || length_m FROM reaches ORDER BY code",
+        "SELECT id || kind || sha256 FROM map_imports ORDER BY id",
+    ] {
+        let mut stmt = conn.prepare(sql).unwrap();
+        for row in stmt.query_map([], |r| r.get::<_, String>(0)).unwrap() {
+            out.push_str(&row.unwrap());
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[test]
+fn init_loads_the_town_once_and_locate_answers_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("town.db");
+    let out = succeeded(&gridsafe(&db, &["init", "--maps", &maps_dir(), "--json"]));
+    let summaries: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summaries[0]["features"], 68);
+    assert_eq!(summaries[1]["features"], 4);
+    assert!(summaries[1]["reaches"].as_u64().unwrap() >= 8);
+
+    let again = gridsafe(&db, &["init", "--maps", &maps_dir()]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already initialised"));
+
+    // The centroid of the town lies in some village; locate it and check the chain.
+    let out = succeeded(&gridsafe(&db, &["locate", "118.62", "36.73", "--json"]));
+    let located: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(located["town"]["code"], "TF");
+    let village = located["village"]["code"].as_str().unwrap();
+    let community = located["community"]["code"].as_str().unwrap();
+    assert!(village.starts_with(community) && community.starts_with("TF"), "{located}");
+
+    let outside = gridsafe(&db, &["locate", "100.0", "30.0"]);
+    assert!(!outside.status.success());
+    assert!(String::from_utf8_lossy(&outside.stderr).contains("不在谭坊镇范围内"));
+}
+
+#[test]
+fn a_rejected_import_lists_every_problem_and_leaves_the_database_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("town.db");
+    succeeded(&gridsafe(&db, &["init", "--maps", &maps_dir()]));
+    let before = snapshot(&db);
+    for (file, expected) in
+        [("grids_sibling_overlap.geojson", "overlaps its sibling T0102"), ("grids_unclosed_ring.geojson", "not closed")]
+    {
+        let path = fixture(file).display().to_string();
+        let output = gridsafe(&db, &["import", "grids", &path]);
+        assert!(!output.status.success(), "{file} was accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("数据库未作任何修改"), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert_eq!(snapshot(&db), before, "{file} changed the database");
+    }
+    let rivers = fixture("rivers_invalid.geojson").display().to_string();
+    assert!(!gridsafe(&db, &["import", "rivers", &rivers]).status.success());
+    assert_eq!(snapshot(&db), before);
+}
+
+#[test]
+fn an_accepted_import_replaces_the_grids_and_recomputes_reaches() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("town.db");
+    succeeded(&gridsafe(&db, &["init", "--maps", &maps_dir()]));
+    let grids = fixture("grids_gap_warning.geojson").display().to_string();
+    let out = succeeded(&gridsafe(&db, &["import", "grids", &grids]));
+    assert!(out.contains("warning") && out.contains("T01"), "{out}");
+    let rivers = fixture("rivers_three_squares.geojson").display().to_string();
+    let out = succeeded(&gridsafe(&db, &["import", "rivers", &rivers, "--json"]));
+    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // T0103 is missing from this grids file, so the river has only two reaches.
+    assert_eq!(summary["reaches"], 2);
+    let out = succeeded(&gridsafe(&db, &["locate", "118.615", "36.705"]));
+    assert!(out.contains("中村") && out.contains("T0102"), "{out}");
+}

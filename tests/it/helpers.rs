@@ -1,0 +1,105 @@
+//! A fresh application per test, requests through the router in-process, and
+//! assertions that print the status and body when they fail.
+
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use gridsafe::app::{App, UiSettings};
+use gridsafe::store::{Store, StoreOptions};
+use gridsafe::{geography, http};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// A fixture file's path.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// A fixture file's text.
+pub fn fixture_text(name: &str) -> String {
+    std::fs::read_to_string(fixture(name)).expect("fixture exists")
+}
+
+/// An application over its own temporary database.
+pub struct TestApp {
+    pub app: App,
+    pub router: Router,
+    pub dir: tempfile::TempDir,
+}
+
+/// A response, already read.
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub text: String,
+}
+
+impl TestResponse {
+    /// The body as JSON (panics with the body when it is not JSON).
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    /// Asserts the status, printing the body on failure; returns the JSON body.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        if self.content_type.starts_with("application/json") { self.json() } else { Value::Null }
+    }
+
+    /// Asserts a JSON error of the given status and code; returns its `error` object.
+    #[track_caller]
+    pub fn expect_error(&self, status: u16, code: &str) -> Value {
+        let body = self.expect(status);
+        assert_eq!(body["error"]["code"], code, "body: {}", self.text);
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "no message: {}", self.text);
+        body["error"].clone()
+    }
+}
+
+impl TestApp {
+    /// The demo town (谭坊镇) loaded into a fresh database.
+    pub async fn demo() -> Self {
+        Self::build(|c| geography::load_demo(c).map(drop)).await
+    }
+
+    /// A fresh database loaded with fixture files.
+    pub async fn with_fixtures(grids: &str, rivers: &str) -> Self {
+        let (grids, rivers) = (fixture_text(grids), fixture_text(rivers));
+        Self::build(move |c| {
+            geography::import_grids(c, &grids, "fixture")?;
+            geography::import_rivers(c, &rivers, "fixture")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn build(load: impl FnOnce(&rusqlite::Connection) -> gridsafe::error::Result<()> + Send + 'static) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("test.db"), &StoreOptions::default()).expect("store opens");
+        store.write(load).await.expect("geography loads");
+        let maps = store.read(geography::load_maps).await.expect("maps load");
+        let app = App::new(store, maps, UiSettings::default());
+        Self { router: http::router(app.clone()), app, dir }
+    }
+
+    /// The database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("test.db")
+    }
+
+    /// Sends a GET through the router.
+    pub async fn get(&self, uri: &str) -> TestResponse {
+        let request = Request::get(uri).body(Body::empty()).expect("valid request");
+        let response = self.router.clone().oneshot(request).await.expect("router answers");
+        let status = response.status();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let bytes = response.into_body().collect().await.expect("body reads").to_bytes();
+        TestResponse { status, content_type, text: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+}

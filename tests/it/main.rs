@@ -1,0 +1,8 @@
+//! The integration-test binary: one module per area.
+#![expect(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
+
+mod cli;
+mod geography;
+mod helpers;
+mod http_geography;
+mod server;
