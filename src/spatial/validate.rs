@@ -108,7 +108,7 @@ fn tree(features: &[GridFeature], problems: &mut Vec<Problem>) -> HashMap<usize,
         let grid = &f.grid;
         match (&grid.parent, grid.level.parent_level()) {
             (Some(_), None) => {
-                problems.push(at(i, "镇级网格不能有上级".into(), "the town cannot have a parent".into()))
+                problems.push(at(i, "镇级网格不能有上级".into(), "the town cannot have a parent".into()));
             }
             (None, Some(_)) => problems.push(at(
                 i,
@@ -118,7 +118,7 @@ fn tree(features: &[GridFeature], problems: &mut Vec<Problem>) -> HashMap<usize,
             (None, None) => {}
             (Some(parent), Some(want)) => match by_code.get(parent.as_str()) {
                 None => {
-                    problems.push(at(i, format!("上级编码 {parent} 不存在"), format!("unknown parent code {parent}")))
+                    problems.push(at(i, format!("上级编码 {parent} 不存在"), format!("unknown parent code {parent}")));
                 }
                 Some(&p) if features[p].grid.level != want => problems.push(at(
                     i,

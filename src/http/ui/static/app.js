@@ -300,17 +300,10 @@
     }
   }
 
-  /** A message from the server, which may be a string or an object {zh, en}. */
-  function pickMessage(m, details) {
-    if (m && typeof m === 'object') {
-      const v = m[lang] || m.zh || m.en;
-      if (typeof v === 'string' && v) return v;
-    }
-    if (lang === 'en' && details && typeof details === 'object' && !Array.isArray(details)) {
-      const en = details.message_en || details.en;
-      if (typeof en === 'string' && en) return en;
-    }
-    if (typeof m === 'string' && m) return m;
+  /** The server's message in the current language: `message` is Chinese, `message_en` English. */
+  function pickMessage(api) {
+    if (lang === 'en' && typeof api.message_en === 'string' && api.message_en) return api.message_en;
+    if (typeof api.message === 'string' && api.message) return api.message;
     return null;
   }
 
@@ -319,7 +312,7 @@
     if (err instanceof ApiError) {
       const api = err.apiError;
       if (api) {
-        const msg = pickMessage(api.message, api.details);
+        const msg = pickMessage(api);
         if (msg) return msg;
         if (api.code) return String(api.code) + ' (HTTP ' + err.status + ')';
       }
