@@ -25,6 +25,7 @@ CREATE TABLE reaches (
     code       TEXT PRIMARY KEY,
     river_code TEXT NOT NULL REFERENCES rivers (code),
     grid_code  TEXT NOT NULL REFERENCES grids (code),
+    seq        INTEGER NOT NULL, -- order along the river, source to mouth
     length_m   REAL NOT NULL CHECK (length_m > 0),
     geometry   TEXT NOT NULL
 ) STRICT;

@@ -26,7 +26,8 @@ pub struct Args {
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let point = Lonlat::parse(args.lon, args.lat)?;
     let conn = store::open_migrated(&args.db.db).with_context(|| format!("cannot open {}", args.db.db.display()))?;
-    let located = geography::load_maps(&conn)?.locate(point)?;
+    let maps = geography::load_maps(&conn)?;
+    let located = maps.locate(point)?;
     if args.json {
         return super::print_json(&located);
     }

@@ -32,6 +32,8 @@ pub struct Maps {
     grids: Vec<GridFeature>,
     by_code: HashMap<String, usize>,
     villages: Vec<usize>,
+    /// Per village (same order as `villages`), its resolved chain; `None` if broken.
+    located: Vec<Option<Located>>,
     index: LocateIndex,
     rivers: Vec<RiverFeature>,
     reaches: Vec<Reach>,
@@ -46,7 +48,19 @@ impl Maps {
         let by_code = grids.iter().enumerate().map(|(i, g)| (g.grid.code.as_str().to_owned(), i)).collect();
         let villages: Vec<usize> = (0..grids.len()).filter(|&i| grids[i].grid.level == GridLevel::Village).collect();
         let index = LocateIndex::new(villages.iter().map(|&i| grids[i].shape.clone()).collect());
-        Self { grids, by_code, villages, index, rivers, reaches }
+        let mut maps = Self { grids, by_code, villages, located: Vec::new(), index, rivers, reaches };
+        // Resolved once here so a lookup is an index probe, not a walk up the tree.
+        maps.located = maps
+            .villages
+            .iter()
+            .map(|&i| match maps.chain(maps.grids[i].grid.code.as_str()).as_slice() {
+                [town, community, village] => {
+                    Some(Located { village: village.clone(), community: community.clone(), town: town.clone() })
+                }
+                _ => None,
+            })
+            .collect();
+        maps
     }
 
     /// All grids, sorted by code.
@@ -86,23 +100,19 @@ impl Maps {
 
     /// Resolves a point to village → community → town. A point outside every
     /// village is an error naming the town, never a guess.
-    pub fn locate(&self, point: Lonlat) -> Result<Located> {
-        let village =
-            self.index.locate(point.lon, point.lat).map(|i| &self.grids[self.villages[i]]).ok_or_else(|| {
-                let town = self.town().map_or("本镇", |t| t.grid.name.as_str());
-                Error::invalid(
-                    "point",
-                    format!("坐标 ({}, {}) 不在{town}范围内", point.lon, point.lat),
-                    format!("the point ({}, {}) is outside {town}", point.lon, point.lat),
-                )
-            })?;
-        let chain = self.chain(village.grid.code.as_str());
-        match chain.as_slice() {
-            [town, community, village] => {
-                Ok(Located { village: village.clone(), community: community.clone(), town: town.clone() })
-            }
-            _ => Err(Error::Internal(anyhow::anyhow!("village {} has a broken parent chain", village.grid.code))),
-        }
+    pub fn locate(&self, point: Lonlat) -> Result<&Located> {
+        let i = self.index.locate(point.lon, point.lat).ok_or_else(|| {
+            let town = self.town().map_or("本镇", |t| t.grid.name.as_str());
+            Error::invalid(
+                "point",
+                format!("坐标 ({}, {}) 不在{town}范围内", point.lon, point.lat),
+                format!("the point ({}, {}) is outside {town}", point.lon, point.lat),
+            )
+        })?;
+        self.located[i].as_ref().ok_or_else(|| {
+            let code = &self.grids[self.villages[i]].grid.code;
+            Error::Internal(anyhow::anyhow!("village {code} has a broken parent chain"))
+        })
     }
 
     /// The locate index over villages (for benchmarks).

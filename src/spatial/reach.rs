@@ -1,6 +1,9 @@
 //! Cutting rivers into reaches (河段), one per village a river crosses.
 
-use geo::{BooleanOps, BoundingRect, Geodesic, Length, MultiLineString};
+use geo::{
+    BooleanOps, BoundingRect, CoordsIter, Distance, Euclidean, Geodesic, Length, LineLocatePoint, MultiLineString,
+    Point,
+};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
@@ -37,8 +40,26 @@ pub fn length_m(line: &MultiLineString) -> f64 {
     Geodesic.length(line)
 }
 
+/// Where along a river a reach starts: part index plus the fraction along that
+/// part of the reach's most upstream vertex. Orders reaches from source to mouth.
+fn position_along(river: &MultiLineString, reach: &MultiLineString) -> f64 {
+    reach
+        .coords_iter()
+        .filter_map(|c| {
+            let point = Point::from(c);
+            river
+                .iter()
+                .enumerate()
+                .map(|(i, part)| (Euclidean.distance(part, &point), i, part))
+                .min_by(|a, b| a.0.total_cmp(&b.0))
+                .and_then(|(_, i, part)| part.line_locate_point(&point).map(|f| i as f64 + f))
+        })
+        .min_by(f64::total_cmp)
+        .unwrap_or(f64::MAX)
+}
+
 /// Cuts every river by the village polygons. Reaches come out ordered by river
-/// code, then village code.
+/// code, then from source to mouth.
 pub fn cut(villages: &[&GridFeature], rivers: &[RiverFeature]) -> Vec<Reach> {
     let tree: RTree<GeomWithData<Rectangle<[f64; 2]>, usize>> = RTree::bulk_load(
         villages
@@ -52,6 +73,7 @@ pub fn cut(villages: &[&GridFeature], rivers: &[RiverFeature]) -> Vec<Reach> {
             .collect(),
     );
     let mut reaches = Vec::new();
+    let mut order = Vec::new();
     for river in rivers {
         let Some(bounds) = river.line.bounding_rect() else {
             continue;
@@ -62,6 +84,7 @@ pub fn cut(villages: &[&GridFeature], rivers: &[RiverFeature]) -> Vec<Reach> {
             let line = village.shape.clip(&river.line, false);
             let length = length_m(&line);
             if length >= MIN_REACH_M {
+                order.push(position_along(&river.line, &line));
                 reaches.push(Reach {
                     code: format!("{}-{}", river.river.code, village.grid.code),
                     river: river.river.code.clone(),
@@ -72,6 +95,7 @@ pub fn cut(villages: &[&GridFeature], rivers: &[RiverFeature]) -> Vec<Reach> {
             }
         }
     }
-    reaches.sort_by(|a, b| (&a.river, &a.grid).cmp(&(&b.river, &b.grid)));
-    reaches
+    let mut keyed: Vec<(f64, Reach)> = order.into_iter().zip(reaches).collect();
+    keyed.sort_by(|(pa, a), (pb, b)| a.river.cmp(&b.river).then(pa.total_cmp(pb)).then(a.grid.cmp(&b.grid)));
+    keyed.into_iter().map(|(_, reach)| reach).collect()
 }

@@ -43,9 +43,8 @@ pub fn list(conn: &Connection) -> Result<Vec<RiverRow>> {
 
 /// Every reach, ordered by river then village.
 pub fn list_reaches(conn: &Connection) -> Result<Vec<ReachRow>> {
-    let mut stmt = conn.prepare(
-        "SELECT code, river_code, grid_code, length_m, geometry FROM reaches ORDER BY river_code, grid_code",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT code, river_code, grid_code, length_m, geometry FROM reaches ORDER BY river_code, seq")?;
     let rows = stmt.query_map([], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
     })?;
@@ -75,13 +74,14 @@ pub fn clear_reaches(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Replaces the derived reaches.
+/// Replaces the derived reaches; their order in `rows` is kept (source to mouth).
 pub fn replace_reaches(conn: &Connection, rows: &[ReachRow]) -> Result<()> {
     clear_reaches(conn)?;
-    let mut insert = conn
-        .prepare("INSERT INTO reaches (code, river_code, grid_code, length_m, geometry) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-    for row in rows {
-        insert.execute(params![row.code, row.river.as_str(), row.grid.as_str(), row.length_m, row.geometry])?;
+    let mut insert = conn.prepare(
+        "INSERT INTO reaches (code, river_code, grid_code, seq, length_m, geometry) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for (seq, row) in (0_i64..).zip(rows) {
+        insert.execute(params![row.code, row.river.as_str(), row.grid.as_str(), seq, row.length_m, row.geometry])?;
     }
     Ok(())
 }

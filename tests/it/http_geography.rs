@@ -150,3 +150,25 @@ async fn a_fixture_river_is_served_as_three_reaches_in_village_order() {
     let located = app.get("/api/v1/locate?lon=118.61&lat=36.705").await.expect(200);
     assert_eq!(located["village"]["code"], "T0101", "a border point resolves to the lowest code");
 }
+
+/// The southernmost latitude of a GeoJSON line geometry.
+fn min_lat(geometry: &serde_json::Value) -> f64 {
+    let coords = geometry["coordinates"].as_array().unwrap();
+    let points: Vec<&serde_json::Value> = if geometry["type"] == "LineString" {
+        coords.iter().collect()
+    } else {
+        coords.iter().flat_map(|part| part.as_array().unwrap()).collect()
+    };
+    points.iter().map(|p| p[1].as_f64().unwrap()).fold(f64::MAX, f64::min)
+}
+
+#[tokio::test]
+async fn reaches_are_listed_from_source_to_mouth() {
+    let app = TestApp::demo().await;
+    // The 弥河 flows south to north along the town's western edge.
+    let river = app.get("/api/v1/rivers/mihe").await.expect(200);
+    let lats: Vec<f64> =
+        river["reaches"]["features"].as_array().unwrap().iter().map(|r| min_lat(&r["geometry"])).collect();
+    assert!(lats.len() >= 5, "{lats:?}");
+    assert!(lats.windows(2).all(|w| w[0] < w[1]), "not south to north: {lats:?}");
+}

@@ -82,7 +82,7 @@ pub async fn locate_point(State(app): State<App>, Query(query): Query<LocateQuer
     let lon = query.lon.ok_or_else(|| missing("lon"))?;
     let lat = query.lat.ok_or_else(|| missing("lat"))?;
     let point = Lonlat::parse_text(&lon, &lat)?;
-    Ok(Json(app.maps().locate(point)?))
+    Ok(Json(app.maps().locate(point)?.clone()))
 }
 
 fn river_props(maps: &Maps, river: &RiverFeature) -> Value {
