@@ -24,12 +24,14 @@ pub struct App {
     maps: Arc<RwLock<Arc<Maps>>>,
     /// Web page settings.
     pub ui: Arc<UiSettings>,
+    /// Failed-login counters.
+    pub limiter: Arc<crate::http::auth::LoginLimiter>,
 }
 
 impl App {
     /// Assembles the state from an open store and its loaded geography.
-    pub fn new(store: Store, maps: Maps, ui: UiSettings) -> Self {
-        Self { store, maps: Arc::new(RwLock::new(Arc::new(maps))), ui: Arc::new(ui) }
+    pub fn new(store: Store, maps: impl Into<Arc<Maps>>, ui: UiSettings) -> Self {
+        Self { store, maps: Arc::new(RwLock::new(maps.into())), ui: Arc::new(ui), limiter: Arc::default() }
     }
 
     /// A snapshot of the geography; an import swaps in a new one without blocking readers.
@@ -46,7 +48,7 @@ impl App {
 /// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
 pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
     let router = crate::http::router(app);
-    axum::serve(listener, router)
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| crate::error::Error::Internal(anyhow::anyhow!("server failed: {e}")))

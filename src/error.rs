@@ -56,6 +56,18 @@ pub enum Error {
     /// The caller may not do this.
     #[error("forbidden: {0}")]
     Forbidden(Msg),
+    /// No valid session: log in first.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(Msg),
+    /// The write was based on an outdated version (If-Match failed).
+    #[error("stale: {0}")]
+    Stale(Msg),
+    /// The request body is larger than allowed.
+    #[error("too large: {0}")]
+    TooLarge(Msg),
+    /// Too many attempts; wait before retrying.
+    #[error("rate limited: {0}")]
+    RateLimited(Msg),
     /// The store could not take the work within the bounded wait.
     #[error("busy: {0}")]
     Busy(Msg),

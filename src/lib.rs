@@ -1,14 +1,20 @@
 //! gridsafe: a township's grid-based safety-production and environmental
 //! inspection and river-chief system, as one binary over one SQLite file.
 
+/// Accounts: passwords, sessions, actors and their scope, assignments, coverage.
+pub mod accounts;
 /// The running application: shared state, router assembly and the server loop.
 pub mod app;
 /// The command line, one module per subcommand.
 pub mod cli;
 /// Command-line and environment configuration.
 pub mod config;
+/// The demo town's people, enterprises and assignments.
+pub mod demo;
 /// Pure domain types and rules (no I/O).
 pub mod domain;
+/// Enterprises and premises: input checks, governance lifecycle, CSV import.
+pub mod enterprises;
 /// The crate error type and `Result` alias.
 pub mod error;
 /// Importing, storing and loading the town's geography.

@@ -2,9 +2,15 @@
 
 use anyhow::Context;
 
+use std::sync::Arc;
+
+use crate::accounts;
 use crate::app::{self, App, UiSettings};
 use crate::config::Config;
+use crate::demo;
+use crate::domain::time::now_s;
 use crate::geography;
+use crate::spatial::Maps;
 use crate::store::{self, Store};
 
 /// Arguments of `gridsafe serve`.
@@ -48,6 +54,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if maps.town().is_none() {
         tracing::warn!("the database holds no geography yet: run `gridsafe init` or `serve --demo`");
     }
+    let maps = Arc::new(maps);
+    if config.demo {
+        seed_demo(&store, &maps).await?;
+    } else {
+        let for_admin = maps.clone();
+        let first = store
+            .write(move |c| accounts::create_first_admin(c, &for_admin, now_s()))
+            .await
+            .context("cannot create the first admin")?;
+        if let Some(password) = first {
+            println!(
+                "已创建管理员账号 admin，初始密码（只显示这一次）/ created user admin, password (shown once): {password}"
+            );
+        }
+    }
     let app = App::new(store, maps, UiSettings { tile_url: config.tile_url.clone() });
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -56,6 +77,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("gridsafe 已启动 / listening on http://{address}/  (数据库 / database: {})", path.display());
     app::serve(listener, app, shutdown_signal()).await?;
     println!("gridsafe 已停止 / stopped");
+    Ok(())
+}
+
+/// Seeds the demo people and enterprises once, then prints the demo logins.
+async fn seed_demo(store: &Store, maps: &Arc<Maps>) -> anyhow::Result<()> {
+    let hash = tokio::task::spawn_blocking(|| accounts::hash_password(demo::DEMO_PASSWORD)).await??;
+    let maps = maps.clone();
+    store.write(move |c| demo::seed(c, &maps, hash, now_s())).await.context("cannot seed the demo data")?;
+    println!("演示账号（密码均为 {}）/ demo logins (password {}):", demo::DEMO_PASSWORD, demo::DEMO_PASSWORD);
+    for (username, role) in demo::DEMO_LOGINS {
+        println!("  {username:<16} {role}");
+    }
     Ok(())
 }
 

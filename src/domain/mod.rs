@@ -19,6 +19,11 @@
 //! | 河段 | reach |
 //! | 巡河日志 | patrol log |
 
+pub mod access;
+pub mod coverage;
+pub mod enterprise;
 pub mod geo_point;
 pub mod grid;
+pub mod people;
 pub mod river;
+pub mod time;

@@ -34,6 +34,16 @@ impl IntoResponse for Error {
             }
             Error::Conflict(msg) => body(StatusCode::CONFLICT, "conflict", &msg, &Value::Null),
             Error::Forbidden(msg) => body(StatusCode::FORBIDDEN, "forbidden", &msg, &Value::Null),
+            Error::Unauthenticated(msg) => body(StatusCode::UNAUTHORIZED, "unauthenticated", &msg, &Value::Null),
+            Error::TooLarge(msg) => body(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &msg, &Value::Null),
+            Error::Stale(msg) => body(StatusCode::PRECONDITION_FAILED, "stale", &msg, &Value::Null),
+            Error::RateLimited(msg) => {
+                let mut response = body(StatusCode::TOO_MANY_REQUESTS, "rate_limited", &msg, &Value::Null);
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
+                response
+            }
             Error::Busy(msg) => {
                 let mut response = body(StatusCode::SERVICE_UNAVAILABLE, "busy", &msg, &Value::Null);
                 response

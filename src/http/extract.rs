@@ -1,11 +1,12 @@
 //! Extractors whose rejections are our own error type, so malformed input gets
 //! the JSON error shape, never axum's plain text.
 
-use axum::extract::FromRequestParts;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::error::Error;
+use crate::error::{Error, Msg};
 
 /// Like `axum::extract::Query`, rejecting with [`Error::Invalid`] on field `query`.
 /// Use `#[serde(deny_unknown_fields)]` on the target so unknown parameters are refused.
@@ -27,5 +28,54 @@ where
                 let detail = rejection.body_text();
                 Error::invalid("query", format!("查询参数有误：{detail}"), format!("bad query string: {detail}"))
             })
+    }
+}
+
+/// Like `axum::Json`, rejecting with our error type: a syntax error or a
+/// wrong, missing or unknown field names the field; an oversized body is 413.
+/// Use `#[serde(deny_unknown_fields)]` on the target.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonBody<T>(pub T);
+
+/// The field a serde message names in backticks (`missing field `name``), if any.
+fn named_field(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+fn json_error(rejection: &JsonRejection) -> Error {
+    let detail = rejection.body_text();
+    match rejection {
+        JsonRejection::JsonDataError(_) => {
+            // "Failed to deserialize the JSON body into the target type: name: invalid type..."
+            let inner = detail.split_once(": ").map_or(detail.as_str(), |(_, rest)| rest);
+            let field = named_field(inner)
+                .or_else(|| inner.split_once(':').map(|(path, _)| path.trim()).filter(|p| !p.contains(' ')))
+                .unwrap_or("body");
+            Error::invalid(field, format!("请求内容有误：{inner}"), format!("invalid request body: {inner}"))
+        }
+        JsonRejection::MissingJsonContentType(_) => Error::invalid(
+            "body",
+            "请求须为 JSON（Content-Type: application/json）",
+            "the body must be JSON (Content-Type: application/json)",
+        ),
+        JsonRejection::BytesRejection(_) => Error::TooLarge(Msg::new("请求内容过大", "the request body is too large")),
+        _ => Error::invalid("body", format!("JSON 格式错误：{detail}"), format!("malformed JSON: {detail}")),
+    }
+}
+
+impl<T, S> FromRequest<S> for JsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Json::<T>::from_request(request, state)
+            .await
+            .map(|axum::Json(value)| Self(value))
+            .map_err(|rejection| json_error(&rejection))
     }
 }

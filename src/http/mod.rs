@@ -2,6 +2,7 @@
 //! The only layer that knows axum.
 
 pub mod api;
+pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod ui;

@@ -130,7 +130,39 @@ impl Maps {
         self.rivers.iter().find(|r| r.river.code.as_str() == code)
     }
 
-    /// The reaches of one river, in code order.
+    /// A grid's code and the codes of every grid below it; empty for an unknown code.
+    pub fn descendants(&self, code: &str) -> Vec<String> {
+        self.grids
+            .iter()
+            .filter(|g| self.is_within(g.grid.code.as_str(), code))
+            .map(|g| g.grid.code.as_str().to_owned())
+            .collect()
+    }
+
+    /// Whether `code` is `ancestor` or lies below it.
+    pub fn is_within(&self, code: &str, ancestor: &str) -> bool {
+        let mut next = self.grid(code);
+        for _ in 0..=GridLevel::ALL.len() {
+            match next {
+                Some(g) if g.grid.code.as_str() == ancestor => return true,
+                Some(g) => next = g.grid.parent.as_ref().and_then(|p| self.grid(p.as_str())),
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// One reach by code.
+    pub fn reach(&self, code: &str) -> Option<&Reach> {
+        self.reaches.iter().find(|r| r.code == code)
+    }
+
+    /// Every reach, by river then source to mouth.
+    pub fn reaches(&self) -> &[Reach] {
+        &self.reaches
+    }
+
+    /// The reaches of one river, source to mouth.
     pub fn reaches_of<'a>(&'a self, river: &'a str) -> impl Iterator<Item = &'a Reach> + 'a {
         self.reaches.iter().filter(move |r| r.river.as_str() == river)
     }

@@ -6,7 +6,10 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 /// Every migration, in order. `user_version` = how many have been applied.
-pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../schema/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../schema/0001_init.sql")),
+    ("0002_people", include_str!("../../schema/0002_people.sql")),
+];
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.
 pub fn run(conn: &mut Connection) -> Result<()> {

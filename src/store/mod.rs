@@ -11,8 +11,11 @@
 //! Store functions in the submodules are plain sync fns over `&Connection`, so
 //! they compose in one transaction, unit-test without tokio and serve the CLI.
 
+pub mod assignments;
+pub mod enterprises;
 pub mod grids;
 pub mod migrate;
+pub mod people;
 pub mod rivers;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -1,11 +1,14 @@
 //! The JSON API under `/api/v1`.
 
+mod enterprises;
 mod geography;
+mod people;
 
 use axum::Json;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::app::App;
@@ -19,6 +22,20 @@ pub fn routes() -> Router<App> {
         .route("/locate", get(geography::locate_point))
         .route("/rivers", get(geography::list_rivers))
         .route("/rivers/{code}", get(geography::show_river))
+        .route("/login", post(crate::http::auth::login))
+        .route("/logout", post(crate::http::auth::logout))
+        .route("/me", get(people::me))
+        .route("/people", get(people::list_people).post(people::create_person))
+        .route("/people/{id}", get(people::show_person))
+        .route("/assignments", get(people::list_assignments).post(people::create_assignment))
+        .route("/assignments/{id}/end", post(people::end_assignment))
+        .route("/grids/{code}/responsible", get(people::responsible))
+        .route("/coverage", get(people::show_coverage))
+        .route("/enterprises", get(enterprises::list_enterprises).post(enterprises::create_enterprise))
+        .route("/enterprises/{id}", get(enterprises::show_enterprise).patch(enterprises::update_enterprise))
+        .route("/enterprises/{id}/governance", post(enterprises::change_governance))
+        // JSON bodies are small; photos get their own limit on their own route.
+        .layer(DefaultBodyLimit::max(256 * 1024))
 }
 
 /// `GET /healthz`: the database answers and the geography is loaded.

@@ -1,0 +1,105 @@
+//! Calendar dates and timestamps without a date library: the town works in
+//! China Standard Time (UTC+8, no daylight saving), so a fixed offset suffices.
+
+/// Seconds east of UTC of China Standard Time.
+pub const CHINA_OFFSET_S: i64 = 8 * 3600;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day number (inverse of [`days_from_civil`]).
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `YYYY-MM-DD` of a day number.
+pub fn format_date(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The day number of a checked `YYYY-MM-DD` text (see [`crate::domain::people::date`]).
+pub fn parse_date(text: &str) -> Option<i64> {
+    let mut parts = text.split('-').map(str::parse::<i64>);
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(Ok(y)), Some(Ok(m)), Some(Ok(d)), None) => Some(days_from_civil(y, m, d)),
+        _ => None,
+    }
+}
+
+/// Adds days to a `YYYY-MM-DD` date.
+///
+/// ```
+/// use gridsafe::domain::time::add_days;
+/// assert_eq!(add_days("2026-11-28", 90).unwrap(), "2027-02-26");
+/// assert_eq!(add_days("2028-02-28", 1).unwrap(), "2028-02-29");
+/// ```
+pub fn add_days(date: &str, days: i64) -> Option<String> {
+    parse_date(date).map(|d| format_date(d + days))
+}
+
+/// The China-time date of a Unix time.
+pub fn china_date(unix_s: i64) -> String {
+    format_date((unix_s + CHINA_OFFSET_S).div_euclid(86_400))
+}
+
+/// An RFC 3339 timestamp in China time, e.g. `2026-11-28T09:30:00+08:00`.
+///
+/// ```
+/// assert_eq!(gridsafe::domain::time::china_timestamp(0), "1970-01-01T08:00:00+08:00");
+/// ```
+pub fn china_timestamp(unix_s: i64) -> String {
+    let local = unix_s + CHINA_OFFSET_S;
+    let secs = local.rem_euclid(86_400);
+    format!(
+        "{}T{:02}:{:02}:{:02}+08:00",
+        format_date(local.div_euclid(86_400)),
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// The current Unix time in seconds.
+pub fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_numbers_round_trip_across_centuries() {
+        for z in (-800_000..800_000).step_by(997) {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
+        assert_eq!(days_from_civil(2026, 11, 28), 20_785);
+    }
+
+    #[test]
+    fn china_date_turns_at_local_midnight() {
+        // 2026-11-27T16:00:00Z is midnight in China.
+        let midnight = days_from_civil(2026, 11, 27) * 86_400 + 16 * 3600;
+        assert_eq!(china_date(midnight - 1), "2026-11-27");
+        assert_eq!(china_date(midnight), "2026-11-28");
+    }
+}

@@ -1,0 +1,291 @@
+//! Enterprises and premises as a unit of work: input checked once (USCC,
+//! location → village grid, the governance lifecycle), then stored. Shared by
+//! the API and the CSV import of the CLI.
+
+use std::collections::BTreeMap;
+
+use rusqlite::Connection;
+use serde::Deserialize;
+
+use crate::domain::enterprise::{CLOSURE_ITEMS, Governance, Uscc, UsccError, uscc_error};
+use crate::domain::geo_point::Lonlat;
+use crate::domain::time::{china_date, china_timestamp};
+use crate::error::{Error, Msg, Result};
+use crate::spatial::Maps;
+use crate::store::enterprises::{self as store, Enterprise, EnterpriseFields, GovernanceChange};
+
+/// A new enterprise as received.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseInput {
+    /// Name.
+    pub name: String,
+    /// Unified social credit code; omit for premises without one.
+    #[serde(default)]
+    pub uscc: Option<String>,
+    /// An admin's note accepting a code whose check digit fails (early pilot codes).
+    #[serde(default)]
+    pub uscc_override: Option<String>,
+    /// Address.
+    #[serde(default)]
+    pub address: String,
+    /// Longitude (WGS84).
+    pub lon: f64,
+    /// Latitude (WGS84).
+    pub lat: f64,
+    /// Line of business.
+    #[serde(default)]
+    pub industry: String,
+    /// 规模以上企业.
+    #[serde(default)]
+    pub above_scale: bool,
+    /// 重点企业.
+    #[serde(default)]
+    pub key: bool,
+    /// Contact person.
+    #[serde(default)]
+    pub contact_name: Option<String>,
+    /// Contact phone.
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+}
+
+/// A partial update; absent fields keep their value.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnterprisePatch {
+    name: Option<String>,
+    uscc: Option<String>,
+    uscc_override: Option<String>,
+    address: Option<String>,
+    lon: Option<f64>,
+    lat: Option<f64>,
+    industry: Option<String>,
+    above_scale: Option<bool>,
+    key: Option<bool>,
+    contact_name: Option<String>,
+    contact_phone: Option<String>,
+}
+
+/// Checks an input and computes its grid. `admin` may accept a failing check digit with a note.
+pub fn fields(input: &EnterpriseInput, maps: &Maps, admin: bool) -> Result<EnterpriseFields> {
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid("name", "企业名称不能为空且不超过 100 字", "a name is 1–100 characters"));
+    }
+    let note = input.uscc_override.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let (uscc, uscc_override) = match input.uscc.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => (None, None),
+        Some(code) => match (Uscc::parse(code), note) {
+            (Ok(uscc), _) => (Some(uscc.to_string()), None),
+            (Err(UsccError::Check { .. }), Some(note)) if admin => {
+                let uscc = Uscc::parse_overridden(code).map_err(|e| uscc_error(&e))?;
+                (Some(uscc.to_string()), Some(note.to_owned()))
+            }
+            (Err(UsccError::Check { .. }), Some(_)) => {
+                return Err(Error::Forbidden(Msg::new(
+                    "只有镇管理员可以强制录入校验位不符的代码",
+                    "only the town office may override a failing check digit",
+                )));
+            }
+            (Err(e), _) => return Err(uscc_error(&e)),
+        },
+    };
+    let point = Lonlat::parse(input.lon, input.lat)?;
+    let grid_code = maps.locate(point)?.village.code.to_string();
+    let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    Ok(EnterpriseFields {
+        name: name.to_owned(),
+        uscc,
+        uscc_override,
+        address: input.address.trim().to_owned(),
+        lon: point.lon,
+        lat: point.lat,
+        grid_code,
+        industry: input.industry.trim().to_owned(),
+        above_scale: input.above_scale,
+        key: input.key,
+        contact_name: text(&input.contact_name),
+        contact_phone: text(&input.contact_phone),
+        demo: false,
+    })
+}
+
+/// Applies a patch over the stored values and re-checks the whole record.
+pub fn patched(current: &Enterprise, patch: EnterprisePatch, maps: &Maps, admin: bool) -> Result<EnterpriseFields> {
+    let input = EnterpriseInput {
+        name: patch.name.unwrap_or_else(|| current.name.clone()),
+        uscc: patch.uscc.or_else(|| current.uscc.clone()),
+        uscc_override: patch.uscc_override.or_else(|| current.uscc_override.clone()),
+        address: patch.address.unwrap_or_else(|| current.address.clone()),
+        lon: patch.lon.unwrap_or(current.lon),
+        lat: patch.lat.unwrap_or(current.lat),
+        industry: patch.industry.unwrap_or_else(|| current.industry.clone()),
+        above_scale: patch.above_scale.unwrap_or(current.above_scale),
+        key: patch.key.unwrap_or(current.key),
+        contact_name: patch.contact_name.or_else(|| current.contact_name.clone()),
+        contact_phone: patch.contact_phone.or_else(|| current.contact_phone.clone()),
+    };
+    // An override already on record stays valid without re-asking for admin rights.
+    let mut fields = fields(&input, maps, admin || current.uscc_override.is_some())?;
+    fields.demo = current.demo;
+    Ok(fields)
+}
+
+/// A governance change as received.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceInput {
+    /// The new status.
+    pub to: String,
+    /// Why (required).
+    pub note: String,
+    /// For a closure: each 两断三清 item → the media id of its photo.
+    #[serde(default)]
+    pub checklist: BTreeMap<String, String>,
+}
+
+/// Checks and applies a governance change.
+pub fn change_governance(
+    conn: &Connection,
+    current: &Enterprise,
+    input: &GovernanceInput,
+    by: i64,
+    now_s: i64,
+) -> Result<Enterprise> {
+    let to = Governance::parse(&input.to)?;
+    if !current.governance.can_move_to(to) {
+        return Err(Error::Conflict(Msg::new(
+            format!("整治状态不能从“{}”变为“{}”", current.governance.zh(), to.zh()),
+            format!("governance cannot move from {} to {}", current.governance.as_str(), to.as_str()),
+        )));
+    }
+    let note = input.note.trim();
+    if note.is_empty() {
+        return Err(Error::invalid("note", "须说明变更原因", "a note is required"));
+    }
+    if let Some(unknown) = input.checklist.keys().find(|k| !CLOSURE_ITEMS.iter().any(|(item, _)| item == k)) {
+        return Err(Error::invalid(
+            "checklist",
+            format!("未知的两断三清项目 “{unknown}”"),
+            format!("unknown checklist item \"{unknown}\""),
+        ));
+    }
+    let mut checklist = Vec::new();
+    if to == Governance::Closed {
+        for (item, zh) in CLOSURE_ITEMS {
+            let media = input.checklist.get(item).map(|m| m.trim()).filter(|m| !m.is_empty()).ok_or_else(|| {
+                Error::invalid(
+                    "checklist",
+                    format!("关停取缔须附“{zh}”照片（{item}）"),
+                    format!("closing down needs a photo for {item}"),
+                )
+            })?;
+            checklist.push((item, media.to_owned()));
+        }
+    } else if !input.checklist.is_empty() {
+        return Err(Error::invalid("checklist", "只有关停取缔需要两断三清清单", "only a closure takes a checklist"));
+    }
+    let change = GovernanceChange { to, note, checklist, by, today: china_date(now_s), now: china_timestamp(now_s) };
+    store::set_governance(conn, current, &change)
+}
+
+/// One CSV row of `gridsafe import enterprises`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CsvRow {
+    name: String,
+    #[serde(default)]
+    uscc: Option<String>,
+    #[serde(default)]
+    uscc_override: Option<String>,
+    #[serde(default)]
+    address: String,
+    lon: f64,
+    lat: f64,
+    #[serde(default)]
+    industry: String,
+    #[serde(default, deserialize_with = "yes_no")]
+    above_scale: bool,
+    #[serde(default, deserialize_with = "yes_no")]
+    key: bool,
+    #[serde(default)]
+    contact_name: Option<String>,
+    #[serde(default)]
+    contact_phone: Option<String>,
+}
+
+fn yes_no<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    let text = String::deserialize(d)?;
+    match text.trim() {
+        "1" | "true" | "yes" | "是" | "y" | "Y" => Ok(true),
+        "0" | "false" | "no" | "否" | "n" | "N" | "" => Ok(false),
+        other => Err(serde::de::Error::custom(format!("expected 是/否, yes/no, 1/0, got \"{other}\""))),
+    }
+}
+
+/// Imports a CSV of enterprises (header: name,uscc,uscc_override,address,lon,lat,industry,
+/// above_scale,key,contact_name,contact_phone) inside the caller's transaction. Every row is
+/// checked; any bad row rejects the whole file with a report naming each row (1-based, after
+/// the header) and field.
+pub fn import_csv(conn: &Connection, maps: &Maps, text: &str, now_s: i64) -> Result<usize> {
+    let mut reader =
+        csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut problems = Vec::new();
+    let mut rows = Vec::new();
+    for (i, record) in reader.deserialize::<CsvRow>().enumerate() {
+        let line = i + 1;
+        let row = match record {
+            Ok(row) => row,
+            Err(e) => {
+                problems.push(format!("第 {line} 行 / row {line}: {e}"));
+                continue;
+            }
+        };
+        let input = EnterpriseInput {
+            name: row.name,
+            uscc: row.uscc,
+            uscc_override: row.uscc_override,
+            address: row.address,
+            lon: row.lon,
+            lat: row.lat,
+            industry: row.industry,
+            above_scale: row.above_scale,
+            key: row.key,
+            contact_name: row.contact_name,
+            contact_phone: row.contact_phone,
+        };
+        match fields(&input, maps, true) {
+            Ok(f) => rows.push((line, f)),
+            Err(Error::Invalid { field, reason }) => {
+                problems.push(format!("第 {line} 行 / row {line} [{field}]: {} / {}", reason.zh, reason.en));
+            }
+            Err(e) => problems.push(format!("第 {line} 行 / row {line}: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        let now = china_timestamp(now_s);
+        for (line, f) in &rows {
+            if let Err(e) = store::insert(conn, f, &now) {
+                problems.push(format!("第 {line} 行 / row {line} [uscc]: {e}"));
+            }
+        }
+    }
+    if rows.is_empty() && problems.is_empty() {
+        problems.push("文件中没有数据行 / the file has no data rows".into());
+    }
+    if problems.is_empty() {
+        Ok(rows.len())
+    } else {
+        Err(Error::Rejected {
+            summary: Msg::new(
+                format!("企业文件被整体拒绝，共 {} 处问题，数据库未作任何修改", problems.len()),
+                format!(
+                    "enterprises file rejected as a whole, {} problem(s); the database was not changed",
+                    problems.len()
+                ),
+            ),
+            problems,
+        })
+    }
+}

@@ -1,0 +1,182 @@
+//! People, assignments, "who was responsible", and the coverage report.
+//! Reads are filtered by the caller's scope; writes are the town office's.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::accounts::{self, AssignmentInput, PersonInput};
+use crate::app::App;
+use crate::domain::people::{self, Role, ScopeItem};
+use crate::domain::time::{china_date, china_timestamp, now_s};
+use crate::error::{Error, Result};
+use crate::http::auth::Caller;
+use crate::http::extract::{JsonBody, Query};
+use crate::store::{assignments as assignment_store, people as people_store};
+
+fn no_person(id: i64) -> Error {
+    Error::not_found(format!("没有编号为 {id} 的人员"), format!("no person {id}"))
+}
+
+/// `GET /api/v1/me`: the caller, their assignments in force today and their scope.
+pub async fn me(caller: Caller) -> Json<Value> {
+    Json(json!(caller.actor))
+}
+
+/// `GET /api/v1/people`: everyone for the town office, only oneself for anyone else.
+pub async fn list_people(State(app): State<App>, caller: Caller) -> Result<Json<Value>> {
+    let actor = caller.actor;
+    if !actor.scope.admin {
+        return Ok(Json(json!([actor.person])));
+    }
+    Ok(Json(json!(app.store.read(people_store::list).await?)))
+}
+
+/// `GET /api/v1/people/{id}`: oneself, or anyone for the town office; otherwise 404.
+pub async fn show_person(State(app): State<App>, caller: Caller, Path(id): Path<i64>) -> Result<Json<Value>> {
+    if !caller.actor.scope.admin && caller.actor.person.id != id {
+        return Err(no_person(id));
+    }
+    let person = app.store.read(move |c| people_store::get(c, id)).await?.ok_or_else(|| no_person(id))?;
+    let assignments = app.store.read(move |c| assignment_store::list(c, Some(id))).await?;
+    Ok(Json(json!({"person": person, "assignments": assignments})))
+}
+
+/// `POST /api/v1/people`: the town office registers a person.
+pub async fn create_person(
+    State(app): State<App>,
+    caller: Caller,
+    JsonBody(input): JsonBody<PersonInput>,
+) -> Result<(StatusCode, Json<Value>)> {
+    caller.actor.scope.require_admin()?;
+    let new = tokio::task::spawn_blocking(move || accounts::new_person(&input))
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("hashing task failed: {e}")))??;
+    let now = china_timestamp(now_s());
+    let person = app.store.write(move |c| people_store::insert(c, &new, &now)).await?;
+    Ok((StatusCode::CREATED, Json(json!(person))))
+}
+
+/// Query of `GET /api/v1/assignments`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentsQuery {
+    person: Option<i64>,
+    /// Only those in force on this date.
+    date: Option<String>,
+}
+
+/// `GET /api/v1/assignments`: all (town office) or one's own, optionally on a date.
+pub async fn list_assignments(
+    State(app): State<App>,
+    caller: Caller,
+    Query(query): Query<AssignmentsQuery>,
+) -> Result<Json<Value>> {
+    let person = if caller.actor.scope.admin { query.person } else { Some(caller.actor.person.id) };
+    let date = query.date.as_deref().map(|d| people::date("date", d)).transpose()?;
+    let list = app
+        .store
+        .read(move |c| match date {
+            Some(date) => assignment_store::active_on(c, &date, person),
+            None => assignment_store::list(c, person),
+        })
+        .await?;
+    Ok(Json(json!(list)))
+}
+
+/// `POST /api/v1/assignments`: the town office assigns a role over a scope.
+pub async fn create_assignment(
+    State(app): State<App>,
+    caller: Caller,
+    JsonBody(input): JsonBody<AssignmentInput>,
+) -> Result<(StatusCode, Json<Value>)> {
+    caller.actor.scope.require_admin()?;
+    let maps = app.maps();
+    let assignment = app.store.write(move |c| accounts::create_assignment(c, &maps, &input, now_s())).await?;
+    Ok((StatusCode::CREATED, Json(json!(assignment))))
+}
+
+/// Body of `POST /api/v1/assignments/{id}/end`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndInput {
+    /// Last day in force (default today).
+    #[serde(default)]
+    to: Option<String>,
+    /// Why it ends.
+    reason: String,
+}
+
+/// `POST /api/v1/assignments/{id}/end`: ends an assignment; the record stays.
+pub async fn end_assignment(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    JsonBody(input): JsonBody<EndInput>,
+) -> Result<Json<Value>> {
+    caller.actor.scope.require_admin()?;
+    let to = match input.to.as_deref() {
+        Some(d) => people::date("to", d)?,
+        None => china_date(now_s()),
+    };
+    let reason = input.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(Error::invalid("reason", "须说明结束原因", "a reason is required"));
+    }
+    let ended = app.store.write(move |c| assignment_store::end(c, id, &to, &reason)).await?;
+    Ok(Json(json!(ended)))
+}
+
+/// Query of `GET /api/v1/grids/{code}/responsible`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponsibleQuery {
+    /// The date asked about (default today).
+    date: Option<String>,
+}
+
+/// `GET /api/v1/grids/{code}/responsible?date=`: who answered for a grid on a
+/// date: inspectors and grid leaders of the grid or any grid above it.
+pub async fn responsible(
+    State(app): State<App>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(query): Query<ResponsibleQuery>,
+) -> Result<Json<Value>> {
+    let maps = app.maps();
+    if maps.grid(&code).is_none() || !caller.actor.scope.covers_grid(&code) {
+        return Err(Error::not_found(format!("没有编码为 {code} 的网格"), format!("no grid with code {code}")));
+    }
+    let date = match query.date.as_deref() {
+        Some(d) => people::date("date", d)?,
+        None => china_date(now_s()),
+    };
+    let chain: Vec<String> = maps.chain(&code).into_iter().map(|g| g.code.to_string()).collect();
+    let on = date.clone();
+    let rows = app
+        .store
+        .read(move |c| {
+            let mut out = Vec::new();
+            for a in assignment_store::active_on(c, &on, None)? {
+                let holds = a.scope.iter().any(|s| matches!(s, ScopeItem::Grid(g) if chain.contains(g)));
+                if holds && matches!(a.role, Role::Inspector | Role::GridLeader) {
+                    let person = people_store::get(c, a.person_id)?;
+                    out.push(json!({"assignment": a, "person": person}));
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(Json(json!({"grid": code, "date": date, "responsible": rows})))
+}
+
+/// `GET /api/v1/coverage`: every gap in the responsibility net (town office only).
+pub async fn show_coverage(State(app): State<App>, caller: Caller) -> Result<Json<Value>> {
+    caller.actor.scope.require_admin()?;
+    let maps = app.maps();
+    let today = china_date(now_s());
+    let gaps = app.store.read(move |c| accounts::coverage(c, &maps, &today)).await?;
+    Ok(Json(json!({"complete": gaps.is_empty(), "gap_count": gaps.len(), "gaps": gaps})))
+}
