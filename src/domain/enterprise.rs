@@ -83,8 +83,14 @@ impl Uscc {
         if chars != 18 {
             return Err(UsccError::Length(chars));
         }
-        if let Some((at, c)) = code.chars().enumerate().find(|(_, c)| !c.is_ascii() || !ALPHABET.contains(&(*c as u8)))
-        {
+        // The body must use the code alphabet. A wrong 18th character is a
+        // check-digit error (it is what the check compares), so early pilot
+        // codes ending in any letter or digit can still be overridden.
+        let bad = code
+            .chars()
+            .enumerate()
+            .find(|&(at, c)| !c.is_ascii_alphanumeric() || (at < 17 && !ALPHABET.contains(&(c as u8))));
+        if let Some((at, c)) = bad {
             return Err(UsccError::Charset(at + 1, c));
         }
         Ok(code)
