@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::config::DbArgs;
+use crate::domain::time::now_s;
 use crate::geography::{self, ImportSummary};
 use crate::store;
 
@@ -15,6 +16,8 @@ pub enum Kind {
     Grids,
     /// The rivers as linestrings.
     Rivers,
+    /// Enterprises and premises from CSV (header: name,uscc,uscc_override,address,lon,lat,industry,above_scale,key,contact_name,contact_phone).
+    Enterprises,
 }
 
 /// Arguments of `gridsafe import`.
@@ -22,7 +25,7 @@ pub enum Kind {
 pub struct Args {
     /// What the file holds.
     pub kind: Kind,
-    /// The GeoJSON FeatureCollection to import.
+    /// The file to import (GeoJSON FeatureCollection, or CSV for enterprises).
     pub file: PathBuf,
     /// The database.
     #[command(flatten)]
@@ -43,6 +46,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let summary = match args.kind {
         Kind::Grids => geography::import_grids(&tx, &text, &source)?,
         Kind::Rivers => geography::import_rivers(&tx, &text, &source)?,
+        Kind::Enterprises => {
+            let maps = geography::load_maps(&tx)?;
+            let count = crate::enterprises::import_csv(&tx, &maps, &text, now_s())?;
+            ImportSummary { kind: "enterprises", features: count, reaches: 0, warnings: Vec::new() }
+        }
     };
     tx.commit()?;
     if args.json {
@@ -58,7 +66,11 @@ pub fn print_summary(s: &ImportSummary) {
     println!(
         "已导入 {} 个{}要素，重新计算 {} 个河段 / imported {} {}, {} reaches recomputed",
         s.features,
-        if s.kind == "grids" { "网格" } else { "河流" },
+        match s.kind {
+            "grids" => "网格",
+            "rivers" => "河流",
+            _ => "企业",
+        },
         s.reaches,
         s.features,
         s.kind,

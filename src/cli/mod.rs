@@ -1,9 +1,12 @@
 //! The `gridsafe` command line: one file per subcommand, each with its Args and `run`.
 
+pub mod assign;
+pub mod coverage;
 pub mod import;
 pub mod init;
 pub mod locate;
 pub mod serve;
+pub mod user;
 
 use clap::{Parser, Subcommand};
 
@@ -28,6 +31,12 @@ pub enum Command {
     Import(import::Args),
     /// Resolve a WGS84 point to village → community → town.
     Locate(locate::Args),
+    /// Manage accounts (add, passwd, list).
+    User(user::Args),
+    /// Give a person a role over a scope (an assignment).
+    Assign(assign::Args),
+    /// List every gap in the coverage of grids, enterprises and rivers.
+    Coverage(coverage::Args),
 }
 
 impl Cli {
@@ -38,6 +47,9 @@ impl Cli {
             Command::Serve(args) => serve::run(args),
             Command::Import(args) => import::run(&args),
             Command::Locate(args) => locate::run(&args),
+            Command::User(args) => user::run(&args),
+            Command::Assign(args) => assign::run(&args),
+            Command::Coverage(args) => coverage::run(&args),
         }
     }
 }

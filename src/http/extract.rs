@@ -50,9 +50,12 @@ fn json_error(rejection: &JsonRejection) -> Error {
         JsonRejection::JsonDataError(_) => {
             // "Failed to deserialize the JSON body into the target type: name: invalid type..."
             let inner = detail.split_once(": ").map_or(detail.as_str(), |(_, rest)| rest);
-            let field = named_field(inner)
-                .or_else(|| inner.split_once(':').map(|(path, _)| path.trim()).filter(|p| !p.contains(' ')))
-                .unwrap_or("body");
+            // "name: invalid type ..." names the path; "missing field `name`" names it in backticks.
+            let path = inner
+                .split_once(": ")
+                .map(|(path, _)| path.trim())
+                .filter(|p| !p.is_empty() && !p.contains(' ') && *p != ".");
+            let field = path.or_else(|| named_field(inner)).unwrap_or("body");
             Error::invalid(field, format!("请求内容有误：{inner}"), format!("invalid request body: {inner}"))
         }
         JsonRejection::MissingJsonContentType(_) => Error::invalid(

@@ -7,11 +7,18 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use gridsafe::app::{App, UiSettings};
+use gridsafe::domain::time::now_s;
 use gridsafe::store::{Store, StoreOptions};
 use gridsafe::{geography, http};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
+
+/// The demo password's hash, computed once per test binary (argon2 is slow by design).
+fn demo_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| gridsafe::accounts::hash_password(gridsafe::demo::DEMO_PASSWORD).expect("hashes")).clone()
+}
 
 /// A fixture file's path.
 pub fn fixture(name: &str) -> PathBuf {
@@ -34,6 +41,7 @@ pub struct TestApp {
 pub struct TestResponse {
     pub status: StatusCode,
     pub content_type: String,
+    pub headers: axum::http::HeaderMap,
     pub text: String,
 }
 
@@ -62,9 +70,13 @@ impl TestResponse {
 }
 
 impl TestApp {
-    /// The demo town (谭坊镇) loaded into a fresh database.
+    /// The demo town (谭坊镇) with its demo people, enterprises and assignments.
     pub async fn demo() -> Self {
-        Self::build(|c| geography::load_demo(c).map(drop)).await
+        let test = Self::build(|c| geography::load_demo(c).map(drop)).await;
+        let maps = test.app.maps();
+        let hash = demo_hash();
+        test.app.store.write(move |c| gridsafe::demo::seed(c, &maps, hash, now_s())).await.expect("demo seeds");
+        test
     }
 
     /// A fresh database loaded with fixture files.
@@ -94,12 +106,44 @@ impl TestApp {
 
     /// Sends a GET through the router.
     pub async fn get(&self, uri: &str) -> TestResponse {
-        let request = Request::get(uri).body(Body::empty()).expect("valid request");
+        self.send(Request::get(uri).body(Body::empty()).expect("valid request")).await
+    }
+
+    /// Sends a GET with a bearer token.
+    pub async fn get_as(&self, token: &str, uri: &str) -> TestResponse {
+        let request = Request::get(uri).header("authorization", format!("Bearer {token}")).body(Body::empty());
+        self.send(request.expect("valid request")).await
+    }
+
+    /// Sends a JSON body with a method and an optional bearer token.
+    pub async fn json_as(&self, method: &str, token: Option<&str>, uri: &str, body: &Value) -> TestResponse {
+        self.raw_as(method, token, uri, body.to_string()).await
+    }
+
+    /// Sends a raw body (to test malformed JSON) with JSON content type.
+    pub async fn raw_as(&self, method: &str, token: Option<&str>, uri: &str, body: String) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        self.send(request.body(Body::from(body)).expect("valid request")).await
+    }
+
+    /// Logs in with the demo password and returns the token.
+    pub async fn login(&self, username: &str) -> String {
+        let body = serde_json::json!({"username": username, "password": gridsafe::demo::DEMO_PASSWORD});
+        let response = self.json_as("POST", None, "/api/v1/login", &body).await;
+        response.expect(200)["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// Sends any request through the router.
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
         let response = self.router.clone().oneshot(request).await.expect("router answers");
         let status = response.status();
         let content_type =
             response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.expect("body reads").to_bytes();
-        TestResponse { status, content_type, text: String::from_utf8_lossy(&bytes).into_owned() }
+        TestResponse { status, content_type, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
     }
 }

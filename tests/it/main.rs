@@ -1,7 +1,9 @@
 //! The integration-test binary: one module per area.
 #![expect(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
 
+mod access;
 mod cli;
+mod enterprises;
 mod geography;
 mod helpers;
 mod http_geography;

@@ -38,6 +38,13 @@ async fn readable(app: &App, caller: &Caller, id: i64) -> Result<Enterprise> {
     found.filter(|e| caller.actor.scope.reads_enterprise(e.id, &e.grid_code)).ok_or_else(|| no_enterprise(id))
 }
 
+/// Loads an enterprise for a write: 404 if it does not exist, 403 if it lies
+/// outside the grids the caller may write in.
+async fn writable(app: &App, caller: &Caller, id: i64) -> Result<Enterprise> {
+    let found = app.store.read(move |c| store::get(c, id)).await?.ok_or_else(|| no_enterprise(id))?;
+    if caller.actor.scope.writes_enterprise(&found.grid_code) { Ok(found) } else { Err(forbidden()) }
+}
+
 /// Reads `If-Match: "<version>"` (or a bare number), if sent.
 fn if_match(headers: &HeaderMap) -> Result<Option<i64>> {
     headers
@@ -118,12 +125,12 @@ pub async fn update_enterprise(
     headers: HeaderMap,
     JsonBody(patch): JsonBody<EnterprisePatch>,
 ) -> Result<Json<Value>> {
-    let current = readable(&app, &caller, id).await?;
+    let current = writable(&app, &caller, id).await?;
     let scope = &caller.actor.scope;
     let expected = if_match(&headers)?.unwrap_or(current.version);
     let fields = enterprises::patched(&current, patch, &app.maps(), scope.admin)?;
-    // Both the old and the new location must lie in the caller's grids.
-    if !scope.writes_enterprise(&current.grid_code) || !scope.writes_enterprise(&fields.grid_code) {
+    // The new location must lie in the caller's grids too.
+    if !scope.writes_enterprise(&fields.grid_code) {
         return Err(forbidden());
     }
     let now = china_timestamp(now_s());
@@ -139,10 +146,7 @@ pub async fn change_governance(
     headers: HeaderMap,
     JsonBody(input): JsonBody<GovernanceInput>,
 ) -> Result<Json<Value>> {
-    let mut current = readable(&app, &caller, id).await?;
-    if !caller.actor.scope.writes_enterprise(&current.grid_code) {
-        return Err(forbidden());
-    }
+    let mut current = writable(&app, &caller, id).await?;
     if let Some(version) = if_match(&headers)? {
         current.version = version;
     }

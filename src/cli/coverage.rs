@@ -1,0 +1,36 @@
+//! `gridsafe coverage`: every gap in the responsibility net, by name.
+
+use anyhow::Context;
+
+use crate::config::DbArgs;
+use crate::domain::time::{china_date, now_s};
+use crate::{accounts, geography, store};
+
+/// Arguments of `gridsafe coverage`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The database.
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Prints the report.
+pub fn run(args: &Args) -> anyhow::Result<()> {
+    let conn = store::open_migrated(&args.db.db).with_context(|| format!("cannot open {}", args.db.db.display()))?;
+    let maps = geography::load_maps(&conn)?;
+    let gaps = accounts::coverage(&conn, &maps, &china_date(now_s()))?;
+    if args.json {
+        super::print_json(&gaps)?;
+    } else if gaps.is_empty() {
+        println!("全覆盖，无缺口 / full coverage, no gaps");
+    } else {
+        println!("覆盖缺口 {} 处 / {} coverage gaps:", gaps.len(), gaps.len());
+        for gap in &gaps {
+            println!("  - {}  ({})", gap.message, gap.message_en);
+        }
+    }
+    Ok(())
+}
