@@ -11,7 +11,7 @@ use crate::store::StoreOptions;
 #[derive(Debug, Clone, clap::Args)]
 pub struct DbArgs {
     /// SQLite database file (created on first use).
-    #[arg(long, env = "GRIDSAFE_DB", default_value = "gridsafe.db")]
+    #[arg(long, env = "GRIDSAFE_DB", default_value = "gridsafe.db", global = true)]
     pub db: PathBuf,
 }
 

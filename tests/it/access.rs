@@ -73,12 +73,16 @@ async fn an_expired_or_logged_out_session_is_refused() {
 /// Enterprise ids in the demo: 1 华诚高科 (东山社区), 6 世邦机械 (八里, TF0101), 2 冠泰管桩.
 const IN_TF0101: i64 = 6;
 
+/// (user, readable enterprise (0: none), unreadable enterprise, may write the readable one,
+///  grid in scope, grid out of scope ("": none), is admin)
+type ScopeRow = (&'static str, i64, Option<i64>, bool, Option<&'static str>, &'static str, bool);
+
 #[tokio::test]
 async fn every_role_reads_and_writes_exactly_its_scope() {
     let app = TestApp::demo().await;
     // (user, readable enterprise, unreadable enterprise, may write the readable one,
     //  grid in scope, grid out of scope, is admin)
-    let table: &[(&str, i64, Option<i64>, bool, Option<&str>, &str, bool)] = &[
+    let table: &[ScopeRow] = &[
         ("admin", 1, None, true, Some("TF0201"), "", true),
         ("tf0101.safety", IN_TF0101, Some(1), true, Some("TF0101"), "TF0201", false),
         ("tf0101.env", IN_TF0101, Some(1), true, Some("TF0101"), "TF0102", false),

@@ -114,3 +114,78 @@ fn an_accepted_import_replaces_the_grids_and_recomputes_reaches() {
     let out = succeeded(&gridsafe(&db, &["locate", "118.615", "36.705"]));
     assert!(out.contains("中村") && out.contains("T0102"), "{out}");
 }
+
+fn gridsafe_stdin(db: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gridsafe"))
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn enterprise_count(db: &Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("SELECT count(*) FROM enterprises", [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_csv_with_one_bad_row_imports_nothing_and_names_the_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("town.db");
+    succeeded(&gridsafe(&db, &["init", "--maps", &maps_dir()]));
+    let bad = fixture("enterprises_one_bad_row.csv").display().to_string();
+    let output = gridsafe(&db, &["import", "enterprises", &bad]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("row 3 [uscc]") && stderr.contains("check digit"), "{stderr}");
+    assert!(!stderr.contains("row 1") && !stderr.contains("row 2"), "{stderr}");
+    assert_eq!(enterprise_count(&db), 0);
+
+    let good = fixture("enterprises_good.csv").display().to_string();
+    let out = succeeded(&gridsafe(&db, &["import", "enterprises", &good, "--json"]));
+    assert!(out.contains("\"features\": 3"), "{out}");
+    assert_eq!(enterprise_count(&db), 3);
+    // Importing the same file again would duplicate codes: refused whole.
+    assert!(!gridsafe(&db, &["import", "enterprises", &good]).status.success());
+    assert_eq!(enterprise_count(&db), 3);
+}
+
+#[test]
+fn users_are_added_assigned_and_show_up_in_coverage() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("town.db");
+    succeeded(&gridsafe(&db, &["init", "--maps", &maps_dir()]));
+    let args = ["user", "add", "--username", "Li.Hua", "--name", "李华", "--phone", "13800000001", "--password-stdin"];
+    succeeded(&gridsafe_stdin(&db, &args, "a-long-password\n"));
+    let short = gridsafe_stdin(&db, &["user", "add", "--username", "x.y", "--name", "x", "--password-stdin"], "short");
+    assert!(!short.status.success());
+    let list: serde_json::Value =
+        serde_json::from_str(&succeeded(&gridsafe(&db, &["user", "list", "--json"]))).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["username"], "li.hua");
+
+    let before = succeeded(&gridsafe(&db, &["coverage", "--json"]));
+    let gaps: serde_json::Value = serde_json::from_str(&before).unwrap();
+    let village_gaps = |g: &serde_json::Value| {
+        g.as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["kind"] == "village_without_inspector" && x["code"] == "TF0101")
+            .count()
+    };
+    assert_eq!(village_gaps(&gaps), 2);
+    succeeded(&gridsafe(&db, &["assign", "li.hua", "inspector", "TF0101", "--duty", "safety"]));
+    let after: serde_json::Value = serde_json::from_str(&succeeded(&gridsafe(&db, &["coverage", "--json"]))).unwrap();
+    assert_eq!(village_gaps(&after), 1);
+    let unknown = gridsafe(&db, &["assign", "li.hua", "inspector", "TF9999", "--duty", "safety"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("TF9999"));
+    succeeded(&gridsafe_stdin(&db, &["user", "passwd", "li.hua", "--password-stdin"], "another-long-password"));
+}
