@@ -215,7 +215,15 @@ pub fn create_assignment(conn: &Connection, maps: &Maps, input: &AssignmentInput
     let town = maps.town().ok_or_else(|| Error::Conflict(Msg::new("尚未导入地图", "no geography loaded")))?;
     let enterprise = |code: &str| -> Result<ScopeItem> {
         let id: i64 = code.parse().map_err(|_| unknown_scope(code, "企业", "enterprise"))?;
-        crate::store::enterprises::get(conn, id)?.ok_or_else(|| unknown_scope(code, "企业", "enterprise"))?;
+        let found =
+            crate::store::enterprises::get(conn, id)?.ok_or_else(|| unknown_scope(code, "企业", "enterprise"))?;
+        if role == Role::Cadre && !found.key {
+            return Err(Error::invalid(
+                "scope",
+                format!("包靠干部只负责重点企业，{}不是重点企业", found.name),
+                format!("a cadre follows key enterprises only; {} is not one", found.name),
+            ));
+        }
         Ok(ScopeItem::Enterprise(id))
     };
     let river = |code: &str| -> Result<ScopeItem> {

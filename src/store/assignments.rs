@@ -136,3 +136,58 @@ fn select(conn: &Connection, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Res
     }
     Ok(assignments)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::people::{NewPerson, insert as insert_person};
+
+    fn fresh() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::store::open_migrated(&dir.path().join("a.db")).unwrap();
+        let person = NewPerson {
+            username: "li.si".into(),
+            name: "李四".into(),
+            phone: None,
+            password_hash: "x".into(),
+            demo: false,
+        };
+        insert_person(&conn, &person, "2026-01-01T00:00:00+08:00").unwrap();
+        (dir, conn)
+    }
+
+    fn town_expert(from: &str, to: Option<&str>) -> NewAssignment {
+        NewAssignment {
+            person_id: 1,
+            role: Role::TownExpert,
+            duty: None,
+            level: None,
+            specialty: None,
+            from: from.into(),
+            to: to.map(Into::into),
+            scope: vec![ScopeItem::Town("TF".into())],
+        }
+    }
+
+    #[test]
+    fn an_assignment_is_active_inclusively_within_its_period() {
+        let (_dir, conn) = fresh();
+        insert(&conn, &town_expert("2026-02-01", Some("2026-02-28")), "now").unwrap();
+        for (date, active) in [("2026-01-31", 0), ("2026-02-01", 1), ("2026-02-28", 1), ("2026-03-01", 0)] {
+            assert_eq!(active_on(&conn, date, None).unwrap().len(), active, "{date}");
+        }
+        assert_eq!(active_on(&conn, "2026-02-10", Some(1)).unwrap()[0].scope, [ScopeItem::Town("TF".into())]);
+    }
+
+    #[test]
+    fn ending_keeps_the_row_and_refuses_a_second_end_or_an_end_before_the_start() {
+        let (_dir, conn) = fresh();
+        let a = insert(&conn, &town_expert("2026-02-01", None), "now").unwrap();
+        assert!(matches!(end(&conn, a.id, "2026-01-01", "early"), Err(Error::Invalid { .. })));
+        let ended = end(&conn, a.id, "2026-05-31", "合同到期").unwrap();
+        assert_eq!(ended.to.as_deref(), Some("2026-05-31"));
+        assert!(matches!(end(&conn, a.id, "2026-06-30", "again"), Err(Error::Conflict(_))));
+        assert_eq!(list(&conn, Some(1)).unwrap().len(), 1);
+        assert!(active_on(&conn, "2026-06-01", None).unwrap().is_empty());
+    }
+}

@@ -298,3 +298,54 @@ async fn bad_people_and_assignment_input_names_the_field() {
     let taken = json!({"username": "admin", "name": "重名", "password": "a-long-password"});
     app.json_as("POST", Some(&admin), "/api/v1/people", &taken).await.expect_error(409, "conflict");
 }
+
+#[tokio::test]
+async fn too_many_failures_from_one_address_lock_every_username_from_it() {
+    let app = TestApp::demo().await;
+    let from = |ip: [u8; 4], user: &str, password: &str| {
+        let mut request = Request::post("/api/v1/login")
+            .header("content-type", "application/json")
+            .body(Body::from(json!({"username": user, "password": password}).to_string()))
+            .unwrap();
+        let address = std::net::SocketAddr::from((ip, 40_000));
+        request.extensions_mut().insert(axum::extract::ConnectInfo(address));
+        app.send(request)
+    };
+    for n in 0..gridsafe::http::auth::MAX_FAILURES_PER_ADDRESS {
+        from([10, 0, 0, 7], &format!("guess{n}"), "wrong-password").await.expect_error(401, "unauthenticated");
+    }
+    let password = gridsafe::demo::DEMO_PASSWORD;
+    from([10, 0, 0, 7], "admin", password).await.expect_error(429, "rate_limited");
+    from([10, 0, 0, 8], "admin", password).await.expect(200);
+}
+
+#[tokio::test]
+async fn the_first_start_creates_one_admin_with_a_one_time_password() {
+    let app = TestApp::with_fixtures("grids_valid.geojson", "rivers_three_squares.geojson").await;
+    let maps = app.app.maps();
+    let now = gridsafe::domain::time::now_s();
+    let first = {
+        let maps = maps.clone();
+        app.app.store.write(move |c| gridsafe::accounts::create_first_admin(c, &maps, now)).await.unwrap()
+    };
+    let password = first.expect("a first admin is created");
+    assert!(password.len() >= 16);
+    let again = app.app.store.write(move |c| gridsafe::accounts::create_first_admin(c, &maps, now)).await.unwrap();
+    assert!(again.is_none(), "a second start must not create another admin");
+    let body = json!({"username": "admin", "password": password});
+    let login = app.json_as("POST", None, "/api/v1/login", &body).await.expect(200);
+    assert_eq!(login["user"]["scope"]["admin"], true);
+    assert_eq!(login["user"]["person"]["name"], "测试镇管理员");
+}
+
+#[tokio::test]
+async fn a_cadre_is_assigned_only_key_enterprises() {
+    let app = TestApp::demo().await;
+    let admin = app.login("admin").await;
+    // Enterprise 46 is synthetic and not key (the first 45 are).
+    let body = json!({"username": "cadre02", "role": "cadre", "scope": ["46"]});
+    let error = app.json_as("POST", Some(&admin), "/api/v1/assignments", &body).await.expect_error(400, "invalid");
+    assert_eq!(error["details"]["field"], "scope");
+    let body = json!({"username": "cadre02", "role": "cadre", "scope": ["45"]});
+    app.json_as("POST", Some(&admin), "/api/v1/assignments", &body).await.expect(201);
+}
