@@ -21,6 +21,8 @@ pub mod error;
 pub mod geography;
 /// HTTP: router, API, web pages.
 pub mod http;
+/// Photos: decode, strip metadata, thumbnail, content-address.
+pub mod media;
 /// Geometry: GeoJSON features, validation, locate, reaches.
 pub mod spatial;
 /// The SQLite store and its per-aggregate functions.

@@ -25,6 +25,12 @@ pub struct Scope {
     pub rivers: BTreeSet<String>,
     /// Reaches held as village- or community-level chief.
     pub reaches: BTreeSet<String>,
+    /// Grids held as inspector (not grid leader), expanded to descendants.
+    pub inspector_grids: BTreeSet<String>,
+    /// Enterprises that hired the caller as their safety expert.
+    pub hired_by: BTreeSet<i64>,
+    /// Rivers of which the caller is the town-level chief.
+    pub chief_rivers: BTreeSet<String>,
     /// The roles behind the scope.
     pub roles: BTreeSet<Role>,
 }
@@ -42,12 +48,24 @@ impl Scope {
             }
             for item in &assignment.scope {
                 match item {
-                    ScopeItem::Grid(code) => scope.grids.extend(descendants(code)),
+                    ScopeItem::Grid(code) => {
+                        let below = descendants(code);
+                        if assignment.role == Role::Inspector {
+                            scope.inspector_grids.extend(below.iter().cloned());
+                        }
+                        scope.grids.extend(below);
+                    }
                     ScopeItem::Enterprise(id) => {
                         scope.enterprises.insert(*id);
+                        if assignment.role == Role::EnterpriseExpert {
+                            scope.hired_by.insert(*id);
+                        }
                     }
                     ScopeItem::River(code) => {
                         scope.rivers.insert(code.clone());
+                        if assignment.role == Role::RiverChief {
+                            scope.chief_rivers.insert(code.clone());
+                        }
                     }
                     ScopeItem::Reach(code) => {
                         scope.reaches.insert(code.clone());

@@ -20,6 +20,8 @@
 //! | 巡河日志 | patrol log |
 
 pub mod access;
+pub mod audit;
+pub mod case;
 pub mod coverage;
 pub mod enterprise;
 pub mod geo_point;

@@ -12,8 +12,10 @@
 //! they compose in one transaction, unit-test without tokio and serve the CLI.
 
 pub mod assignments;
+pub mod audit;
 pub mod enterprises;
 pub mod grids;
+pub mod media;
 pub mod migrate;
 pub mod people;
 pub mod rivers;

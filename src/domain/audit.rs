@@ -1,0 +1,106 @@
+//! The audit chain: every entry's hash covers the previous entry's hash and
+//! its own fields, so editing or deleting any entry breaks every hash after it.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The `prev_hash` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One audit entry (what happened to which case, by whom, when).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// Position in the chain, 1-based and gap-free.
+    pub seq: i64,
+    /// The case, if the entry is about one.
+    pub case_id: Option<i64>,
+    /// Who acted.
+    pub actor_id: i64,
+    /// When (RFC 3339, China time).
+    pub at: String,
+    /// The action's machine name (`report`, `register`, ...).
+    pub action: String,
+    /// Status before.
+    pub from: Option<String>,
+    /// Status after.
+    pub to: Option<String>,
+    /// The actor's comment or reason.
+    pub comment: String,
+    /// Media ids attached.
+    pub media: Vec<String>,
+    /// SHA-256 of a document issued by this action.
+    pub document_sha256: Option<String>,
+    /// The previous entry's hash ([`GENESIS`] for the first).
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+fn field(hasher: &mut Sha256, value: &str) {
+    // Length-prefixed, so no two field lists hash the same by shifting a separator.
+    hasher.update((value.len() as u64).to_be_bytes());
+    hasher.update(value.as_bytes());
+}
+
+/// The hash an entry must carry, from its fields and `prev_hash`.
+///
+/// ```
+/// use gridsafe::domain::audit::{Entry, GENESIS, compute_hash};
+/// let mut e = Entry { seq: 1, case_id: Some(1), actor_id: 2, at: "2026-11-28T09:00:00+08:00".into(),
+///     action: "report".into(), from: None, to: Some("reported".into()), comment: String::new(),
+///     media: vec![], document_sha256: None, prev_hash: GENESIS.into(), hash: String::new() };
+/// let h = compute_hash(&e);
+/// e.comment = "edited".into();
+/// assert_ne!(compute_hash(&e), h);
+/// ```
+pub fn compute_hash(e: &Entry) -> String {
+    let mut hasher = Sha256::new();
+    field(&mut hasher, &e.prev_hash);
+    field(&mut hasher, &e.seq.to_string());
+    field(&mut hasher, &e.case_id.map(|c| c.to_string()).unwrap_or_default());
+    field(&mut hasher, &e.actor_id.to_string());
+    field(&mut hasher, &e.at);
+    field(&mut hasher, &e.action);
+    field(&mut hasher, e.from.as_deref().unwrap_or(""));
+    field(&mut hasher, e.to.as_deref().unwrap_or(""));
+    field(&mut hasher, &e.comment);
+    field(&mut hasher, &e.media.join(","));
+    field(&mut hasher, e.document_sha256.as_deref().unwrap_or(""));
+    hasher.finalize().iter().fold(String::with_capacity(64), |mut s, b| {
+        use std::fmt::Write;
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// The first place the chain is broken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Broken {
+    /// The first entry that does not check out (or where one is missing).
+    pub seq: i64,
+    /// What is wrong, in English.
+    pub reason: String,
+}
+
+/// Walks entries in `seq` order; returns the number checked or the first break.
+pub fn verify(entries: impl IntoIterator<Item = Entry>) -> Result<i64, Broken> {
+    let mut prev = GENESIS.to_owned();
+    let mut expected_seq = 1;
+    for e in entries {
+        if e.seq != expected_seq {
+            return Err(Broken {
+                seq: expected_seq,
+                reason: format!("entry {expected_seq} is missing (next is {})", e.seq),
+            });
+        }
+        if e.prev_hash != prev {
+            return Err(Broken { seq: e.seq, reason: "prev_hash does not match the previous entry".into() });
+        }
+        if compute_hash(&e) != e.hash {
+            return Err(Broken { seq: e.seq, reason: "the entry's content does not match its hash (edited)".into() });
+        }
+        prev = e.hash;
+        expected_seq += 1;
+    }
+    Ok(expected_seq - 1)
+}

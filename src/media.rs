@@ -1,0 +1,123 @@
+//! Photos: decode (never trust the extension or the sniffed type), refuse
+//! decompression bombs, re-encode as JPEG (which drops EXIF, GPS included),
+//! make a thumbnail, and name the result by its SHA-256 so the same photo is
+//! stored once.
+
+use std::io::Cursor;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::{DynamicImage, ImageFormat, ImageReader, Limits};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Msg, Result};
+
+/// Largest upload accepted, in bytes.
+pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+/// Largest width or height decoded; bigger is refused before pixels are allocated.
+pub const MAX_SIDE_PX: u32 = 12_000;
+/// Most memory a decoder may allocate.
+pub const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+/// Longest side of a stored photo (phone photos are scaled down to this).
+pub const STORED_SIDE_PX: u32 = 2560;
+/// Longest side of a thumbnail.
+pub const THUMB_SIDE_PX: u32 = 320;
+
+/// A photo ready to store.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    /// Hex SHA-256 of `bytes`.
+    pub id: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The re-encoded JPEG, without metadata.
+    pub bytes: Vec<u8>,
+    /// A small JPEG for lists and documents.
+    pub thumbnail: Vec<u8>,
+}
+
+fn refuse(zh: impl Into<String>, en: impl Into<String>) -> Error {
+    Error::invalid("file", zh, en)
+}
+
+fn jpeg(image: &DynamicImage, quality: u8) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(&image.to_rgb8())
+        .map_err(|e| Error::Internal(anyhow::anyhow!("JPEG encoding failed: {e}")))?;
+    Ok(out)
+}
+
+/// Decodes an uploaded JPEG, PNG or WebP and prepares it for storage.
+pub fn prepare(upload: &[u8]) -> Result<Photo> {
+    if upload.len() > MAX_UPLOAD_BYTES {
+        return Err(Error::TooLarge(Msg::new("照片不能超过 10 MB", "a photo may not exceed 10 MB")));
+    }
+    let reader = ImageReader::new(Cursor::new(upload))
+        .with_guessed_format()
+        .map_err(|e| refuse(format!("无法读取文件：{e}"), format!("cannot read the file: {e}")))?;
+    match reader.format() {
+        Some(ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP) => {}
+        _ => return Err(refuse("只接受 JPEG、PNG 或 WebP 图片", "only JPEG, PNG or WebP images are accepted")),
+    }
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE_PX);
+    limits.max_image_height = Some(MAX_SIDE_PX);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    let mut reader = reader;
+    reader.limits(limits);
+    let decoded = reader.decode().map_err(|e| {
+        refuse(
+            format!("图片无法解码（损坏、截断或尺寸过大）：{e}"),
+            format!("the image cannot be decoded (damaged, truncated or too large): {e}"),
+        )
+    })?;
+    let stored = if decoded.width().max(decoded.height()) > STORED_SIDE_PX {
+        decoded.resize(STORED_SIDE_PX, STORED_SIDE_PX, image::imageops::FilterType::Triangle)
+    } else {
+        decoded
+    };
+    let bytes = jpeg(&stored, 85)?;
+    let thumbnail = jpeg(&stored.thumbnail(THUMB_SIDE_PX, THUMB_SIDE_PX), 75)?;
+    let id = Sha256::digest(&bytes).iter().fold(String::with_capacity(64), |mut s, b| {
+        use std::fmt::Write;
+        let _ = write!(s, "{b:02x}");
+        s
+    });
+    Ok(Photo { id, width: stored.width(), height: stored.height(), bytes, thumbnail })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let image = DynamicImage::new_rgb8(width, height);
+        let mut out = Vec::new();
+        image.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_png_becomes_a_jpeg_with_a_thumbnail_and_a_stable_id() {
+        let a = prepare(&png(800, 600)).unwrap();
+        assert_eq!((a.width, a.height), (800, 600));
+        assert_eq!(&a.bytes[..2], &[0xFF, 0xD8]);
+        assert!(a.thumbnail.len() < a.bytes.len());
+        assert_eq!(prepare(&png(800, 600)).unwrap().id, a.id, "the same photo must get the same id");
+    }
+
+    #[test]
+    fn non_images_truncated_images_and_bombs_are_refused() {
+        assert!(matches!(prepare(b"%PDF-1.7 not a photo"), Err(Error::Invalid { .. })));
+        let whole = png(64, 64);
+        assert!(matches!(prepare(&whole[..whole.len() / 2]), Err(Error::Invalid { .. })));
+        // A PNG header claiming 100000 x 100000 pixels: refused before decoding.
+        let mut bomb = png(1, 1);
+        bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+        assert!(matches!(prepare(&bomb), Err(Error::Invalid { .. })));
+        assert!(matches!(prepare(&vec![0u8; MAX_UPLOAD_BYTES + 1]), Err(Error::TooLarge(_))));
+    }
+}

@@ -1,0 +1,126 @@
+//! The `audit_log` table: append and read the hash chain.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::domain::audit::{Entry, GENESIS, compute_hash};
+use crate::error::{Error, Result};
+
+/// What an action records; the chain fields are filled in by [`append`].
+#[derive(Debug, Clone, Default)]
+pub struct NewEntry {
+    /// The case.
+    pub case_id: Option<i64>,
+    /// Who.
+    pub actor_id: i64,
+    /// When.
+    pub at: String,
+    /// Action name.
+    pub action: String,
+    /// Status before.
+    pub from: Option<String>,
+    /// Status after.
+    pub to: Option<String>,
+    /// Comment or reason.
+    pub comment: String,
+    /// Media ids.
+    pub media: Vec<String>,
+    /// Hash of an issued document.
+    pub document_sha256: Option<String>,
+}
+
+/// Appends an entry at the head of the chain (call inside the action's transaction).
+pub fn append(conn: &Connection, new: NewEntry) -> Result<Entry> {
+    let head: Option<(i64, String)> = conn
+        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (seq, prev_hash) = head.map_or((1, GENESIS.to_owned()), |(s, h)| (s + 1, h));
+    let mut entry = Entry {
+        seq,
+        case_id: new.case_id,
+        actor_id: new.actor_id,
+        at: new.at,
+        action: new.action,
+        from: new.from,
+        to: new.to,
+        comment: new.comment,
+        media: new.media,
+        document_sha256: new.document_sha256,
+        prev_hash,
+        hash: String::new(),
+    };
+    entry.hash = compute_hash(&entry);
+    let media = serde_json::to_string(&entry.media).map_err(|e| Error::Internal(e.into()))?;
+    conn.execute(
+        "INSERT INTO audit_log (seq, case_id, actor_id, at, action, from_status, to_status, comment, media,
+            document_sha256, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            entry.seq,
+            entry.case_id,
+            entry.actor_id,
+            entry.at,
+            entry.action,
+            entry.from,
+            entry.to,
+            entry.comment,
+            media,
+            entry.document_sha256,
+            entry.prev_hash,
+            entry.hash
+        ],
+    )?;
+    Ok(entry)
+}
+
+fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    let media: String = r.get(8)?;
+    Ok(Entry {
+        seq: r.get(0)?,
+        case_id: r.get(1)?,
+        actor_id: r.get(2)?,
+        at: r.get(3)?,
+        action: r.get(4)?,
+        from: r.get(5)?,
+        to: r.get(6)?,
+        comment: r.get(7)?,
+        media: serde_json::from_str(&media).unwrap_or_else(|_| vec![format!("<unreadable: {media}>")]),
+        document_sha256: r.get(9)?,
+        prev_hash: r.get(10)?,
+        hash: r.get(11)?,
+    })
+}
+
+const COLUMNS: &str =
+    "seq, case_id, actor_id, at, action, from_status, to_status, comment, media, document_sha256, prev_hash, hash";
+
+/// The entries of one case, oldest first (its timeline).
+pub fn for_case(conn: &Connection, case_id: i64) -> Result<Vec<Entry>> {
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_log WHERE case_id = ?1 ORDER BY seq"))?;
+    let rows = stmt.query_map([case_id], entry)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Walks the whole chain; also checks that every case has as many entries as its version says.
+pub fn verify(conn: &Connection) -> Result<std::result::Result<i64, crate::domain::audit::Broken>> {
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"))?;
+    let rows = stmt.query_map([], entry)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let checked = crate::domain::audit::verify(rows);
+    if checked.is_err() {
+        return Ok(checked);
+    }
+    // A case's version counts its actions; fewer entries means the tail was cut.
+    let short: Option<(String, i64, i64)> = conn
+        .query_row(
+            "SELECT c.number, c.version, (SELECT count(*) FROM audit_log a WHERE a.case_id = c.id) AS n
+             FROM cases c WHERE n != c.version ORDER BY c.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(match short {
+        Some((number, version, n)) => Err(crate::domain::audit::Broken {
+            seq: conn.query_row("SELECT coalesce(max(seq), 0) + 1 FROM audit_log", [], |r| r.get(0))?,
+            reason: format!("case {number} is at version {version} but has {n} audit entries: entries were removed"),
+        }),
+        None => checked,
+    })
+}

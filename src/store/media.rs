@@ -1,0 +1,34 @@
+//! The `media` table: photos by content hash.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::error::Result;
+use crate::media::Photo;
+
+/// Stores a photo once; a second upload of the same content is a no-op.
+pub fn insert(conn: &Connection, photo: &Photo, by: i64, now: &str) -> Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO media (id, content_type, width, height, bytes, thumbnail, uploaded_by, created_at)
+         VALUES (?1, 'image/jpeg', ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![photo.id, photo.width, photo.height, photo.bytes, photo.thumbnail, by, now],
+    )?;
+    Ok(())
+}
+
+/// A photo's bytes (or its thumbnail's).
+pub fn bytes(conn: &Connection, id: &str, thumbnail: bool) -> Result<Option<Vec<u8>>> {
+    let column = if thumbnail { "thumbnail" } else { "bytes" };
+    Ok(conn.query_row(&format!("SELECT {column} FROM media WHERE id = ?1"), [id], |r| r.get(0)).optional()?)
+}
+
+/// Which of `ids` are not stored.
+pub fn missing(conn: &Connection, ids: &[String]) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT 1 FROM media WHERE id = ?1")?;
+    let mut out = Vec::new();
+    for id in ids {
+        if !stmt.exists([id])? {
+            out.push(id.clone());
+        }
+    }
+    Ok(out)
+}
