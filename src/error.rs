@@ -53,6 +53,14 @@ pub enum Error {
     /// The request conflicts with the current state (duplicate, wrong state).
     #[error("conflict: {0}")]
     Conflict(Msg),
+    /// An action the current state does not allow; `allowed` lists what the caller may do.
+    #[error("refused: {reason}")]
+    Refused {
+        /// Why.
+        reason: Msg,
+        /// The actions the caller may take now.
+        allowed: Vec<String>,
+    },
     /// The caller may not do this.
     #[error("forbidden: {0}")]
     Forbidden(Msg),

@@ -5,6 +5,8 @@
 pub mod accounts;
 /// The running application: shared state, router assembly and the server loop.
 pub mod app;
+/// Cases (隐患): filing, actions through the state machine, views.
+pub mod cases;
 /// The command line, one module per subcommand.
 pub mod cli;
 /// Command-line and environment configuration.

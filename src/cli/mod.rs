@@ -1,6 +1,7 @@
 //! The `gridsafe` command line: one file per subcommand, each with its Args and `run`.
 
 pub mod assign;
+pub mod audit;
 pub mod coverage;
 pub mod import;
 pub mod init;
@@ -37,6 +38,8 @@ pub enum Command {
     Assign(assign::Args),
     /// List every gap in the coverage of grids, enterprises and rivers.
     Coverage(coverage::Args),
+    /// Check the audit log's hash chain.
+    Audit(audit::Args),
 }
 
 impl Cli {
@@ -50,6 +53,7 @@ impl Cli {
             Command::User(args) => user::run(&args),
             Command::Assign(args) => assign::run(&args),
             Command::Coverage(args) => coverage::run(&args),
+            Command::Audit(args) => audit::run(&args),
         }
     }
 }

@@ -32,6 +32,9 @@ impl IntoResponse for Error {
             Error::Rejected { summary, problems } => {
                 body(StatusCode::UNPROCESSABLE_ENTITY, "rejected", &summary, &json!({"problems": problems}))
             }
+            Error::Refused { reason, allowed } => {
+                body(StatusCode::CONFLICT, "refused", &reason, &json!({"allowed": allowed}))
+            }
             Error::Conflict(msg) => body(StatusCode::CONFLICT, "conflict", &msg, &Value::Null),
             Error::Forbidden(msg) => body(StatusCode::FORBIDDEN, "forbidden", &msg, &Value::Null),
             Error::Unauthenticated(msg) => body(StatusCode::UNAUTHORIZED, "unauthenticated", &msg, &Value::Null),

@@ -68,6 +68,31 @@ fn json_error(rejection: &JsonRejection) -> Error {
     }
 }
 
+/// Parses a JSON body already read (when the raw bytes are needed too, e.g. to hash them).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    axum::Json::<T>::from_bytes(bytes).map(|axum::Json(value)| value).map_err(|rejection| json_error(&rejection))
+}
+
+/// Reads `If-Match: "<version>"` (or a bare number), if sent.
+pub fn if_match(headers: &axum::http::HeaderMap) -> Result<Option<i64>, Error> {
+    headers
+        .get(axum::http::header::IF_MATCH)
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "If-Match",
+                        "If-Match 须为记录版本号",
+                        "If-Match must be the record's version number",
+                    )
+                })
+        })
+        .transpose()
+}
+
 impl<T, S> FromRequest<S> for JsonBody<T>
 where
     T: DeserializeOwned,

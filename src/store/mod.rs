@@ -13,6 +13,7 @@
 
 pub mod assignments;
 pub mod audit;
+pub mod cases;
 pub mod enterprises;
 pub mod grids;
 pub mod media;

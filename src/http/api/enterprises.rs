@@ -45,26 +45,6 @@ async fn writable(app: &App, caller: &Caller, id: i64) -> Result<Enterprise> {
     if caller.actor.scope.writes_enterprise(&found.grid_code) { Ok(found) } else { Err(forbidden()) }
 }
 
-/// Reads `If-Match: "<version>"` (or a bare number), if sent.
-fn if_match(headers: &HeaderMap) -> Result<Option<i64>> {
-    headers
-        .get(axum::http::header::IF_MATCH)
-        .map(|v| {
-            v.to_str()
-                .ok()
-                .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "If-Match",
-                        "If-Match 须为记录版本号",
-                        "If-Match must be the record's version number",
-                    )
-                })
-        })
-        .transpose()
-}
-
 /// `GET /api/v1/enterprises`: the enterprises in the caller's scope, filtered.
 pub async fn list_enterprises(
     State(app): State<App>,
@@ -127,7 +107,7 @@ pub async fn update_enterprise(
 ) -> Result<Json<Value>> {
     let current = writable(&app, &caller, id).await?;
     let scope = &caller.actor.scope;
-    let expected = if_match(&headers)?.unwrap_or(current.version);
+    let expected = crate::http::extract::if_match(&headers)?.unwrap_or(current.version);
     let fields = enterprises::patched(&current, patch, &app.maps(), scope.admin)?;
     // The new location must lie in the caller's grids too.
     if !scope.writes_enterprise(&fields.grid_code) {
@@ -147,7 +127,7 @@ pub async fn change_governance(
     JsonBody(input): JsonBody<GovernanceInput>,
 ) -> Result<Json<Value>> {
     let mut current = writable(&app, &caller, id).await?;
-    if let Some(version) = if_match(&headers)? {
+    if let Some(version) = crate::http::extract::if_match(&headers)? {
         current.version = version;
     }
     let by = caller.actor.person.id;

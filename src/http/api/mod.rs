@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`.
 
+mod cases;
 mod enterprises;
 mod geography;
 mod people;
@@ -34,6 +35,15 @@ pub fn routes() -> Router<App> {
         .route("/enterprises", get(enterprises::list_enterprises).post(enterprises::create_enterprise))
         .route("/enterprises/{id}", get(enterprises::show_enterprise).patch(enterprises::update_enterprise))
         .route("/enterprises/{id}/governance", post(enterprises::change_governance))
+        .route("/categories", get(cases::list_categories))
+        .route("/cases", get(cases::list_cases).post(cases::file_case))
+        .route("/cases/{number}", get(cases::show_case))
+        .route("/cases/{number}/actions", post(cases::act_on_case))
+        .route("/media/{id}", get(cases::show_media))
+        .route(
+            "/media",
+            post(cases::upload_media).layer(DefaultBodyLimit::max(crate::media::MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
         // JSON bodies are small; photos get their own limit on their own route.
         .layer(DefaultBodyLimit::max(256 * 1024))
 }

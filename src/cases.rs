@@ -1,0 +1,487 @@
+//! Cases as units of work: filing (checked input, gap-free number, photos,
+//! first audit entry) and actions (the state machine's decision, the action's
+//! own requirements, the row update guarded by version, one audit entry),
+//! each inside the caller's transaction so nothing is half-written.
+
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::accounts::Actor;
+use crate::domain::access::{Scope, forbidden};
+use crate::domain::audit::Entry;
+use crate::domain::case::{self, Action, CaseFacts, Grade, Kind, Refusal, Status};
+use crate::domain::geo_point::Lonlat;
+use crate::domain::people;
+use crate::domain::time::{china_date, china_timestamp};
+use crate::error::{Error, Msg, Result};
+use crate::spatial::Maps;
+use crate::store::audit::{self as audit_store, NewEntry};
+use crate::store::cases::{self as store, CaseRow};
+
+/// A point within this distance of a river snaps to its nearest reach.
+pub const SNAP_M: f64 = 200.0;
+/// Longest description accepted.
+pub const MAX_DESCRIPTION: usize = 4000;
+
+/// A case as filed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseInput {
+    /// `safety`, `environment` or `river`.
+    pub kind: String,
+    /// A leaf category code of that kind (see `GET /api/v1/categories`).
+    pub category: String,
+    /// `general` or `major`.
+    pub grade: String,
+    /// For a major hazard: the criterion clause it was judged against.
+    #[serde(default)]
+    pub criterion: Option<String>,
+    /// Short title.
+    pub title: String,
+    /// What was found.
+    pub description: String,
+    /// Longitude (from the phone's GPS).
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// The enterprise concerned, if any.
+    #[serde(default)]
+    pub enterprise_id: Option<i64>,
+    /// Media ids of the photos (at least one).
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+/// The 五落实 treatment plan of a major hazard.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// 责任落实: the responsible person.
+    pub responsible_person: String,
+    /// 措施落实: the measures.
+    pub measures: String,
+    /// 资金落实: the funds.
+    pub funds: String,
+    /// 时限落实: the deadline.
+    pub deadline: String,
+    /// 预案落实: the contingency plan.
+    pub contingency: String,
+}
+
+/// An action as received; which fields are required depends on the action.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionInput {
+    /// The action's machine name.
+    pub action: String,
+    /// Comment (sign-off opinion, note).
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Reason (cancel, return, extend, reopen).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Dispatch: the responsible party.
+    #[serde(default)]
+    pub responsible: Option<String>,
+    /// Dispatch: required measures.
+    #[serde(default)]
+    pub measures: Option<String>,
+    /// Dispatch: deadline; extend: the new deadline.
+    #[serde(default)]
+    pub deadline: Option<String>,
+    /// Dispatch of a major hazard: the 五落实 plan.
+    #[serde(default)]
+    pub plan: Option<Plan>,
+    /// Submit: after-photos.
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// Submit: what was done.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Transfer: the receiving department.
+    #[serde(default)]
+    pub department: Option<String>,
+}
+
+fn text<'a>(value: Option<&'a str>, field: &str, zh: &str, max: usize) -> Result<&'a str> {
+    let v = value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| Error::invalid(field, format!("须填写{zh}"), format!("{field} is required")))?;
+    if v.chars().count() > max {
+        return Err(Error::invalid(
+            field,
+            format!("{zh}不能超过 {max} 字"),
+            format!("{field} exceeds {max} characters"),
+        ));
+    }
+    Ok(v)
+}
+
+fn check_photos(conn: &Connection, ids: &[String]) -> Result<()> {
+    let missing = crate::store::media::missing(conn, ids)?;
+    if let Some(id) = missing.first() {
+        return Err(Error::invalid(
+            "photos",
+            format!("照片 {id} 不存在，请先上传"),
+            format!("photo {id} does not exist; upload it first"),
+        ));
+    }
+    Ok(())
+}
+
+/// The facts the state machine needs.
+pub fn facts(maps: &Maps, c: &CaseRow) -> CaseFacts {
+    CaseFacts {
+        status: Status::parse(&c.status).unwrap_or(Status::Reported),
+        kind: Kind::parse(&c.kind).unwrap_or(Kind::Safety),
+        grade: Grade::parse(&c.grade).unwrap_or(Grade::General),
+        reporter: c.reporter_id,
+        grid: c.grid_code.clone(),
+        enterprise: c.enterprise_id,
+        reach: c.reach_code.clone(),
+        river: c.reach_code.as_deref().and_then(|r| maps.reach(r)).map(|r| r.river.to_string()),
+        has_plan: c.plan.is_some(),
+        transferred: c.transferred_to.is_some(),
+        supervised: c.supervised,
+        deadline: c.deadline.clone(),
+    }
+}
+
+/// Whether a person with `scope` may read a case.
+pub fn readable(scope: &Scope, person: i64, f: &CaseFacts) -> bool {
+    scope.admin
+        || scope.town_expert
+        || f.reporter == person
+        || scope.grids.contains(&f.grid)
+        || f.enterprise.is_some_and(|e| scope.enterprises.contains(&e))
+        || f.reach.as_ref().is_some_and(|r| scope.reaches.contains(r))
+        || f.river.as_ref().is_some_and(|r| scope.rivers.contains(r))
+}
+
+/// A filing's input after every check: what [`file`] stores.
+struct Checked {
+    kind: Kind,
+    grade: Grade,
+    criterion: Option<String>,
+    title: String,
+    description: String,
+    point: Lonlat,
+    grid: String,
+    reach: Option<String>,
+}
+
+/// Checks a filing's fields, location, photos and the filer's scope.
+fn check_filing(conn: &Connection, maps: &Maps, actor: &Actor, input: &CaseInput) -> Result<Checked> {
+    let kind = Kind::parse(&input.kind).ok_or_else(|| {
+        Error::invalid("kind", "类型须为 safety、environment 或 river", "kind must be safety, environment or river")
+    })?;
+    let grade = Grade::parse(&input.grade)
+        .ok_or_else(|| Error::invalid("grade", "等级须为 general 或 major", "grade must be general or major"))?;
+    let (category_kind, parent, _) = store::category(conn, &input.category)?.ok_or_else(|| {
+        Error::invalid(
+            "category",
+            format!("没有类别 {}", input.category),
+            format!("unknown category {}", input.category),
+        )
+    })?;
+    if parent.is_none() || category_kind != kind.as_str() {
+        return Err(Error::invalid(
+            "category",
+            format!("类别 {} 须为“{}”类的二级类别", input.category, kind.as_str()),
+            format!("category {} must be a second-level category of kind {}", input.category, kind.as_str()),
+        ));
+    }
+    let criterion = match grade {
+        Grade::Major => Some(text(input.criterion.as_deref(), "criterion", "重大隐患判定依据条款", 500)?.to_owned()),
+        Grade::General => input.criterion.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned),
+    };
+    let title = text(Some(&input.title), "title", "标题", 100)?.to_owned();
+    let description = text(Some(&input.description), "description", "隐患描述", MAX_DESCRIPTION)?.to_owned();
+    let point = Lonlat::parse(input.lon, input.lat)?;
+    let located = maps.locate(point)?;
+    let grid = located.village.code.to_string();
+    let snapped = maps.snap(point, SNAP_M).map(|(reach, _)| reach);
+    if kind == Kind::River && snapped.is_none() {
+        return Err(Error::invalid(
+            "point",
+            format!("河湖问题须在河道 {SNAP_M:.0} 米以内"),
+            format!("a river case must lie within {SNAP_M:.0} m of a river"),
+        ));
+    }
+    if input.photos.is_empty() {
+        return Err(Error::invalid(
+            "photos",
+            "工作人员上报须至少附一张照片",
+            "a staff report needs at least one photo",
+        ));
+    }
+    check_photos(conn, &input.photos)?;
+    let scope = &actor.scope;
+    if let Some(id) = input.enterprise_id {
+        let enterprise = crate::store::enterprises::get(conn, id)?
+            .filter(|e| scope.reads_enterprise(e.id, &e.grid_code))
+            .ok_or_else(|| {
+                Error::Forbidden(Msg::new(
+                    format!("企业 {id} 不在您的职责范围内"),
+                    format!("enterprise {id} is outside your scope"),
+                ))
+            })?;
+        let _ = enterprise;
+    }
+    let reach = snapped.map(|r| r.code.clone());
+    let river = snapped.map(|r| r.river.to_string());
+    let may_file = scope.admin
+        || scope.town_expert
+        || scope.grids.contains(&grid)
+        || input.enterprise_id.is_some_and(|e| scope.hired_by.contains(&e))
+        || (kind == Kind::River
+            && (reach.as_ref().is_some_and(|r| scope.reaches.contains(r))
+                || river.as_ref().is_some_and(|r| scope.rivers.contains(r))));
+    if !may_file {
+        return Err(forbidden());
+    }
+    Ok(Checked { kind, grade, criterion, title, description, point, grid, reach })
+}
+
+/// Files a case. Returns the stored row.
+pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &CaseInput, now_s: i64) -> Result<CaseRow> {
+    let Checked { kind, grade, criterion, title, description, point, grid, reach } =
+        check_filing(conn, maps, actor, input)?;
+    let prefix = maps.town().map_or_else(|| "CASE".to_owned(), |t| t.grid.code.to_string());
+    let today = china_date(now_s);
+    let year: i64 = today[..4].parse().map_err(|e| Error::Internal(anyhow::anyhow!("bad date {today}: {e}")))?;
+    let now = china_timestamp(now_s);
+    let mut row = CaseRow {
+        id: 0,
+        number: store::next_number(conn, &prefix, year)?,
+        kind: kind.as_str().into(),
+        category: input.category.clone(),
+        grade: grade.as_str().into(),
+        criterion,
+        title,
+        description,
+        lon: point.lon,
+        lat: point.lat,
+        grid_code: grid,
+        enterprise_id: input.enterprise_id,
+        reach_code: reach,
+        reporter_id: actor.person.id,
+        status: Status::Reported.as_str().into(),
+        responsible: None,
+        measures: None,
+        deadline: None,
+        plan: None,
+        transferred_to: None,
+        supervised: false,
+        rework_count: 0,
+        extension_count: 0,
+        fix_description: None,
+        reported_at: now.clone(),
+        closed_at: None,
+        version: 1,
+    };
+    row.id = store::insert(conn, &row)?;
+    store::add_photos(conn, row.id, "report", &input.photos)?;
+    audit_store::append(
+        conn,
+        NewEntry {
+            case_id: Some(row.id),
+            actor_id: actor.person.id,
+            at: now,
+            action: "report".into(),
+            from: None,
+            to: Some(row.status.clone()),
+            comment: row.title.clone(),
+            media: input.photos.clone(),
+            document_sha256: None,
+        },
+    )?;
+    Ok(row)
+}
+
+/// Loads a case the actor may read; anything else is a 404.
+pub fn load_readable(conn: &Connection, maps: &Maps, actor: &Actor, number: &str) -> Result<CaseRow> {
+    store::by_number(conn, number)?
+        .filter(|c| readable(&actor.scope, actor.person.id, &facts(maps, c)))
+        .ok_or_else(|| Error::not_found(format!("没有编号为 {number} 的隐患"), format!("no case {number}")))
+}
+
+fn refusal(r: Refusal) -> Error {
+    match r {
+        Refusal::WrongState { allowed } => Error::Refused {
+            reason: Msg::new("当前状态下不能执行此操作", "this action is not possible in the case's current state"),
+            allowed: allowed.iter().map(|a| a.as_str().to_owned()).collect(),
+        },
+        Refusal::NotPermitted(msg) => Error::Forbidden(msg),
+        Refusal::Blocked(msg) => Error::Conflict(msg),
+    }
+}
+
+/// Applies one action: decided by the state machine, checked for the action's
+/// own requirements, written if the version is still `expected`, audited once.
+pub fn act(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    number: &str,
+    input: &ActionInput,
+    expected: Option<i64>,
+    now_s: i64,
+) -> Result<CaseRow> {
+    let action = Action::parse(&input.action).ok_or_else(|| {
+        let all: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
+        Error::invalid(
+            "action",
+            format!("未知操作 “{}”", input.action),
+            format!("unknown action \"{}\"; one of {}", input.action, all.join(", ")),
+        )
+    })?;
+    let current = load_readable(conn, maps, actor, number)?;
+    let expected = expected.unwrap_or(current.version);
+    if expected != current.version {
+        return Err(Error::Stale(Msg::new(
+            "隐患已被他人更新，请刷新后重试",
+            "the case was changed by someone else; reload and retry",
+        )));
+    }
+    let mut f = facts(maps, &current);
+    // The plan may arrive with the dispatch itself.
+    f.has_plan |= action == Action::Dispatch && input.plan.is_some();
+    let today = china_date(now_s);
+    let transition = case::decide(case::Actor { person: actor.person.id, scope: &actor.scope }, &f, action, &today)
+        .map_err(refusal)?;
+    let mut next = current.clone();
+    let (comment, media) = apply(conn, action, input, &current, &mut next, &today, now_s)?;
+    next.status = transition.to.as_str().into();
+    store::update(conn, &next, expected)?;
+    next.version = expected + 1;
+    if action == Action::Submit {
+        store::add_photos(conn, next.id, "fix", &media)?;
+    }
+    audit_store::append(
+        conn,
+        NewEntry {
+            case_id: Some(next.id),
+            actor_id: actor.person.id,
+            at: china_timestamp(now_s),
+            action: action.as_str().into(),
+            from: Some(transition.from.as_str().into()),
+            to: Some(transition.to.as_str().into()),
+            comment,
+            media,
+            document_sha256: None,
+        },
+    )?;
+    Ok(next)
+}
+
+/// Checks an action's own requirements and writes them into `next`; returns
+/// the audit comment and the media it attaches.
+fn apply(
+    conn: &Connection,
+    action: Action,
+    input: &ActionInput,
+    current: &CaseRow,
+    next: &mut CaseRow,
+    today: &str,
+    now_s: i64,
+) -> Result<(String, Vec<String>)> {
+    let note = input.comment.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    Ok(match action {
+        Action::Register => (note, Vec::new()),
+        Action::Supervise | Action::Unsupervise => {
+            next.supervised = action == Action::Supervise;
+            (note, Vec::new())
+        }
+        Action::Cancel => (text(input.reason.as_deref(), "reason", "注销原因", 1000)?.to_owned(), Vec::new()),
+        Action::Reopen => {
+            next.closed_at = None;
+            (text(input.reason.as_deref(), "reason", "重新打开原因", 1000)?.to_owned(), Vec::new())
+        }
+        Action::Dispatch => {
+            next.responsible =
+                Some(text(input.responsible.as_deref(), "responsible", "责任单位或责任人", 200)?.to_owned());
+            next.measures = Some(text(input.measures.as_deref(), "measures", "整改措施", MAX_DESCRIPTION)?.to_owned());
+            let deadline = people::date("deadline", text(input.deadline.as_deref(), "deadline", "整改期限", 10)?)?;
+            if deadline.as_str() < today {
+                return Err(Error::invalid("deadline", "整改期限不能早于今天", "the deadline cannot be in the past"));
+            }
+            next.deadline = Some(deadline);
+            if let Some(plan) = &input.plan {
+                for (field, value) in [
+                    ("plan.responsible_person", &plan.responsible_person),
+                    ("plan.measures", &plan.measures),
+                    ("plan.funds", &plan.funds),
+                    ("plan.deadline", &plan.deadline),
+                    ("plan.contingency", &plan.contingency),
+                ] {
+                    text(Some(value), field, "五落实各项", 2000)?;
+                }
+                next.plan = Some(json!(plan));
+            }
+            (note, Vec::new())
+        }
+        Action::Submit => {
+            if input.photos.is_empty() {
+                return Err(Error::invalid("photos", "整改反馈须附整改后照片", "a fix needs after-photos"));
+            }
+            check_photos(conn, &input.photos)?;
+            let done = text(input.description.as_deref(), "description", "整改情况", MAX_DESCRIPTION)?.to_owned();
+            next.fix_description = Some(done.clone());
+            (done, input.photos.clone())
+        }
+        Action::Approve => {
+            next.closed_at = Some(china_timestamp(now_s));
+            (text(input.comment.as_deref(), "comment", "验收意见", 2000)?.to_owned(), Vec::new())
+        }
+        Action::Return => {
+            next.rework_count += 1;
+            (text(input.reason.as_deref(), "reason", "返工原因", 2000)?.to_owned(), Vec::new())
+        }
+        Action::Extend => {
+            let deadline = people::date("deadline", text(input.deadline.as_deref(), "deadline", "新的整改期限", 10)?)?;
+            if current.deadline.as_ref().is_some_and(|old| deadline <= *old) {
+                return Err(Error::invalid(
+                    "deadline",
+                    "新期限须晚于原期限",
+                    "the new deadline must be after the old one",
+                ));
+            }
+            next.deadline = Some(deadline);
+            next.extension_count += 1;
+            (text(input.reason.as_deref(), "reason", "延期原因", 1000)?.to_owned(), Vec::new())
+        }
+        Action::Transfer => {
+            let department = text(input.department.as_deref(), "department", "接收部门", 200)?;
+            next.transferred_to = Some(department.to_owned());
+            let comment =
+                if note.is_empty() { format!("移送{department}") } else { format!("移送{department}：{note}") };
+            (comment, Vec::new())
+        }
+    })
+}
+
+/// Overdue: a deadline has passed and the case is still open. Never stored.
+pub fn is_overdue(c: &CaseRow, today: &str) -> bool {
+    Status::parse(&c.status).is_some_and(Status::is_open) && c.deadline.as_deref().is_some_and(|d| d < today)
+}
+
+/// The full view of a case for a reader: the row, overdue, photos, timeline and the viewer's actions.
+pub fn view(conn: &Connection, maps: &Maps, actor: &Actor, c: &CaseRow, today: &str) -> Result<Value> {
+    let f = facts(maps, c);
+    let allowed: Vec<&str> = case::allowed(case::Actor { person: actor.person.id, scope: &actor.scope }, &f, today)
+        .into_iter()
+        .map(Action::as_str)
+        .collect();
+    let timeline: Vec<Entry> = audit_store::for_case(conn, c.id)?;
+    let photos = store::photos(conn, c.id)?;
+    let mut body = json!(c);
+    body["overdue"] = json!(is_overdue(c, today));
+    body["grid_chain"] = json!(maps.chain(&c.grid_code));
+    body["allowed_actions"] = json!(allowed);
+    body["photos"] = json!(photos.iter().map(|(stage, id)| json!({"stage": stage, "id": id})).collect::<Vec<_>>());
+    body["timeline"] = json!(timeline);
+    Ok(body)
+}

@@ -1,0 +1,290 @@
+//! Photos, the category taxonomy, and cases: filing (idempotent), listing
+//! (scoped, overdue first, keyset pages), reading with the timeline, actions.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::app::App;
+use crate::cases::{self, ActionInput, CaseInput};
+use crate::domain::case::{Grade, Kind, Status};
+use crate::domain::people;
+use crate::domain::time::{china_date, china_timestamp, now_s};
+use crate::error::{Error, Msg, Result};
+use crate::http::auth::Caller;
+use crate::http::extract::{JsonBody, Query};
+use crate::media;
+use crate::store::{cases as store, media as media_store};
+
+/// `POST /api/v1/media`: one photo in multipart field `file` → `{id}`.
+pub async fn upload_media(
+    State(app): State<App>,
+    caller: Caller,
+    mut form: Multipart,
+) -> Result<(StatusCode, Json<Value>)> {
+    let bad = |e: &axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::TooLarge(Msg::new("照片不能超过 10 MB", "a photo may not exceed 10 MB"))
+        } else {
+            Error::invalid("file", format!("上传内容有误：{e}"), format!("bad upload: {e}"))
+        }
+    };
+    let mut upload: Option<Bytes> = None;
+    while let Some(field) = form.next_field().await.map_err(|e| bad(&e))? {
+        if field.name() == Some("file") {
+            upload = Some(field.bytes().await.map_err(|e| bad(&e))?);
+        }
+    }
+    let upload =
+        upload.ok_or_else(|| Error::invalid("file", "缺少文件字段 file", "the multipart field \"file\" is missing"))?;
+    let photo = tokio::task::spawn_blocking(move || media::prepare(&upload))
+        .await
+        .map_err(|e| Error::Internal(anyhow::anyhow!("photo task failed: {e}")))??;
+    let (id, by, now) = (photo.id.clone(), caller.actor.person.id, china_timestamp(now_s()));
+    app.store.write(move |c| media_store::insert(c, &photo, by, &now)).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+}
+
+/// Query of `GET /api/v1/media/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaQuery {
+    /// Serve the thumbnail instead of the photo.
+    #[serde(default)]
+    thumbnail: bool,
+}
+
+/// `GET /api/v1/media/{id}`: a stored photo (JPEG, immutable).
+pub async fn show_media(
+    State(app): State<App>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    Query(query): Query<MediaQuery>,
+) -> Result<Response> {
+    let lookup = id.clone();
+    let bytes = app
+        .store
+        .read(move |c| media_store::bytes(c, &lookup, query.thumbnail))
+        .await?
+        .ok_or_else(|| Error::not_found(format!("没有照片 {id}"), format!("no photo {id}")))?;
+    Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=31536000, immutable")], bytes)
+        .into_response())
+}
+
+/// `GET /api/v1/categories`: the taxonomy, grouped by kind and first level.
+pub async fn list_categories(State(app): State<App>) -> Result<Json<Value>> {
+    let rows = app.store.read(store::categories).await?;
+    let tops: Vec<Value> = rows
+        .iter()
+        .filter(|top| top.parent.is_none())
+        .map(|top| {
+            let children: Vec<Value> = rows
+                .iter()
+                .filter(|c| c.parent.as_deref() == Some(top.code.as_str()))
+                .map(|c| json!({"code": c.code, "name": c.name}))
+                .collect();
+            json!({"code": top.code, "kind": top.kind, "name": top.name, "children": children})
+        })
+        .collect();
+    Ok(Json(json!(tops)))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
+    headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200).map(str::to_owned).ok_or_else(
+                || {
+                    Error::invalid(
+                        "Idempotency-Key",
+                        "Idempotency-Key 须为 1–200 个字符",
+                        "Idempotency-Key must be 1–200 characters",
+                    )
+                },
+            )
+        })
+        .transpose()
+}
+
+/// `POST /api/v1/cases`: files a case. With `Idempotency-Key`, a retry gets the
+/// first answer back and files nothing new; the key is recorded in the same
+/// transaction as the case, so a crash cannot separate them.
+pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMap, body: Bytes) -> Result<Response> {
+    let key = idempotency_key(&headers)?;
+    let input: CaseInput = crate::http::extract::parse_json(&body)?;
+    let request_hash = Sha256::digest(&body).iter().fold(String::new(), |mut s, b| {
+        use std::fmt::Write;
+        let _ = write!(s, "{b:02x}");
+        s
+    });
+    let maps = app.maps();
+    let actor = caller.actor;
+    let person = actor.person.id;
+    let (status, body) = app
+        .store
+        .write(move |c| {
+            if let Some(key) = &key {
+                if let Some((hash, status, body)) = store::idempotent(c, person, key)? {
+                    if hash != request_hash {
+                        return Err(Error::Conflict(Msg::new(
+                            "同一 Idempotency-Key 已用于另一份不同的上报",
+                            "this Idempotency-Key was already used for a different request",
+                        )));
+                    }
+                    return Ok((status, body));
+                }
+            }
+            let now = now_s();
+            let row = cases::file(c, &maps, &actor, &input, now)?;
+            let body = cases::view(c, &maps, &actor, &row, &china_date(now))?.to_string();
+            if let Some(key) = &key {
+                store::remember(c, person, key, &request_hash, 201, &body, &china_timestamp(now))?;
+            }
+            Ok((201, body))
+        })
+        .await?;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED);
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// `GET /api/v1/cases/{number}`: the case with its timeline and the viewer's actions.
+pub async fn show_case(State(app): State<App>, caller: Caller, Path(number): Path<String>) -> Result<Json<Value>> {
+    let maps = app.maps();
+    let actor = caller.actor;
+    let view = app
+        .store
+        .read(move |c| {
+            let row = cases::load_readable(c, &maps, &actor, &number)?;
+            cases::view(c, &maps, &actor, &row, &china_date(now_s()))
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// `POST /api/v1/cases/{number}/actions` with `If-Match: "<version>"`.
+pub async fn act_on_case(
+    State(app): State<App>,
+    caller: Caller,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<ActionInput>,
+) -> Result<Json<Value>> {
+    let expected = crate::http::extract::if_match(&headers)?;
+    let maps = app.maps();
+    let actor = caller.actor;
+    let view = app
+        .store
+        .write(move |c| {
+            let now = now_s();
+            let row = cases::act(c, &maps, &actor, &number, &input, expected, now)?;
+            cases::view(c, &maps, &actor, &row, &china_date(now))
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// Query of `GET /api/v1/cases`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseQuery {
+    status: Option<String>,
+    kind: Option<String>,
+    grade: Option<String>,
+    /// A grid code: cases in it or below.
+    grid: Option<String>,
+    enterprise: Option<i64>,
+    reach: Option<String>,
+    reporter: Option<i64>,
+    overdue: Option<bool>,
+    /// Filed on or after this date.
+    from: Option<String>,
+    /// Filed on or before this date.
+    to: Option<String>,
+    /// `below`: only cases in grids below the caller's own (the grid leader's escalation view).
+    scope: Option<String>,
+    /// Page size (default 50, at most 500).
+    limit: Option<usize>,
+    /// The `next` cursor of the previous page.
+    after: Option<String>,
+}
+
+/// `GET /api/v1/cases`: scoped, filtered, overdue first then newest, in keyset pages.
+pub async fn list_cases(State(app): State<App>, caller: Caller, Query(q): Query<CaseQuery>) -> Result<Json<Value>> {
+    let bad = |field: &str| {
+        Error::invalid(field, format!("查询参数 {field} 无效"), format!("invalid query parameter {field}"))
+    };
+    if q.status.as_deref().is_some_and(|s| Status::parse(s).is_none()) {
+        return Err(bad("status"));
+    }
+    if q.kind.as_deref().is_some_and(|s| Kind::parse(s).is_none()) {
+        return Err(bad("kind"));
+    }
+    if q.grade.as_deref().is_some_and(|s| Grade::parse(s).is_none()) {
+        return Err(bad("grade"));
+    }
+    if q.scope.as_deref().is_some_and(|s| s != "below") {
+        return Err(bad("scope"));
+    }
+    let from = q.from.as_deref().map(|d| people::date("from", d)).transpose()?;
+    let to = q.to.as_deref().map(|d| people::date("to", d)).transpose()?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    // Cursor "<rank>.<id>": rank 0 = overdue, 1 = not; ids descend within a rank.
+    let after: Option<(u8, i64)> = q
+        .after
+        .as_deref()
+        .map(|a| {
+            a.split_once('.').and_then(|(r, i)| Some((r.parse().ok()?, i.parse().ok()?))).ok_or_else(|| bad("after"))
+        })
+        .transpose()?;
+    let maps = app.maps();
+    if let Some(grid) = &q.grid {
+        maps.grid(grid).ok_or_else(|| bad("grid"))?;
+    }
+    let actor = caller.actor;
+    let today = china_date(now_s());
+    let rows = app.store.read(store::list).await?;
+    let own_grids: Vec<&String> = actor
+        .assignments
+        .iter()
+        .flat_map(|a| &a.scope)
+        .filter_map(|s| match s {
+            crate::domain::people::ScopeItem::Grid(g) => Some(g),
+            _ => None,
+        })
+        .collect();
+    let mut page: Vec<(u8, i64, Value)> = rows
+        .into_iter()
+        .filter(|c| cases::readable(&actor.scope, actor.person.id, &cases::facts(&maps, c)))
+        .filter(|c| q.status.as_deref().is_none_or(|s| c.status == s))
+        .filter(|c| q.kind.as_deref().is_none_or(|s| c.kind == s))
+        .filter(|c| q.grade.as_deref().is_none_or(|s| c.grade == s))
+        .filter(|c| q.grid.as_deref().is_none_or(|g| maps.is_within(&c.grid_code, g)))
+        .filter(|c| q.enterprise.is_none_or(|e| c.enterprise_id == Some(e)))
+        .filter(|c| q.reach.as_deref().is_none_or(|r| c.reach_code.as_deref() == Some(r)))
+        .filter(|c| q.reporter.is_none_or(|r| c.reporter_id == r))
+        .filter(|c| q.overdue.is_none_or(|o| cases::is_overdue(c, &today) == o))
+        .filter(|c| from.as_deref().is_none_or(|f| &c.reported_at[..10] >= f))
+        .filter(|c| to.as_deref().is_none_or(|t| &c.reported_at[..10] <= t))
+        .filter(|c| {
+            q.scope.is_none() || own_grids.iter().any(|g| c.grid_code != **g && maps.is_within(&c.grid_code, g))
+        })
+        .map(|c| {
+            let overdue = cases::is_overdue(&c, &today);
+            let mut v = json!(c);
+            v["overdue"] = json!(overdue);
+            (u8::from(!overdue), c.id, v)
+        })
+        .filter(|(rank, id, _)| after.is_none_or(|(r, i)| (*rank, -*id) > (r, -i)))
+        .collect();
+    page.sort_by_key(|(rank, id, _)| (*rank, -*id));
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let next = if more { page.last().map(|(r, i, _)| format!("{r}.{i}")) } else { None };
+    let items: Vec<Value> = page.into_iter().map(|(_, _, v)| v).collect();
+    Ok(Json(json!({"items": items, "next": next})))
+}

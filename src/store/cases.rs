@@ -1,0 +1,263 @@
+//! The `cases`, `case_photos`, `case_counters`, `categories` and `idempotency` tables.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+
+use crate::error::{Error, Msg, Result};
+
+/// A case as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseRow {
+    /// Row id.
+    #[serde(skip)]
+    pub id: i64,
+    /// `TF-2026-000123`.
+    pub number: String,
+    /// `safety`, `environment` or `river`.
+    pub kind: String,
+    /// Leaf category code.
+    pub category: String,
+    /// `general` or `major`.
+    pub grade: String,
+    /// The clause a major grade was judged against.
+    pub criterion: Option<String>,
+    /// Short title.
+    pub title: String,
+    /// What was found.
+    pub description: String,
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// Village grid.
+    pub grid_code: String,
+    /// Enterprise concerned.
+    pub enterprise_id: Option<i64>,
+    /// Snapped reach.
+    pub reach_code: Option<String>,
+    /// Who filed it.
+    pub reporter_id: i64,
+    /// Current status.
+    pub status: String,
+    /// Responsible party named at dispatch.
+    pub responsible: Option<String>,
+    /// Required measures.
+    pub measures: Option<String>,
+    /// Current deadline.
+    pub deadline: Option<String>,
+    /// The 五落实 plan (JSON).
+    pub plan: Option<serde_json::Value>,
+    /// The county department it was handed to.
+    pub transferred_to: Option<String>,
+    /// Under supervision.
+    pub supervised: bool,
+    /// Times returned for rework.
+    pub rework_count: i64,
+    /// Times extended.
+    pub extension_count: i64,
+    /// What the fix was.
+    pub fix_description: Option<String>,
+    /// When filed.
+    pub reported_at: String,
+    /// When closed.
+    pub closed_at: Option<String>,
+    /// Version for If-Match; equals the number of audit entries.
+    pub version: i64,
+}
+
+const COLUMNS: &str = "id, number, kind, category_code, grade, criterion, title, description, lon, lat, grid_code,
+    enterprise_id, reach_code, reporter_id, status, responsible, measures, deadline, plan, transferred_to, supervised,
+    rework_count, extension_count, fix_description, reported_at, closed_at, version";
+
+fn case(r: &Row<'_>) -> rusqlite::Result<CaseRow> {
+    let plan: Option<String> = r.get(18)?;
+    Ok(CaseRow {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        kind: r.get(2)?,
+        category: r.get(3)?,
+        grade: r.get(4)?,
+        criterion: r.get(5)?,
+        title: r.get(6)?,
+        description: r.get(7)?,
+        lon: r.get(8)?,
+        lat: r.get(9)?,
+        grid_code: r.get(10)?,
+        enterprise_id: r.get(11)?,
+        reach_code: r.get(12)?,
+        reporter_id: r.get(13)?,
+        status: r.get(14)?,
+        responsible: r.get(15)?,
+        measures: r.get(16)?,
+        deadline: r.get(17)?,
+        plan: plan.and_then(|p| serde_json::from_str(&p).ok()),
+        transferred_to: r.get(19)?,
+        supervised: r.get(20)?,
+        rework_count: r.get(21)?,
+        extension_count: r.get(22)?,
+        fix_description: r.get(23)?,
+        reported_at: r.get(24)?,
+        closed_at: r.get(25)?,
+        version: r.get(26)?,
+    })
+}
+
+/// Issues the next number of `year`: `<prefix>-<year>-<6 digits>`. Gap-free because the
+/// counter moves in the same transaction as the case it numbers.
+pub fn next_number(conn: &Connection, prefix: &str, year: i64) -> Result<String> {
+    let last: i64 = conn.query_row(
+        "INSERT INTO case_counters (year, last) VALUES (?1, 1)
+         ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+        [year],
+        |r| r.get(0),
+    )?;
+    Ok(format!("{prefix}-{year}-{last:06}"))
+}
+
+/// Inserts a new case (version 1, status `reported`); returns its id.
+pub fn insert(conn: &Connection, c: &CaseRow) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO cases (number, kind, category_code, grade, criterion, title, description, lon, lat, grid_code,
+            enterprise_id, reach_code, reporter_id, status, reported_at, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 1)",
+        params![
+            c.number,
+            c.kind,
+            c.category,
+            c.grade,
+            c.criterion,
+            c.title,
+            c.description,
+            c.lon,
+            c.lat,
+            c.grid_code,
+            c.enterprise_id,
+            c.reach_code,
+            c.reporter_id,
+            c.status,
+            c.reported_at
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Writes a case's mutable fields if its version is still `expected`; bumps the version.
+pub fn update(conn: &Connection, c: &CaseRow, expected: i64) -> Result<()> {
+    let plan = c.plan.as_ref().map(serde_json::Value::to_string);
+    let changed = conn.execute(
+        "UPDATE cases SET status = ?3, responsible = ?4, measures = ?5, deadline = ?6, plan = ?7, transferred_to = ?8,
+            supervised = ?9, rework_count = ?10, extension_count = ?11, fix_description = ?12, closed_at = ?13,
+            version = version + 1
+         WHERE id = ?1 AND version = ?2",
+        params![
+            c.id,
+            expected,
+            c.status,
+            c.responsible,
+            c.measures,
+            c.deadline,
+            plan,
+            c.transferred_to,
+            c.supervised,
+            c.rework_count,
+            c.extension_count,
+            c.fix_description,
+            c.closed_at
+        ],
+    )?;
+    if changed == 0 {
+        return Err(Error::Stale(Msg::new(
+            "隐患已被他人更新，请刷新后重试",
+            "the case was changed by someone else; reload and retry",
+        )));
+    }
+    Ok(())
+}
+
+/// One case by number.
+pub fn by_number(conn: &Connection, number: &str) -> Result<Option<CaseRow>> {
+    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM cases WHERE number = ?1"), [number], case).optional()?)
+}
+
+/// Every case, newest first. Callers filter by scope.
+pub fn list(conn: &Connection) -> Result<Vec<CaseRow>> {
+    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM cases ORDER BY id DESC"))?;
+    let rows = stmt.query_map([], case)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Attaches photos to a case at a stage (`report` or `fix`).
+pub fn add_photos(conn: &Connection, case_id: i64, stage: &str, ids: &[String]) -> Result<()> {
+    let mut stmt = conn.prepare("INSERT OR IGNORE INTO case_photos (case_id, media_id, stage) VALUES (?1, ?2, ?3)")?;
+    for id in ids {
+        stmt.execute(params![case_id, id, stage])?;
+    }
+    Ok(())
+}
+
+/// A case's photos as (stage, media id).
+pub fn photos(conn: &Connection, case_id: i64) -> Result<Vec<(String, String)>> {
+    let mut stmt =
+        conn.prepare("SELECT stage, media_id FROM case_photos WHERE case_id = ?1 ORDER BY stage, media_id")?;
+    let rows = stmt.query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A category: (kind, parent code, name).
+pub fn category(conn: &Connection, code: &str) -> Result<Option<(String, Option<String>, String)>> {
+    Ok(conn
+        .query_row("SELECT kind, parent_code, name FROM categories WHERE code = ?1 AND active = 1", [code], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?)
+}
+
+/// One entry of the category taxonomy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Category {
+    /// Code, e.g. `S-F10`.
+    pub code: String,
+    /// Case kind it belongs to.
+    pub kind: String,
+    /// First-level parent; `None` for a first-level category.
+    pub parent: Option<String>,
+    /// Chinese name.
+    pub name: String,
+}
+
+/// The taxonomy, in display order.
+pub fn categories(conn: &Connection) -> Result<Vec<Category>> {
+    let mut stmt =
+        conn.prepare("SELECT code, kind, parent_code, name FROM categories WHERE active = 1 ORDER BY position")?;
+    let rows =
+        stmt.query_map([], |r| Ok(Category { code: r.get(0)?, kind: r.get(1)?, parent: r.get(2)?, name: r.get(3)? }))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A stored answer to an earlier request with the same key: (request hash, status, body).
+pub fn idempotent(conn: &Connection, person: i64, key: &str) -> Result<Option<(String, u16, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT request_sha256, status, body FROM idempotency WHERE person_id = ?1 AND key = ?2",
+            params![person, key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?)
+}
+
+/// Remembers the answer to a keyed request (in the same transaction as the work it did).
+pub fn remember(
+    conn: &Connection,
+    person: i64,
+    key: &str,
+    request: &str,
+    status: u16,
+    body: &str,
+    now: &str,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO idempotency (person_id, key, request_sha256, status, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![person, key, request, status, body, now],
+    )?;
+    Ok(())
+}
