@@ -9,3 +9,4 @@ mod geography;
 mod helpers;
 mod http_geography;
 mod server;
+mod state_machine;
