@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use gridsafe::accounts::{self, Actor, AssignmentInput, PersonInput};
+use gridsafe::accounts::{self, Actor, AssignmentInput};
 use gridsafe::cases::{self, ActionInput, CaseInput, Plan};
 use gridsafe::domain::access::Scope;
 use gridsafe::domain::case::{self as machine, Action};
@@ -59,20 +59,13 @@ fn world() -> World {
     ];
     let mut actors = Vec::new();
     for (username, role, scope, duty) in people {
-        let input = PersonInput {
+        let new = store::people::NewPerson {
             username: username.into(),
             name: username.into(),
-            phone: None,
-            password: "unused-here".into(),
-        };
-        let mut new = store::people::NewPerson {
-            username: input.username.clone(),
-            name: input.name.clone(),
             phone: None,
             password_hash: hash.clone(),
             demo: false,
         };
-        new.username = input.username;
         let person = store::people::insert(&conn, &new, "now").unwrap();
         let assignment = AssignmentInput {
             username: username.into(),
@@ -85,7 +78,7 @@ fn world() -> World {
             to: None,
         };
         let a = accounts::create_assignment(&conn, &maps, &assignment, NOW).unwrap();
-        let scope = Scope::resolve(&[a.clone()], |code| maps.descendants(code));
+        let scope = Scope::resolve(std::slice::from_ref(&a), |code| maps.descendants(code));
         actors.push(Actor { person, assignments: vec![a], scope });
     }
     let photo = gridsafe::media::prepare(&crate::cases::png(1)).unwrap();
