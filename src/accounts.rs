@@ -117,7 +117,12 @@ pub fn actor(conn: &Connection, token: &str, now_s: i64, maps: &Maps) -> Result<
     let Some(person) = people_store::session_person(conn, &token_sha256(token), now_s)? else {
         return Ok(None);
     };
-    let assignments = assignment_store::active_on(conn, &china_date(now_s), Some(person.id))?;
+    actor_of(conn, person, &china_date(now_s), maps)
+}
+
+/// The actor a person is on `date`: their assignments in force then and the scope they give.
+pub fn actor_of(conn: &Connection, person: Person, date: &str, maps: &Maps) -> Result<Option<Actor>> {
+    let assignments = assignment_store::active_on(conn, date, Some(person.id))?;
     let scope = Scope::resolve(&assignments, |code| maps.descendants(code));
     Ok(Some(Actor { person, assignments, scope }))
 }

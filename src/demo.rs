@@ -14,6 +14,9 @@ use crate::spatial::Maps;
 use crate::store::enterprises::{self as enterprise_store, EnterpriseFields};
 use crate::store::people::{self as people_store, NewPerson};
 
+/// How many demo cases `serve --demo` files.
+pub const DEMO_CASES: usize = 300;
+
 /// Every demo account's password.
 pub const DEMO_PASSWORD: &str = "gridsafe-demo";
 
@@ -280,4 +283,211 @@ fn seed_enterprises(conn: &Connection, maps: &Maps, villages: &[(String, String)
 
 fn name_for_contact(i: usize) -> String {
     name(i + 500)
+}
+
+/// Demo photos: a few distinct synthetic pictures (no real scene is shipped).
+fn demo_photos(conn: &Connection, now: &str) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for seed in 0u8..6 {
+        let image = image::RgbImage::from_fn(320, 240, |x, y| {
+            image::Rgb([seed.wrapping_mul(40), u8::try_from(x % 256).unwrap_or(0), u8::try_from(y % 256).unwrap_or(0)])
+        });
+        let mut png = Vec::new();
+        image::DynamicImage::ImageRgb8(image)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .map_err(|e| crate::error::Error::Internal(e.into()))?;
+        let photo = crate::media::prepare(&png)?;
+        crate::store::media::insert(conn, &photo, 1, now)?;
+        ids.push(photo.id);
+    }
+    Ok(ids)
+}
+
+/// How far a demo case gets, by its index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Reported,
+    Registered,
+    Dispatched,
+    Overdue,
+    Submitted,
+    Closed,
+    Reworked,
+    Cancelled,
+}
+
+const STAGES: [Stage; 8] = [
+    Stage::Reported,
+    Stage::Registered,
+    Stage::Dispatched,
+    Stage::Overdue,
+    Stage::Submitted,
+    Stage::Closed,
+    Stage::Reworked,
+    Stage::Closed,
+];
+
+/// Seeds `count` cases across the town, in every state, some overdue and some
+/// major (with plans and transfers), filed over the last half year. Call after [`seed`].
+pub fn seed_cases(conn: &Connection, maps: &Maps, now_s: i64, count: usize) -> Result<usize> {
+    use crate::cases::{self, CaseInput};
+    use crate::domain::time::china_date;
+    use geo::InteriorPoint;
+
+    if !crate::store::cases::list(conn)?.is_empty() {
+        return Ok(0);
+    }
+    let photos = demo_photos(conn, &china_timestamp(now_s))?;
+    let villages: Vec<&crate::spatial::features::GridFeature> = maps.villages().collect();
+    let enterprises = enterprise_store::list(conn)?;
+    // Demo assignments all run from 2026-01-01 with no end, so today's actors serve every date.
+    let today = china_date(now_s);
+    let mut everyone = Vec::new();
+    for p in people_store::list(conn)? {
+        everyone.extend(accounts::actor_of(conn, p, &today, maps)?);
+    }
+    let person = |username: &str, _at: i64| -> Result<Option<accounts::Actor>> {
+        Ok(everyone.iter().find(|a| a.person.username == username).cloned())
+    };
+    let day = 86_400;
+    let mut filed = 0;
+    for i in 0..count {
+        let village = villages[(i * 7) % villages.len()];
+        let code = village.grid.code.to_string();
+        let stage = if i % 23 == 22 { Stage::Cancelled } else { STAGES[i % STAGES.len()] };
+        let reach = maps.reaches().iter().find(|r| r.grid.as_str() == code && i % 5 == 4);
+        let enterprise = enterprises.iter().find(|e| e.grid_code == code && e.uscc.is_some() && i % 3 != 2);
+        let (kind, category, point) = match (reach, enterprise) {
+            (Some(r), _) => {
+                let p = r.line.0[0].0[r.line.0[0].0.len() / 2];
+                ("river", format!("R-P{:02}", 1 + i % 8), (p.x, p.y))
+            }
+            (None, Some(e)) if i % 2 == 0 => ("safety", format!("S-F{:02}", 1 + i % 12), (e.lon, e.lat)),
+            _ => {
+                let p = village.shape.interior_point().map_or((0.0, 0.0), |p| (p.x(), p.y()));
+                if i % 2 == 0 {
+                    ("safety", format!("S-B{:02}", 1 + i % 12), p)
+                } else {
+                    ("environment", format!("E-A{:02}", 1 + i % 3), p)
+                }
+            }
+        };
+        let major = kind == "safety" && i % 15 == 0;
+        let reported_at = now_s - i64::try_from((i * 11) % 170 + 10).unwrap_or(10) * day;
+        let duty = if kind == "safety" { "safety" } else { "env" };
+        let reporter = match person(&format!("{}.{duty}", code.to_ascii_lowercase()), reported_at)? {
+            Some(a) => a,
+            None => match person("admin", reported_at)? {
+                Some(a) => a,
+                None => continue,
+            },
+        };
+        let input = CaseInput {
+            kind: kind.into(),
+            category,
+            grade: if major { "major".into() } else { "general".into() },
+            criterion: major.then(|| "《工贸企业重大事故隐患判定标准》第四条".into()),
+            title: format!("{}{}", village.grid.name, if kind == "river" { "河道问题" } else { "隐患" }),
+            description: "演示数据：巡查中发现的问题，详见照片。".into(),
+            lon: point.0,
+            lat: point.1,
+            enterprise_id: (kind == "safety").then_some(enterprise.map(|e| e.id)).flatten(),
+            photos: vec![photos[i % photos.len()].clone()],
+        };
+        let case = cases::file(conn, maps, &reporter, &input, reported_at)?;
+        filed += 1;
+        let walk = Walk { conn, maps, everyone: &everyone, case: &case, reported_at, now_s };
+        let responsible = enterprise.map_or_else(|| format!("{}村委会", village.grid.name), |e| e.name.clone());
+        walk.advance(stage, major, responsible, &photos[(i + 1) % photos.len()])?;
+    }
+    Ok(filed)
+}
+
+/// Walks one demo case through the loop up to its stage.
+struct Walk<'a> {
+    conn: &'a Connection,
+    maps: &'a Maps,
+    everyone: &'a [accounts::Actor],
+    case: &'a crate::store::cases::CaseRow,
+    reported_at: i64,
+    now_s: i64,
+}
+
+impl Walk<'_> {
+    fn step(&self, who: &accounts::Actor, action: &str, days: i64, extra: crate::cases::ActionInput) -> Result<()> {
+        let input = crate::cases::ActionInput { action: action.into(), ..extra };
+        let at = self.reported_at + days * 86_400;
+        crate::cases::act(self.conn, self.maps, who, &self.case.number, &input, None, at).map(drop)
+    }
+
+    fn advance(&self, stage: Stage, major: bool, responsible: String, fix_photo: &str) -> Result<()> {
+        use crate::cases::{ActionInput, Plan};
+        use crate::domain::time::china_date;
+        let Some(admin) = self.everyone.iter().find(|a| a.person.username == "admin") else { return Ok(()) };
+        match stage {
+            Stage::Reported => return Ok(()),
+            Stage::Cancelled => {
+                let reason = ActionInput { reason: Some("重复上报".into()), ..ActionInput::default() };
+                return self.step(admin, "cancel", 1, reason);
+            }
+            _ => self.step(admin, "register", 1, ActionInput::default())?,
+        }
+        if stage == Stage::Registered {
+            return Ok(());
+        }
+        // Overdue cases got a deadline that has passed; the others one well ahead.
+        let day = 86_400;
+        let earliest = self.reported_at + 2 * day;
+        let deadline_at = if stage == Stage::Overdue {
+            (self.reported_at + 8 * day).min(self.now_s - 2 * day)
+        } else {
+            self.now_s + 30 * day
+        };
+        let deadline = china_date(deadline_at.max(earliest));
+        let dispatch = ActionInput {
+            responsible: Some(responsible),
+            measures: Some("按照整改通知书要求限期整改".into()),
+            deadline: Some(deadline.clone()),
+            plan: major.then(|| Plan {
+                responsible_person: "企业主要负责人".into(),
+                measures: "停产整改，更换设备".into(),
+                funds: "10 万元".into(),
+                deadline,
+                contingency: "设置警戒区，专人值守".into(),
+            }),
+            ..ActionInput::default()
+        };
+        self.step(admin, "dispatch", 2, dispatch)?;
+        if major {
+            let to = ActionInput { department: Some("青州市应急管理局".into()), ..ActionInput::default() };
+            self.step(admin, "transfer", 2, to)?;
+        }
+        if matches!(stage, Stage::Dispatched | Stage::Overdue) {
+            return Ok(());
+        }
+        let fix = || ActionInput {
+            photos: vec![fix_photo.to_owned()],
+            description: Some("已按要求整改完毕".into()),
+            ..ActionInput::default()
+        };
+        self.step(admin, "submit", 5, fix())?;
+        if stage == Stage::Submitted {
+            return Ok(());
+        }
+        let current = crate::store::cases::by_number(self.conn, &self.case.number)?;
+        let facts = crate::cases::facts(self.maps, current.as_ref().unwrap_or(self.case));
+        let verifier = self.everyone.iter().find(|a| {
+            let view = crate::domain::case::Actor { person: a.person.id, scope: &a.scope };
+            a.person.id != self.case.reporter_id && crate::domain::case::is_verifier(view, &facts)
+        });
+        let Some(verifier) = verifier else { return Ok(()) };
+        if stage == Stage::Reworked {
+            let reason = ActionInput { reason: Some("整改不到位".into()), ..ActionInput::default() };
+            self.step(verifier, "return", 6, reason)?;
+            self.step(admin, "submit", 8, fix())?;
+        }
+        let comment =
+            ActionInput { comment: Some("经复查，整改到位，同意销号".into()), ..ActionInput::default() };
+        self.step(verifier, "approve", 9, comment)
+    }
 }

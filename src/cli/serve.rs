@@ -84,7 +84,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 async fn seed_demo(store: &Store, maps: &Arc<Maps>) -> anyhow::Result<()> {
     let hash = tokio::task::spawn_blocking(|| accounts::hash_password(demo::DEMO_PASSWORD)).await??;
     let maps = maps.clone();
-    store.write(move |c| demo::seed(c, &maps, hash, now_s())).await.context("cannot seed the demo data")?;
+    let cases = store
+        .write(move |c| {
+            demo::seed(c, &maps, hash, now_s())?;
+            demo::seed_cases(c, &maps, now_s(), demo::DEMO_CASES)
+        })
+        .await
+        .context("cannot seed the demo data")?;
+    if cases > 0 {
+        tracing::info!(cases, "demo cases filed");
+    }
     println!("演示账号（密码均为 {}）/ demo logins (password {}):", demo::DEMO_PASSWORD, demo::DEMO_PASSWORD);
     for (username, role) in demo::DEMO_LOGINS {
         println!("  {username:<16} {role}");

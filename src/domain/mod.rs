@@ -26,6 +26,7 @@ pub mod coverage;
 pub mod enterprise;
 pub mod geo_point;
 pub mod grid;
+pub mod kpi;
 pub mod people;
 pub mod river;
 pub mod time;

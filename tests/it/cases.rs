@@ -403,3 +403,73 @@ fn audit_verify_detects_a_deleted_last_entry() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("entries were removed"));
     drop(app);
 }
+
+#[tokio::test]
+async fn the_demo_cases_cover_every_state_with_overdue_and_major_ones() {
+    let app = TestApp::demo().await;
+    let maps = app.app.maps();
+    let now = gridsafe::domain::time::now_s();
+    let filed = app.app.store.write(move |c| gridsafe::demo::seed_cases(c, &maps, now, 300)).await.unwrap();
+    assert_eq!(filed, 300);
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    let mut stmt = conn.prepare("SELECT status, count(*) FROM cases GROUP BY status ORDER BY status").unwrap();
+    let by_status: Vec<(String, i64)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    let names: Vec<&str> = by_status.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(names, ["cancelled", "closed", "dispatched", "registered", "reported", "submitted"], "{by_status:?}");
+    let majors: i64 = conn
+        .query_row("SELECT count(*) FROM cases WHERE grade = 'major' AND plan IS NOT NULL", [], |r| r.get(0))
+        .unwrap();
+    assert!(majors >= 5, "{majors}");
+    let reworked: i64 = conn.query_row("SELECT count(*) FROM cases WHERE rework_count > 0", [], |r| r.get(0)).unwrap();
+    assert!(reworked >= 10, "{reworked}");
+    let admin = app.login("admin").await;
+    let overdue = app.get_as(&admin, "/api/v1/cases?overdue=true&limit=500").await.expect(200);
+    assert!(overdue["items"].as_array().unwrap().len() >= 20);
+    let first = app.get_as(&admin, "/api/v1/cases?limit=5").await.expect(200);
+    assert_eq!(first["items"][0]["overdue"], true, "overdue cases come first");
+    assert!(gridsafe::store::audit::verify(&conn).unwrap().is_ok());
+    let stats =
+        app.get_as(&admin, "/api/v1/stats?from=2026-01-01&to=2099-12-31&by=grid&level=community").await.expect(200);
+    assert_eq!(stats["groups"].as_array().unwrap().len(), 9);
+    assert!(stats["total"]["closure_rate"].as_f64().unwrap() > 0.0);
+}
+
+#[tokio::test]
+async fn case_lists_page_by_keyset_and_leaders_see_overdue_cases_below_them() {
+    let app = TestApp::demo().await;
+    let maps = app.app.maps();
+    let now = gridsafe::domain::time::now_s();
+    app.app.store.write(move |c| gridsafe::demo::seed_cases(c, &maps, now, 300)).await.unwrap();
+    let admin = app.login("admin").await;
+    let mut seen = Vec::new();
+    let mut uri = "/api/v1/cases?limit=40".to_owned();
+    loop {
+        let page = app.get_as(&admin, &uri).await.expect(200);
+        seen.extend(page["items"].as_array().unwrap().iter().map(|c| c["number"].as_str().unwrap().to_owned()));
+        match page["next"].as_str() {
+            Some(next) => uri = format!("/api/v1/cases?limit=40&after={next}"),
+            None => break,
+        }
+    }
+    let unique: std::collections::BTreeSet<&String> = seen.iter().collect();
+    assert_eq!((seen.len(), unique.len()), (300, 300));
+
+    let leader = app.login("tf01.leader").await;
+    let below = app.get_as(&leader, "/api/v1/cases?overdue=true&scope=below").await.expect(200);
+    let items = below["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|c| c["overdue"] == true && c["grid_code"].as_str().unwrap().starts_with("TF01")));
+    let inspector = app.login("tf0101.safety").await;
+    let mine = app.get_as(&inspector, "/api/v1/cases?limit=500").await.expect(200);
+    assert!(mine["items"].as_array().unwrap().iter().all(|c| c["grid_code"] == "TF0101"));
+    for bad in
+        ["status=open", "kind=fire", "grade=x", "scope=above", "after=zz", "grid=TF99", "from=2026-02-30", "colour=red"]
+    {
+        app.get_as(&admin, &format!("/api/v1/cases?{bad}")).await.expect_error(400, "invalid");
+    }
+    let by_person = app.get_as(&admin, "/api/v1/stats?from=2026-01-01&to=2026-12-31&by=person").await.expect(200);
+    assert!(by_person["groups"].as_array().unwrap().iter().all(|g| g["name"].is_string()));
+    app.get_as(&admin, "/api/v1/stats?from=2026-12-31&to=2026-01-01").await.expect_error(400, "invalid");
+    app.get_as(&admin, "/api/v1/stats?from=2026-01-01&to=2026-12-31&by=mood").await.expect_error(400, "invalid");
+}

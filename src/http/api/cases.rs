@@ -288,3 +288,70 @@ pub async fn list_cases(State(app): State<App>, caller: Caller, Query(q): Query<
     let items: Vec<Value> = page.into_iter().map(|(_, _, v)| v).collect();
     Ok(Json(json!({"items": items, "next": next})))
 }
+
+/// Query of `GET /api/v1/stats`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    /// First day of the period.
+    from: String,
+    /// Last day of the period.
+    to: String,
+    /// `grid` (default) or `person` (the reporter).
+    by: Option<String>,
+    /// With `by=grid`: `village` (default), `community` or `town`.
+    level: Option<String>,
+}
+
+fn kpi_facts(c: &store::CaseRow) -> crate::domain::kpi::CaseKpi {
+    crate::domain::kpi::CaseKpi {
+        reported: c.reported_at[..10].to_owned(),
+        deadline: c.deadline.clone(),
+        closed: c.closed_at.as_ref().map(|t| t[..10].to_owned()),
+        reworks: c.rework_count,
+        extensions: c.extension_count,
+    }
+}
+
+/// `GET /api/v1/stats?from=&to=&by=grid|person`: closure KPIs of the cases in the caller's scope.
+pub async fn show_stats(State(app): State<App>, caller: Caller, Query(q): Query<StatsQuery>) -> Result<Json<Value>> {
+    use std::collections::BTreeMap;
+
+    use crate::domain::grid::GridLevel;
+    use crate::domain::kpi::compute;
+    let from = people::date("from", &q.from)?;
+    let to = people::date("to", &q.to)?;
+    if to < from {
+        return Err(Error::invalid("to", "结束日期不能早于开始日期", "the end date cannot precede the start date"));
+    }
+    let by_person = match q.by.as_deref() {
+        None | Some("grid") => false,
+        Some("person") => true,
+        Some(_) => return Err(Error::invalid("by", "by 须为 grid 或 person", "by must be grid or person")),
+    };
+    let level = q.level.as_deref().map(GridLevel::parse).transpose()?.unwrap_or(GridLevel::Village);
+    let maps = app.maps();
+    let actor = caller.actor;
+    let (rows, people) = app.store.read(|c| Ok((store::list(c)?, crate::store::people::list(c)?))).await?;
+    let rows: Vec<store::CaseRow> =
+        rows.into_iter().filter(|c| cases::readable(&actor.scope, actor.person.id, &cases::facts(&maps, c))).collect();
+    let mut groups: BTreeMap<String, (String, Vec<crate::domain::kpi::CaseKpi>)> = BTreeMap::new();
+    for c in &rows {
+        let (key, name) = if by_person {
+            let name = people.iter().find(|p| p.id == c.reporter_id).map_or_else(String::new, |p| p.name.clone());
+            (c.reporter_id.to_string(), name)
+        } else {
+            let chain = maps.chain(&c.grid_code);
+            let at = chain.iter().find(|g| g.level == level).or(chain.last());
+            at.map_or_else(|| (c.grid_code.clone(), String::new()), |g| (g.code.to_string(), g.name.clone()))
+        };
+        groups.entry(key).or_insert_with(|| (name, Vec::new())).1.push(kpi_facts(c));
+    }
+    let all: Vec<_> = rows.iter().map(kpi_facts).collect();
+    let groups: Vec<Value> = groups
+        .into_iter()
+        .map(|(key, (name, facts))| json!({"key": key, "name": name, "kpi": compute(&facts, &from, &to)}))
+        .collect();
+    Ok(Json(json!({"from": from, "to": to, "by": if by_person { "person" } else { "grid" },
+                   "total": compute(&all, &from, &to), "groups": groups})))
+}

@@ -38,6 +38,7 @@ pub fn routes() -> Router<App> {
         .route("/categories", get(cases::list_categories))
         .route("/cases", get(cases::list_cases).post(cases::file_case))
         .route("/cases/{number}", get(cases::show_case))
+        .route("/stats", get(cases::show_stats))
         .route("/cases/{number}/actions", post(cases::act_on_case))
         .route("/media/{id}", get(cases::show_media))
         .route(
