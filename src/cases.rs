@@ -160,20 +160,25 @@ pub fn readable(scope: &Scope, person: i64, f: &CaseFacts) -> bool {
         || f.river.as_ref().is_some_and(|r| scope.rivers.contains(r))
 }
 
-/// A filing's input after every check: what [`file`] stores.
-struct Checked {
+/// A filing after every check: what [`file_checked`] stores.
+#[derive(Debug, Clone)]
+pub struct Checked {
     kind: Kind,
     grade: Grade,
+    category: String,
     criterion: Option<String>,
     title: String,
     description: String,
     point: Lonlat,
     grid: String,
     reach: Option<String>,
+    enterprise: Option<i64>,
+    photos: Vec<String>,
 }
 
-/// Checks a filing's fields, location, photos and the filer's scope.
-fn check_filing(conn: &Connection, maps: &Maps, actor: &Actor, input: &CaseInput) -> Result<Checked> {
+/// Checks a filing's fields, location, photos and the filer's scope. Read-only,
+/// so the server runs it on a reader and keeps the single writer for the insert.
+pub fn check_filing(conn: &Connection, maps: &Maps, actor: &Actor, input: &CaseInput) -> Result<Checked> {
     let kind = Kind::parse(&input.kind).ok_or_else(|| {
         Error::invalid("kind", "类型须为 safety、environment 或 river", "kind must be safety, environment or river")
     })?;
@@ -242,13 +247,30 @@ fn check_filing(conn: &Connection, maps: &Maps, actor: &Actor, input: &CaseInput
     if !may_file {
         return Err(forbidden());
     }
-    Ok(Checked { kind, grade, criterion, title, description, point, grid, reach })
+    Ok(Checked {
+        kind,
+        grade,
+        category: input.category.clone(),
+        criterion,
+        title,
+        description,
+        point,
+        grid,
+        reach,
+        enterprise: input.enterprise_id,
+        photos: input.photos.clone(),
+    })
 }
 
-/// Files a case. Returns the stored row.
+/// Checks and files a case in one go. Returns the stored row.
 pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &CaseInput, now_s: i64) -> Result<CaseRow> {
-    let Checked { kind, grade, criterion, title, description, point, grid, reach } =
-        check_filing(conn, maps, actor, input)?;
+    let checked = check_filing(conn, maps, actor, input)?;
+    file_checked(conn, maps, actor.person.id, checked, now_s).map(|(row, _)| row)
+}
+
+/// Stores a checked filing: the next number, the row, its photos, the first audit entry.
+pub fn file_checked(conn: &Connection, maps: &Maps, reporter: i64, checked: Checked, now_s: i64) -> Result<(CaseRow, Entry)> {
+    let Checked { kind, grade, category, criterion, title, description, point, grid, reach, enterprise, photos } = checked;
     let prefix = maps.town().map_or_else(|| "CASE".to_owned(), |t| t.grid.code.to_string());
     let today = china_date(now_s);
     let year: i64 = today[..4].parse().map_err(|e| Error::Internal(anyhow::anyhow!("bad date {today}: {e}")))?;
@@ -257,7 +279,7 @@ pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &CaseInput, no
         id: 0,
         number: store::next_number(conn, &prefix, year)?,
         kind: kind.as_str().into(),
-        category: input.category.clone(),
+        category,
         grade: grade.as_str().into(),
         criterion,
         title,
@@ -265,9 +287,9 @@ pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &CaseInput, no
         lon: point.lon,
         lat: point.lat,
         grid_code: grid,
-        enterprise_id: input.enterprise_id,
+        enterprise_id: enterprise,
         reach_code: reach,
-        reporter_id: actor.person.id,
+        reporter_id: reporter,
         status: Status::Reported.as_str().into(),
         responsible: None,
         measures: None,
@@ -283,22 +305,39 @@ pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &CaseInput, no
         version: 1,
     };
     row.id = store::insert(conn, &row)?;
-    store::add_photos(conn, row.id, "report", &input.photos)?;
-    audit_store::append(
+    store::add_photos(conn, row.id, "report", &photos)?;
+    let entry = audit_store::append(
         conn,
         NewEntry {
             case_id: Some(row.id),
-            actor_id: actor.person.id,
+            actor_id: reporter,
             at: now,
             action: "report".into(),
             from: None,
             to: Some(row.status.clone()),
             comment: row.title.clone(),
-            media: input.photos.clone(),
+            media: photos,
             document_sha256: None,
         },
     )?;
-    Ok(row)
+    Ok((row, entry))
+}
+
+/// The view of a case just filed, built without reading it back: the row,
+/// its report photos, its one timeline entry and what the filer may do next.
+pub fn filed_view(maps: &Maps, actor: &Actor, row: &CaseRow, entry: &Entry, today: &str) -> Value {
+    let f = facts(maps, row);
+    let allowed: Vec<&str> = case::allowed(case::Actor { person: actor.person.id, scope: &actor.scope }, &f, today)
+        .into_iter()
+        .map(Action::as_str)
+        .collect();
+    let mut body = json!(row);
+    body["overdue"] = json!(false);
+    body["grid_chain"] = json!(maps.chain(&row.grid_code));
+    body["allowed_actions"] = json!(allowed);
+    body["photos"] = json!(entry.media.iter().map(|id| json!({"stage": "report", "id": id})).collect::<Vec<_>>());
+    body["timeline"] = json!([entry]);
+    body
 }
 
 /// Loads a case the actor may read; anything else is a 404.

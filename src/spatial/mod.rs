@@ -171,8 +171,17 @@ impl Maps {
         let (kx, ky) = (111_320.0 * point.lat.to_radians().cos(), 110_574.0);
         let project = |c: geo::Coord| geo::Coord { x: (c.x - point.lon) * kx, y: (c.y - point.lat) * ky };
         let origin = geo::Point::new(0.0, 0.0);
+        let (dx, dy) = (max_m / kx, max_m / ky);
         self.reaches
             .iter()
+            .filter(|reach| {
+                geo::BoundingRect::bounding_rect(&reach.line).is_some_and(|r| {
+                    r.min().x - dx <= point.lon
+                        && point.lon <= r.max().x + dx
+                        && r.min().y - dy <= point.lat
+                        && point.lat <= r.max().y + dy
+                })
+            })
             .map(|reach| {
                 let local: geo::MultiLineString = reach
                     .line

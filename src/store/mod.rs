@@ -32,6 +32,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::error::{Error, Msg, Result};
 
+/// How often the background thread checkpoints the WAL.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
 /// Most jobs the writer folds into one transaction.
 const MAX_BATCH: usize = 256;
 
@@ -145,6 +148,10 @@ impl Store {
     /// thread and opens the readers.
     pub fn open(path: &Path, options: &StoreOptions) -> Result<Self> {
         let writer_conn = open_migrated(path)?;
+        // Commits never checkpoint inline (a stall on the write path); a
+        // background thread checkpoints passively instead.
+        writer_conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = open_connection(path)?;
         let mut readers = Vec::with_capacity(options.readers);
         for _ in 0..options.readers.max(1) {
             let conn = open_connection(path)?;
@@ -156,7 +163,7 @@ impl Store {
             .name("gridsafe-writer".into())
             .spawn(move || writer_loop(&writer_conn, &rx))
             .map_err(|e| Error::Internal(anyhow::anyhow!("cannot start the writer thread: {e}")))?;
-        Ok(Self {
+        let store = Self {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 reader_permits: Arc::new(Semaphore::new(readers.len())),
@@ -165,7 +172,21 @@ impl Store {
                 write_permits: Arc::new(Semaphore::new(options.write_queue.max(1))),
                 wait: options.wait,
             }),
-        })
+        };
+        let alive = Arc::downgrade(&store.inner);
+        std::thread::Builder::new()
+            .name("gridsafe-checkpoint".into())
+            .spawn(move || {
+                // Ends with the last handle on the store.
+                while alive.upgrade().is_some() {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    if let Err(e) = checkpointer.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+                        tracing::warn!(error = %e, "background checkpoint failed");
+                    }
+                }
+            })
+            .map_err(|e| Error::Internal(anyhow::anyhow!("cannot start the checkpoint thread: {e}")))?;
+        Ok(store)
     }
 
     /// The database file.

@@ -1,6 +1,8 @@
 //! Photos, the category taxonomy, and cases: filing (idempotent), listing
 //! (scoped, overdue first, keyset pages), reading with the timeline, actions.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
@@ -123,8 +125,13 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
         s
     });
     let maps = app.maps();
-    let actor = caller.actor;
+    let actor = Arc::new(caller.actor);
     let person = actor.person.id;
+    // Every check runs on a reader; the single writer only numbers and inserts.
+    let checked = {
+        let (maps, actor) = (maps.clone(), actor.clone());
+        app.store.read(move |c| cases::check_filing(c, &maps, &actor, &input)).await?
+    };
     let (status, body) = app
         .store
         .write(move |c| {
@@ -140,8 +147,8 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
                 }
             }
             let now = now_s();
-            let row = cases::file(c, &maps, &actor, &input, now)?;
-            let body = cases::view(c, &maps, &actor, &row, &china_date(now))?.to_string();
+            let (row, entry) = cases::file_checked(c, &maps, person, checked, now)?;
+            let body = cases::filed_view(&maps, &actor, &row, &entry, &china_date(now)).to_string();
             if let Some(key) = &key {
                 store::remember(c, person, key, &request_hash, 201, &body, &china_timestamp(now))?;
             }

@@ -1,0 +1,242 @@
+//! Case filing over HTTP against the raw SQLite insert rate of the same rows, in one run.
+//!
+//! `cargo bench --bench filing` (env: `GRIDSAFE_BENCH_CLIENTS`, default 64;
+//! `GRIDSAFE_BENCH_FILINGS`, default 6400 in total).
+//!
+//! 1. HTTP: the real server on a loopback socket (`synchronous=FULL`, group
+//!    commit); each client keeps one connection and files cases one after the
+//!    other with a unique `Idempotency-Key`. Latency is per request.
+//! 2. Raw: the same rows (case, audit entry, idempotency record) inserted with
+//!    the store's own SQL, 100 filings per transaction, `synchronous=FULL`.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gridsafe::app::{App, UiSettings};
+use gridsafe::store::audit::NewEntry;
+use gridsafe::store::cases::CaseRow;
+use gridsafe::store::{Store, StoreOptions};
+use gridsafe::{demo, geography};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Sends one request on a keep-alive connection and reads the whole response.
+async fn roundtrip(stream: &mut TcpStream, request: &[u8], buffer: &mut Vec<u8>) -> (u16, String) {
+    stream.write_all(request).await.expect("request written");
+    buffer.clear();
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        let n = stream.read(&mut chunk).await.expect("response read");
+        assert!(n > 0, "server closed the connection");
+        buffer.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buffer[..end]).to_string();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                .unwrap_or(0);
+            if buffer.len() >= end + 4 + length {
+                let status = head[9..12].parse().unwrap_or(0);
+                let body = String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).to_string();
+                return (status, body);
+            }
+        }
+    }
+}
+
+fn post(path: &str, token: Option<&str>, key: Option<&str>, body: &str) -> Vec<u8> {
+    let mut head = format!("POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n", body.len());
+    if let Some(token) = token {
+        let _ = write!(head, "Authorization: Bearer {token}\r\n");
+    }
+    if let Some(key) = key {
+        let _ = write!(head, "Idempotency-Key: {key}\r\n");
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body.as_bytes());
+    bytes
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// A database with the demo town, its people and one photo; returns the photo id.
+async fn prepared(path: &std::path::Path) -> (Store, String) {
+    let store = Store::open(path, &StoreOptions::default()).expect("store opens");
+    let hash = gridsafe::accounts::hash_password(demo::DEMO_PASSWORD).expect("hash");
+    let photo = {
+        let image = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([7, (x * 3) as u8, (y * 5) as u8]));
+        let mut png = Vec::new();
+        image::DynamicImage::ImageRgb8(image)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("png");
+        gridsafe::media::prepare(&png).expect("photo")
+    };
+    let id = photo.id.clone();
+    store
+        .write(move |c| {
+            geography::load_demo(c)?;
+            let maps = geography::load_maps(c)?;
+            demo::seed(c, &maps, hash, gridsafe::domain::time::now_s())?;
+            gridsafe::store::media::insert(c, &photo, 1, "bench")?;
+            Ok(())
+        })
+        .await
+        .expect("seeded");
+    (store, id)
+}
+
+/// A point inside village TF0101 of the demo town.
+fn point() -> (f64, f64) {
+    use geo::InteriorPoint;
+    let (grids, _) = geography::check_grids(geography::DEMO_GRIDS).expect("demo grids");
+    let village = grids.iter().find(|g| g.grid.code.as_str() == "TF0101").expect("TF0101");
+    let p = village.shape.interior_point().expect("a point");
+    (p.x(), p.y())
+}
+
+fn filing_body(photo: &str) -> String {
+    let (lon, lat) = point();
+    // The admin files, so the scope never refuses.
+    serde_json::json!({"kind": "safety", "category": "S-F10", "grade": "general", "title": "配电箱无防护罩",
+        "description": "车间东侧配电箱门缺失，带电部位外露", "lon": lon, "lat": lat, "photos": [photo]})
+    .to_string()
+}
+
+async fn http_run(clients: usize, total: usize) -> (f64, Vec<Duration>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (store, photo) = prepared(&dir.path().join("http.db")).await;
+    let maps = store.read(geography::load_maps).await.expect("maps");
+    let body = filing_body(&photo);
+    let app = App::new(store, maps, UiSettings::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(gridsafe::app::serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+    let mut login = TcpStream::connect(address).await.expect("connect");
+    let credentials = format!("{{\"username\":\"admin\",\"password\":\"{}\"}}", demo::DEMO_PASSWORD);
+    let (status, answer) = roundtrip(&mut login, &post("/api/v1/login", None, None, &credentials), &mut Vec::new()).await;
+    assert_eq!(status, 200, "{answer}");
+    let token: Arc<str> = serde_json::from_str::<serde_json::Value>(&answer).expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .into();
+    let per_client = total / clients;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let (token, body) = (token.clone(), body.clone());
+        tasks.spawn(async move {
+            let mut stream = TcpStream::connect(address).await.expect("connect");
+            stream.set_nodelay(true).expect("nodelay");
+            let mut buffer = Vec::new();
+            let mut latencies = Vec::with_capacity(per_client);
+            for n in 0..per_client {
+                let key = format!("bench-{c}-{n}");
+                let request = post("/api/v1/cases", Some(&token), Some(&key), &body);
+                let t = Instant::now();
+                let (status, answer) = roundtrip(&mut stream, &request, &mut buffer).await;
+                latencies.push(t.elapsed());
+                assert_eq!(status, 201, "{answer}");
+            }
+            latencies
+        });
+    }
+    let mut latencies: Vec<Duration> = tasks.join_all().await.into_iter().flatten().collect();
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = stop.send(());
+    server.await.expect("server task").expect("server");
+    latencies.sort();
+    (latencies.len() as f64 / seconds, latencies)
+}
+
+async fn raw_run(total: usize) -> f64 {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (store, photo) = prepared(&dir.path().join("raw.db")).await;
+    drop(store);
+    let mut conn = gridsafe::store::open_migrated(&dir.path().join("raw.db")).expect("open");
+    let body = filing_body(&photo);
+    let (lon, lat) = point();
+    let started = Instant::now();
+    for batch in 0..total.div_ceil(100) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).expect("begin");
+        for n in 0..100 {
+            let number = gridsafe::store::cases::next_number(&tx, "TF", 2026).expect("number");
+            let row = CaseRow {
+                id: 0,
+                number,
+                kind: "safety".into(),
+                category: "S-F10".into(),
+                grade: "general".into(),
+                criterion: None,
+                title: "配电箱无防护罩".into(),
+                description: "车间东侧配电箱门缺失，带电部位外露".into(),
+                lon,
+                lat,
+                grid_code: "TF0101".into(),
+                enterprise_id: None,
+                reach_code: None,
+                reporter_id: 1,
+                status: "reported".into(),
+                responsible: None,
+                measures: None,
+                deadline: None,
+                plan: None,
+                transferred_to: None,
+                supervised: false,
+                rework_count: 0,
+                extension_count: 0,
+                fix_description: None,
+                reported_at: "2026-11-28T10:00:00+08:00".into(),
+                closed_at: None,
+                version: 1,
+            };
+            let id = gridsafe::store::cases::insert(&tx, &row).expect("case");
+            gridsafe::store::cases::add_photos(&tx, id, "report", std::slice::from_ref(&photo)).expect("photo");
+            let entry = NewEntry {
+                case_id: Some(id),
+                actor_id: 1,
+                at: row.reported_at.clone(),
+                action: "report".into(),
+                to: Some("reported".into()),
+                comment: row.title.clone(),
+                media: vec![photo.clone()],
+                ..NewEntry::default()
+            };
+            gridsafe::store::audit::append(&tx, entry).expect("audit");
+            let key = format!("raw-{batch}-{n}");
+            gridsafe::store::cases::remember(&tx, 1, &key, "hash", 201, &body, "now").expect("idempotency");
+        }
+        tx.commit().expect("commit");
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+fn main() {
+    let clients = env("GRIDSAFE_BENCH_CLIENTS", 64);
+    let total = env("GRIDSAFE_BENCH_FILINGS", 6400) / clients * clients;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let (http_rate, latencies) = runtime.block_on(http_run(clients, total));
+    let raw_rate = runtime.block_on(raw_run(total));
+    println!("filing benchmark: {total} cases, {clients} concurrent HTTP clients on loopback, synchronous=FULL");
+    println!("  HTTP filing (group commit)      {http_rate:>9.0} cases/s");
+    println!("  raw inserts, 100 per transaction {raw_rate:>9.0} cases/s (case + photo link + audit entry + idempotency row)");
+    println!("  HTTP / raw: {:.0}%", http_rate / raw_rate * 100.0);
+    println!(
+        "  latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.90),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 1.0)
+    );
+}
