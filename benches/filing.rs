@@ -38,7 +38,9 @@ async fn roundtrip(stream: &mut TcpStream, request: &[u8], buffer: &mut Vec<u8>)
             let head = String::from_utf8_lossy(&buffer[..end]).to_string();
             let length: usize = head
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                .find_map(|l| {
+                    l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0))
+                })
                 .unwrap_or(0);
             if buffer.len() >= end + 4 + length {
                 let status = head[9..12].parse().unwrap_or(0);
@@ -50,7 +52,10 @@ async fn roundtrip(stream: &mut TcpStream, request: &[u8], buffer: &mut Vec<u8>)
 }
 
 fn post(path: &str, token: Option<&str>, key: Option<&str>, body: &str) -> Vec<u8> {
-    let mut head = format!("POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     if let Some(token) = token {
         let _ = write!(head, "Authorization: Bearer {token}\r\n");
     }
@@ -125,12 +130,11 @@ async fn http_run(clients: usize, total: usize) -> (f64, Vec<Duration>) {
     }));
     let mut login = TcpStream::connect(address).await.expect("connect");
     let credentials = format!("{{\"username\":\"admin\",\"password\":\"{}\"}}", demo::DEMO_PASSWORD);
-    let (status, answer) = roundtrip(&mut login, &post("/api/v1/login", None, None, &credentials), &mut Vec::new()).await;
+    let (status, answer) =
+        roundtrip(&mut login, &post("/api/v1/login", None, None, &credentials), &mut Vec::new()).await;
     assert_eq!(status, 200, "{answer}");
-    let token: Arc<str> = serde_json::from_str::<serde_json::Value>(&answer).expect("json")["token"]
-        .as_str()
-        .expect("token")
-        .into();
+    let token: Arc<str> =
+        serde_json::from_str::<serde_json::Value>(&answer).expect("json")["token"].as_str().expect("token").into();
     let per_client = total / clients;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -230,7 +234,9 @@ fn main() {
     let raw_rate = runtime.block_on(raw_run(total));
     println!("filing benchmark: {total} cases, {clients} concurrent HTTP clients on loopback, synchronous=FULL");
     println!("  HTTP filing (group commit)      {http_rate:>9.0} cases/s");
-    println!("  raw inserts, 100 per transaction {raw_rate:>9.0} cases/s (case + photo link + audit entry + idempotency row)");
+    println!(
+        "  raw inserts, 100 per transaction {raw_rate:>9.0} cases/s (case + photo link + audit entry + idempotency row)"
+    );
     println!("  HTTP / raw: {:.0}%", http_rate / raw_rate * 100.0);
     println!(
         "  latency p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",

@@ -114,10 +114,15 @@ pub struct Actor {
 
 /// Resolves a session token to its actor, or `None` when the session is unknown, expired or revoked.
 pub fn actor(conn: &Connection, token: &str, now_s: i64, maps: &Maps) -> Result<Option<Actor>> {
-    let Some(person) = people_store::session_person(conn, &token_sha256(token), now_s)? else {
+    Ok(actor_with_expiry(conn, token, now_s, maps)?.map(|(actor, _)| actor))
+}
+
+/// Like [`actor`], with the session's expiry (Unix seconds).
+pub fn actor_with_expiry(conn: &Connection, token: &str, now_s: i64, maps: &Maps) -> Result<Option<(Actor, i64)>> {
+    let Some((person, expires_at)) = people_store::session_person(conn, &token_sha256(token), now_s)? else {
         return Ok(None);
     };
-    actor_of(conn, person, &china_date(now_s), maps)
+    Ok(actor_of(conn, person, &china_date(now_s), maps)?.map(|actor| (actor, expires_at)))
 }
 
 /// The actor a person is on `date`: their assignments in force then and the scope they give.

@@ -26,12 +26,20 @@ pub struct App {
     pub ui: Arc<UiSettings>,
     /// Failed-login counters.
     pub limiter: Arc<crate::http::auth::LoginLimiter>,
+    /// Recently resolved sessions.
+    pub sessions: Arc<crate::http::auth::SessionCache>,
 }
 
 impl App {
     /// Assembles the state from an open store and its loaded geography.
     pub fn new(store: Store, maps: impl Into<Arc<Maps>>, ui: UiSettings) -> Self {
-        Self { store, maps: Arc::new(RwLock::new(maps.into())), ui: Arc::new(ui), limiter: Arc::default() }
+        Self {
+            store,
+            maps: Arc::new(RwLock::new(maps.into())),
+            ui: Arc::new(ui),
+            limiter: Arc::default(),
+            sessions: Arc::default(),
+        }
     }
 
     /// A snapshot of the geography; an import swaps in a new one without blocking readers.

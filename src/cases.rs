@@ -176,8 +176,7 @@ pub struct Checked {
     photos: Vec<String>,
 }
 
-/// Checks a filing's fields, location, photos and the filer's scope. Read-only,
-/// so the server runs it on a reader and keeps the single writer for the insert.
+/// Checks a filing's fields, location, photos and the filer's scope (reads only).
 pub fn check_filing(conn: &Connection, maps: &Maps, actor: &Actor, input: &CaseInput) -> Result<Checked> {
     let kind = Kind::parse(&input.kind).ok_or_else(|| {
         Error::invalid("kind", "类型须为 safety、environment 或 river", "kind must be safety, environment or river")
@@ -269,8 +268,15 @@ pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &CaseInput, no
 }
 
 /// Stores a checked filing: the next number, the row, its photos, the first audit entry.
-pub fn file_checked(conn: &Connection, maps: &Maps, reporter: i64, checked: Checked, now_s: i64) -> Result<(CaseRow, Entry)> {
-    let Checked { kind, grade, category, criterion, title, description, point, grid, reach, enterprise, photos } = checked;
+pub fn file_checked(
+    conn: &Connection,
+    maps: &Maps,
+    reporter: i64,
+    checked: Checked,
+    now_s: i64,
+) -> Result<(CaseRow, Entry)> {
+    let Checked { kind, grade, category, criterion, title, description, point, grid, reach, enterprise, photos } =
+        checked;
     let prefix = maps.town().map_or_else(|| "CASE".to_owned(), |t| t.grid.code.to_string());
     let today = china_date(now_s);
     let year: i64 = today[..4].parse().map_err(|e| Error::Internal(anyhow::anyhow!("bad date {today}: {e}")))?;

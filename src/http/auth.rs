@@ -134,6 +134,7 @@ pub async fn logout(State(app): State<App>, caller: Caller) -> Result<Response> 
     let hash = accounts::token_sha256(&caller.token);
     let now = now_s();
     app.store.write(move |c| crate::store::people::revoke_session(c, &hash, now)).await?;
+    app.sessions.forget(&caller.token);
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
@@ -162,6 +163,45 @@ fn token_from(parts: &Parts) -> Option<String> {
     })
 }
 
+/// How long a resolved session is reused before the database is asked again.
+/// Logout and assignment changes made through the server take effect at once;
+/// changes made by the CLI behind its back within this window.
+pub const SESSION_CACHE_S: i64 = 5;
+
+/// Recently resolved sessions, so a busy phone does not cost a database
+/// round trip per request.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    entries: Mutex<HashMap<String, (Actor, i64, i64)>>,
+}
+
+impl SessionCache {
+    fn get(&self, token: &str, now: i64) -> Option<Actor> {
+        let map = self.entries.lock().expect("session cache lock poisoned");
+        map.get(token)
+            .filter(|(_, cached_at, expires_at)| now - cached_at < SESSION_CACHE_S && now < *expires_at)
+            .map(|(actor, _, _)| actor.clone())
+    }
+
+    fn put(&self, token: &str, actor: &Actor, now: i64, expires_at: i64) {
+        let mut map = self.entries.lock().expect("session cache lock poisoned");
+        if map.len() > 10_000 {
+            map.retain(|_, (_, cached_at, _)| now - *cached_at < SESSION_CACHE_S);
+        }
+        map.insert(token.to_owned(), (actor.clone(), now, expires_at));
+    }
+
+    /// Forgets one session (logout).
+    pub fn forget(&self, token: &str) {
+        self.entries.lock().expect("session cache lock poisoned").remove(token);
+    }
+
+    /// Forgets every session (assignments changed, so scopes may have).
+    pub fn clear(&self) {
+        self.entries.lock().expect("session cache lock poisoned").clear();
+    }
+}
+
 impl FromRequestParts<App> for Caller {
     type Rejection = Error;
 
@@ -169,9 +209,15 @@ impl FromRequestParts<App> for Caller {
         let unauthenticated =
             || Error::Unauthenticated(Msg::new("请先登录（会话无效或已过期）", "log in first (no valid session)"));
         let token = token_from(parts).filter(|t| !t.is_empty()).ok_or_else(unauthenticated)?;
+        let now = now_s();
+        if let Some(actor) = app.sessions.get(&token, now) {
+            return Ok(Self { actor, token });
+        }
         let maps = app.maps();
         let lookup = token.clone();
-        let actor = app.store.read(move |c| accounts::actor(c, &lookup, now_s(), &maps)).await?;
-        actor.map(|actor| Self { actor, token }).ok_or_else(unauthenticated)
+        let found = app.store.read(move |c| accounts::actor_with_expiry(c, &lookup, now, &maps)).await?;
+        let (actor, expires_at) = found.ok_or_else(unauthenticated)?;
+        app.sessions.put(&token, &actor, now, expires_at);
+        Ok(Self { actor, token })
     }
 }

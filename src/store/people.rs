@@ -116,14 +116,15 @@ pub fn open_session(conn: &Connection, token_sha256: &str, person_id: i64, now_s
     Ok(())
 }
 
-/// The person behind a live (unexpired, unrevoked) session.
-pub fn session_person(conn: &Connection, token_sha256: &str, now_s: i64) -> Result<Option<Person>> {
+/// The person behind a live (unexpired, unrevoked) session, and when it expires.
+pub fn session_person(conn: &Connection, token_sha256: &str, now_s: i64) -> Result<Option<(Person, i64)>> {
     Ok(conn
         .query_row(
-            "SELECT p.id, p.username, p.name, p.phone, p.demo FROM sessions s JOIN people p ON p.id = s.person_id
+            "SELECT p.id, p.username, p.name, p.phone, p.demo, s.expires_at FROM sessions s
+             JOIN people p ON p.id = s.person_id
              WHERE s.token_sha256 = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2",
             params![token_sha256, now_s],
-            person,
+            |r| Ok((person(r)?, r.get(5)?)),
         )
         .optional()?)
 }

@@ -1,8 +1,6 @@
 //! Photos, the category taxonomy, and cases: filing (idempotent), listing
 //! (scoped, overdue first, keyset pages), reading with the timeline, actions.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, State};
@@ -125,13 +123,8 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
         s
     });
     let maps = app.maps();
-    let actor = Arc::new(caller.actor);
+    let actor = caller.actor;
     let person = actor.person.id;
-    // Every check runs on a reader; the single writer only numbers and inserts.
-    let checked = {
-        let (maps, actor) = (maps.clone(), actor.clone());
-        app.store.read(move |c| cases::check_filing(c, &maps, &actor, &input)).await?
-    };
     let (status, body) = app
         .store
         .write(move |c| {
@@ -147,6 +140,8 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
                 }
             }
             let now = now_s();
+            // Checked inside the write: what is checked is what is stored (photos, categories).
+            let checked = cases::check_filing(c, &maps, &actor, &input)?;
             let (row, entry) = cases::file_checked(c, &maps, person, checked, now)?;
             let body = cases::filed_view(&maps, &actor, &row, &entry, &china_date(now)).to_string();
             if let Some(key) = &key {

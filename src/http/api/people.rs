@@ -95,6 +95,7 @@ pub async fn create_assignment(
     caller.actor.scope.require_admin()?;
     let maps = app.maps();
     let assignment = app.store.write(move |c| accounts::create_assignment(c, &maps, &input, now_s())).await?;
+    app.sessions.clear();
     Ok((StatusCode::CREATED, Json(json!(assignment))))
 }
 
@@ -126,6 +127,7 @@ pub async fn end_assignment(
         return Err(Error::invalid("reason", "须说明结束原因", "a reason is required"));
     }
     let ended = app.store.write(move |c| assignment_store::end(c, id, &to, &reason)).await?;
+    app.sessions.clear();
     Ok(Json(json!(ended)))
 }
 
