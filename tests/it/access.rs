@@ -349,3 +349,25 @@ async fn a_cadre_is_assigned_only_key_enterprises() {
     let body = json!({"username": "cadre02", "role": "cadre", "scope": ["45"]});
     app.json_as("POST", Some(&admin), "/api/v1/assignments", &body).await.expect(201);
 }
+
+#[tokio::test]
+async fn ending_an_assignment_takes_effect_on_the_next_request() {
+    let app = TestApp::demo().await;
+    let inspector = app.login("tf0101.safety").await;
+    app.get_as(&inspector, "/api/v1/enterprises/6").await.expect(200);
+    let admin = app.login("admin").await;
+    let mine = app.get_as(&admin, "/api/v1/grids/TF0101/responsible").await.expect(200);
+    let id = mine["responsible"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["person"]["username"] == "tf0101.safety")
+        .unwrap()["assignment"]["id"]
+        .as_i64()
+        .unwrap();
+    let yesterday = gridsafe::domain::time::china_date(gridsafe::domain::time::now_s() - 86_400);
+    let end = json!({"to": yesterday, "reason": "调离"});
+    app.json_as("POST", Some(&admin), &format!("/api/v1/assignments/{id}/end"), &end).await.expect(200);
+    // The cached session must not keep the old scope.
+    app.get_as(&inspector, "/api/v1/enterprises/6").await.expect_error(404, "not_found");
+}

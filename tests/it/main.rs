@@ -4,6 +4,7 @@
 mod access;
 mod cases;
 mod cli;
+mod durability;
 mod enterprises;
 mod geography;
 mod helpers;
