@@ -329,21 +329,42 @@ pub fn file_checked(
     Ok((row, entry))
 }
 
-/// The view of a case just filed, built without reading it back: the row,
-/// its report photos, its one timeline entry and what the filer may do next.
-pub fn filed_view(maps: &Maps, actor: &Actor, row: &CaseRow, entry: &Entry, today: &str) -> Value {
+/// One photo of a case in a view.
+#[derive(Debug, Serialize)]
+struct PhotoRef<'a> {
+    stage: &'a str,
+    id: &'a str,
+}
+
+/// The shape of a just-filed case's view, serialised straight to text.
+#[derive(Debug, Serialize)]
+struct FiledView<'a> {
+    #[serde(flatten)]
+    row: &'a CaseRow,
+    overdue: bool,
+    grid_chain: Vec<crate::domain::grid::GridRef>,
+    allowed_actions: Vec<&'static str>,
+    photos: Vec<PhotoRef<'a>>,
+    timeline: [&'a Entry; 1],
+}
+
+/// The JSON view of a case just filed, built without reading it back: the
+/// row, its report photos, its one timeline entry and what the filer may do
+/// next. Same fields as [`view`].
+pub fn filed_view(maps: &Maps, actor: &Actor, row: &CaseRow, entry: &Entry, today: &str) -> Result<String> {
     let f = facts(maps, row);
-    let allowed: Vec<&str> = case::allowed(case::Actor { person: actor.person.id, scope: &actor.scope }, &f, today)
-        .into_iter()
-        .map(Action::as_str)
-        .collect();
-    let mut body = json!(row);
-    body["overdue"] = json!(false);
-    body["grid_chain"] = json!(maps.chain(&row.grid_code));
-    body["allowed_actions"] = json!(allowed);
-    body["photos"] = json!(entry.media.iter().map(|id| json!({"stage": "report", "id": id})).collect::<Vec<_>>());
-    body["timeline"] = json!([entry]);
-    body
+    let view = FiledView {
+        row,
+        overdue: false,
+        grid_chain: maps.chain(&row.grid_code),
+        allowed_actions: case::allowed(case::Actor { person: actor.person.id, scope: &actor.scope }, &f, today)
+            .into_iter()
+            .map(Action::as_str)
+            .collect(),
+        photos: entry.media.iter().map(|id| PhotoRef { stage: "report", id }).collect(),
+        timeline: [entry],
+    };
+    serde_json::to_string(&view).map_err(|e| Error::Internal(e.into()))
 }
 
 /// Loads a case the actor may read; anything else is a 404.

@@ -50,24 +50,24 @@ pub fn append(conn: &Connection, new: NewEntry) -> Result<Entry> {
     };
     entry.hash = compute_hash(&entry);
     let media = serde_json::to_string(&entry.media).map_err(|e| Error::Internal(e.into()))?;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO audit_log (seq, case_id, actor_id, at, action, from_status, to_status, comment, media,
             document_sha256, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
-            entry.seq,
-            entry.case_id,
-            entry.actor_id,
-            entry.at,
-            entry.action,
-            entry.from,
-            entry.to,
-            entry.comment,
-            media,
-            entry.document_sha256,
-            entry.prev_hash,
-            entry.hash
-        ],
-    )?;
+    )?
+    .execute(params![
+        entry.seq,
+        entry.case_id,
+        entry.actor_id,
+        entry.at,
+        entry.action,
+        entry.from,
+        entry.to,
+        entry.comment,
+        media,
+        entry.document_sha256,
+        entry.prev_hash,
+        entry.hash
+    ])?;
     Ok(entry)
 }
 

@@ -105,39 +105,39 @@ fn case(r: &Row<'_>) -> rusqlite::Result<CaseRow> {
 /// Issues the next number of `year`: `<prefix>-<year>-<6 digits>`. Gap-free because the
 /// counter moves in the same transaction as the case it numbers.
 pub fn next_number(conn: &Connection, prefix: &str, year: i64) -> Result<String> {
-    let last: i64 = conn.query_row(
-        "INSERT INTO case_counters (year, last) VALUES (?1, 1)
+    let last: i64 = conn
+        .prepare_cached(
+            "INSERT INTO case_counters (year, last) VALUES (?1, 1)
          ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
-        [year],
-        |r| r.get(0),
-    )?;
+        )?
+        .query_row([year], |r| r.get(0))?;
     Ok(format!("{prefix}-{year}-{last:06}"))
 }
 
 /// Inserts a new case (version 1, status `reported`); returns its id.
 pub fn insert(conn: &Connection, c: &CaseRow) -> Result<i64> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO cases (number, kind, category_code, grade, criterion, title, description, lon, lat, grid_code,
             enterprise_id, reach_code, reporter_id, status, reported_at, version)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 1)",
-        params![
-            c.number,
-            c.kind,
-            c.category,
-            c.grade,
-            c.criterion,
-            c.title,
-            c.description,
-            c.lon,
-            c.lat,
-            c.grid_code,
-            c.enterprise_id,
-            c.reach_code,
-            c.reporter_id,
-            c.status,
-            c.reported_at
-        ],
-    )?;
+    )?
+    .execute(params![
+        c.number,
+        c.kind,
+        c.category,
+        c.grade,
+        c.criterion,
+        c.title,
+        c.description,
+        c.lon,
+        c.lat,
+        c.grid_code,
+        c.enterprise_id,
+        c.reach_code,
+        c.reporter_id,
+        c.status,
+        c.reported_at
+    ])?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -188,7 +188,8 @@ pub fn list(conn: &Connection) -> Result<Vec<CaseRow>> {
 
 /// Attaches photos to a case at a stage (`report` or `fix`).
 pub fn add_photos(conn: &Connection, case_id: i64, stage: &str, ids: &[String]) -> Result<()> {
-    let mut stmt = conn.prepare("INSERT OR IGNORE INTO case_photos (case_id, media_id, stage) VALUES (?1, ?2, ?3)")?;
+    let mut stmt =
+        conn.prepare_cached("INSERT OR IGNORE INTO case_photos (case_id, media_id, stage) VALUES (?1, ?2, ?3)")?;
     for id in ids {
         stmt.execute(params![case_id, id, stage])?;
     }
@@ -206,9 +207,8 @@ pub fn photos(conn: &Connection, case_id: i64) -> Result<Vec<(String, String)>> 
 /// A category: (kind, parent code, name).
 pub fn category(conn: &Connection, code: &str) -> Result<Option<(String, Option<String>, String)>> {
     Ok(conn
-        .query_row("SELECT kind, parent_code, name FROM categories WHERE code = ?1 AND active = 1", [code], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .prepare_cached("SELECT kind, parent_code, name FROM categories WHERE code = ?1 AND active = 1")?
+        .query_row([code], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?)
 }
 
@@ -237,11 +237,8 @@ pub fn categories(conn: &Connection) -> Result<Vec<Category>> {
 /// A stored answer to an earlier request with the same key: (request hash, status, body).
 pub fn idempotent(conn: &Connection, person: i64, key: &str) -> Result<Option<(String, u16, String)>> {
     Ok(conn
-        .query_row(
-            "SELECT request_sha256, status, body FROM idempotency WHERE person_id = ?1 AND key = ?2",
-            params![person, key],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .prepare_cached("SELECT request_sha256, status, body FROM idempotency WHERE person_id = ?1 AND key = ?2")?
+        .query_row(params![person, key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?)
 }
 
@@ -255,8 +252,7 @@ pub fn remember(
     body: &str,
     now: &str,
 ) -> Result<()> {
-    conn.execute(
-        "INSERT INTO idempotency (person_id, key, request_sha256, status, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    conn.prepare_cached("INSERT INTO idempotency (person_id, key, request_sha256, status, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(
         params![person, key, request, status, body, now],
     )?;
     Ok(())

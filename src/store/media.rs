@@ -23,7 +23,7 @@ pub fn bytes(conn: &Connection, id: &str, thumbnail: bool) -> Result<Option<Vec<
 
 /// Which of `ids` are not stored.
 pub fn missing(conn: &Connection, ids: &[String]) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare("SELECT 1 FROM media WHERE id = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT 1 FROM media WHERE id = ?1")?;
     let mut out = Vec::new();
     for id in ids {
         if !stmt.exists([id])? {

@@ -277,11 +277,15 @@ fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Box<dyn WriteJob>>) {
 }
 
 fn run_in_savepoint(conn: &Connection, job: &mut dyn WriteJob) {
-    if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+    if let Err(e) = conn.prepare_cached("SAVEPOINT job").and_then(|mut s| s.execute([])) {
         tracing::error!(error = %e, "cannot open a savepoint");
     }
-    let sql = if job.run(conn) { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-    if let Err(e) = conn.execute_batch(sql) {
+    let closed = if job.run(conn) {
+        conn.prepare_cached("RELEASE job").and_then(|mut s| s.execute([])).map(drop)
+    } else {
+        conn.execute_batch("ROLLBACK TO job; RELEASE job")
+    };
+    if let Err(e) = closed {
         tracing::error!(error = %e, "cannot close a savepoint");
     }
 }

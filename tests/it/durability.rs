@@ -11,9 +11,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// One request on a fresh connection (`Connection: close`); returns status and body.
+/// One request on a fresh connection (`Connection: close`); returns status and
+/// body, or status 0 when the server cannot be reached (it may have just been killed).
 fn request(address: &str, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).expect("connect");
+    let Ok(mut stream) = TcpStream::connect(address) else {
+        return (0, String::new());
+    };
     stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n");
     if let Some(token) = token {

@@ -143,7 +143,7 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
             // Checked inside the write: what is checked is what is stored (photos, categories).
             let checked = cases::check_filing(c, &maps, &actor, &input)?;
             let (row, entry) = cases::file_checked(c, &maps, person, checked, now)?;
-            let body = cases::filed_view(&maps, &actor, &row, &entry, &china_date(now)).to_string();
+            let body = cases::filed_view(&maps, &actor, &row, &entry, &china_date(now))?;
             if let Some(key) = &key {
                 store::remember(c, person, key, &request_hash, 201, &body, &china_timestamp(now))?;
             }
