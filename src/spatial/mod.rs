@@ -37,6 +37,8 @@ pub struct Maps {
     index: LocateIndex,
     rivers: Vec<RiverFeature>,
     reaches: Vec<Reach>,
+    /// Bounding box of each reach (same order), for snapping.
+    reach_bounds: Vec<Option<geo::Rect>>,
 }
 
 impl Maps {
@@ -48,7 +50,8 @@ impl Maps {
         let by_code = grids.iter().enumerate().map(|(i, g)| (g.grid.code.as_str().to_owned(), i)).collect();
         let villages: Vec<usize> = (0..grids.len()).filter(|&i| grids[i].grid.level == GridLevel::Village).collect();
         let index = LocateIndex::new(villages.iter().map(|&i| grids[i].shape.clone()).collect());
-        let mut maps = Self { grids, by_code, villages, located: Vec::new(), index, rivers, reaches };
+        let reach_bounds = reaches.iter().map(|r| geo::BoundingRect::bounding_rect(&r.line)).collect();
+        let mut maps = Self { grids, by_code, villages, located: Vec::new(), index, rivers, reaches, reach_bounds };
         // Resolved once here so a lookup is an index probe, not a walk up the tree.
         maps.located = maps
             .villages
@@ -174,15 +177,16 @@ impl Maps {
         let (dx, dy) = (max_m / kx, max_m / ky);
         self.reaches
             .iter()
-            .filter(|reach| {
-                geo::BoundingRect::bounding_rect(&reach.line).is_some_and(|r| {
+            .zip(&self.reach_bounds)
+            .filter(|(_, bounds)| {
+                bounds.is_some_and(|r| {
                     r.min().x - dx <= point.lon
                         && point.lon <= r.max().x + dx
                         && r.min().y - dy <= point.lat
                         && point.lat <= r.max().y + dy
                 })
             })
-            .map(|reach| {
+            .map(|(reach, _)| {
                 let local: geo::MultiLineString = reach
                     .line
                     .iter()
