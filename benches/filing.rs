@@ -169,7 +169,6 @@ async fn raw_run(total: usize) -> f64 {
     let (store, photo) = prepared(&dir.path().join("raw.db")).await;
     drop(store);
     let mut conn = gridsafe::store::open_migrated(&dir.path().join("raw.db")).expect("open");
-    let body = filing_body(&photo);
     let (lon, lat) = point();
     let started = Instant::now();
     for batch in 0..total.div_ceil(100) {
@@ -206,6 +205,7 @@ async fn raw_run(total: usize) -> f64 {
                 version: 1,
             };
             let id = gridsafe::store::cases::insert(&tx, &row).expect("case");
+            let number = row.number.clone();
             gridsafe::store::cases::add_photos(&tx, id, "report", std::slice::from_ref(&photo)).expect("photo");
             let entry = NewEntry {
                 case_id: Some(id),
@@ -219,7 +219,7 @@ async fn raw_run(total: usize) -> f64 {
             };
             gridsafe::store::audit::append(&tx, entry).expect("audit");
             let key = format!("raw-{batch}-{n}");
-            gridsafe::store::cases::remember(&tx, 1, &key, "hash", 201, &body, "now").expect("idempotency");
+            gridsafe::store::cases::remember(&tx, 1, &key, "hash", 201, &number, "now").expect("idempotency");
         }
         tx.commit().expect("commit");
     }

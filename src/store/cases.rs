@@ -234,7 +234,7 @@ pub fn categories(conn: &Connection) -> Result<Vec<Category>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// A stored answer to an earlier request with the same key: (request hash, status, body).
+/// An earlier request with the same key: (request hash, status, what it produced, e.g. a case number).
 pub fn idempotent(conn: &Connection, person: i64, key: &str) -> Result<Option<(String, u16, String)>> {
     Ok(conn
         .prepare_cached("SELECT request_sha256, status, body FROM idempotency WHERE person_id = ?1 AND key = ?2")?
@@ -242,7 +242,7 @@ pub fn idempotent(conn: &Connection, person: i64, key: &str) -> Result<Option<(S
         .optional()?)
 }
 
-/// Remembers the answer to a keyed request (in the same transaction as the work it did).
+/// Remembers a keyed request and what it produced (in the same transaction as the work it did).
 pub fn remember(
     conn: &Connection,
     person: i64,
