@@ -213,7 +213,7 @@ pub fn category(conn: &Connection, code: &str) -> Result<Option<(String, Option<
 }
 
 /// One entry of the category taxonomy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Category {
     /// Code, e.g. `S-F10`.
     pub code: String,
@@ -256,4 +256,26 @@ pub fn remember(
         params![person, key, request, status, body, now],
     )?;
     Ok(())
+}
+
+/// Adds a category; a taken code is a conflict.
+pub fn insert_category(conn: &Connection, c: &Category) -> Result<()> {
+    conn.execute(
+        "INSERT INTO categories (code, kind, parent_code, name, position)
+         VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM categories))",
+        params![c.code, c.kind, c.parent, c.name],
+    )
+    .map_err(|e| {
+        crate::store::on_unique(e, &format!("类别编码 {} 已存在", c.code), &format!("category {} exists", c.code))
+    })?;
+    Ok(())
+}
+
+/// Renames and/or (de)activates a category; returns whether it exists.
+pub fn update_category(conn: &Connection, code: &str, name: Option<&str>, active: Option<bool>) -> Result<bool> {
+    let changed = conn.execute(
+        "UPDATE categories SET name = coalesce(?2, name), active = coalesce(?3, active) WHERE code = ?1",
+        params![code, name, active],
+    )?;
+    Ok(changed > 0)
 }

@@ -473,3 +473,32 @@ async fn case_lists_page_by_keyset_and_leaders_see_overdue_cases_below_them() {
     app.get_as(&admin, "/api/v1/stats?from=2026-12-31&to=2026-01-01").await.expect_error(400, "invalid");
     app.get_as(&admin, "/api/v1/stats?from=2026-01-01&to=2026-12-31&by=mood").await.expect_error(400, "invalid");
 }
+
+#[tokio::test]
+async fn the_town_office_edits_the_taxonomy_and_retired_categories_take_no_new_filings() {
+    let app = TestApp::demo().await;
+    let admin = app.login("admin").await;
+    let new = json!({"code": "S-F13", "kind": "safety", "parent": "S-F", "name": "有限空间作业"});
+    app.json_as("POST", Some(&admin), "/api/v1/categories", &new).await.expect(201);
+    app.json_as("POST", Some(&admin), "/api/v1/categories", &new).await.expect_error(409, "conflict");
+    let wrong_parent = json!({"code": "S-F14", "kind": "safety", "parent": "E-W", "name": "x"});
+    let error =
+        app.json_as("POST", Some(&admin), "/api/v1/categories", &wrong_parent).await.expect_error(400, "invalid");
+    assert_eq!(error["details"]["field"], "parent");
+    let inspector = app.login("tf0101.safety").await;
+    app.json_as("POST", Some(&inspector), "/api/v1/categories", &new).await.expect_error(403, "forbidden");
+    let taxonomy = app.get("/api/v1/categories").await.expect(200);
+    let site = taxonomy.as_array().unwrap().iter().find(|t| t["code"] == "S-F").unwrap();
+    assert!(site["children"].as_array().unwrap().iter().any(|c| c["name"] == "有限空间作业"));
+
+    let mut filing = hazard(&app, &[photo(&app, &inspector, 90).await]);
+    filing["category"] = json!("S-F13");
+    app.json_as("POST", Some(&inspector), "/api/v1/cases", &filing).await.expect(201);
+    let retire = app.json_as("PATCH", Some(&admin), "/api/v1/categories/S-F13", &json!({"active": false})).await;
+    assert_eq!(retire.status, 204);
+    let error = app.json_as("POST", Some(&inspector), "/api/v1/cases", &filing).await.expect_error(400, "invalid");
+    assert_eq!(error["details"]["field"], "category");
+    app.json_as("PATCH", Some(&admin), "/api/v1/categories/NOPE", &json!({"name": "x"}))
+        .await
+        .expect_error(404, "not_found");
+}

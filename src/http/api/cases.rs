@@ -371,3 +371,94 @@ pub async fn show_stats(State(app): State<App>, caller: Caller, Query(q): Query<
     Ok(Json(json!({"from": from, "to": to, "by": if by_person { "person" } else { "grid" },
                    "total": compute(&all, &from, &to), "groups": groups})))
 }
+
+/// Body of `POST /api/v1/categories`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCategory {
+    code: String,
+    kind: String,
+    /// The first-level category it belongs to; absent for a new first-level category.
+    #[serde(default)]
+    parent: Option<String>,
+    name: String,
+}
+
+/// `POST /api/v1/categories`: the town office extends the taxonomy.
+pub async fn create_category(
+    State(app): State<App>,
+    caller: Caller,
+    JsonBody(input): JsonBody<NewCategory>,
+) -> Result<(StatusCode, Json<Value>)> {
+    caller.actor.scope.require_admin()?;
+    let code = input.code.trim().to_owned();
+    if code.is_empty()
+        || code.len() > 16
+        || !code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(Error::invalid(
+            "code",
+            "类别编码须为 1–16 位大写字母、数字或 -",
+            "a category code is 1–16 of A-Z, 0-9 or -",
+        ));
+    }
+    let kind = Kind::parse(&input.kind).ok_or_else(|| {
+        Error::invalid("kind", "类型须为 safety、environment 或 river", "kind must be safety, environment or river")
+    })?;
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 50 {
+        return Err(Error::invalid("name", "类别名称须为 1–50 字", "a name is 1–50 characters"));
+    }
+    let category = store::Category { code, kind: kind.as_str().into(), parent: input.parent.clone(), name };
+    let stored = category.clone();
+    app.store
+        .write(move |c| {
+            if let Some(parent) = &category.parent {
+                match store::category(c, parent)? {
+                    Some((kind, None, _)) if kind == category.kind => {}
+                    _ => {
+                        return Err(Error::invalid(
+                            "parent",
+                            format!("上级类别 {parent} 须为同类型的一级类别"),
+                            format!("parent {parent} must be an active first-level category of the same kind"),
+                        ));
+                    }
+                }
+            }
+            store::insert_category(c, &category)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(stored))))
+}
+
+/// Body of `PATCH /api/v1/categories/{code}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryPatch {
+    #[serde(default)]
+    name: Option<String>,
+    /// `false` retires a category: no new filings, existing cases keep it.
+    #[serde(default)]
+    active: Option<bool>,
+}
+
+/// `PATCH /api/v1/categories/{code}`: rename or retire a category.
+pub async fn update_category(
+    State(app): State<App>,
+    caller: Caller,
+    Path(code): Path<String>,
+    JsonBody(patch): JsonBody<CategoryPatch>,
+) -> Result<StatusCode> {
+    caller.actor.scope.require_admin()?;
+    let name = patch.name.map(|n| n.trim().to_owned());
+    if name.as_deref().is_some_and(|n| n.is_empty() || n.chars().count() > 50) {
+        return Err(Error::invalid("name", "类别名称须为 1–50 字", "a name is 1–50 characters"));
+    }
+    let lookup = code.clone();
+    let found = app.store.write(move |c| store::update_category(c, &lookup, name.as_deref(), patch.active)).await?;
+    if found {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::not_found(format!("没有类别 {code}"), format!("no category {code}")))
+    }
+}
