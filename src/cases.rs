@@ -551,3 +551,149 @@ pub fn view(conn: &Connection, maps: &Maps, actor: &Actor, c: &CaseRow, today: &
     body["timeline"] = json!(timeline);
     Ok(body)
 }
+
+/// What a case list or ledger asks for (all optional; `below` is the grid
+/// leader's escalation view: only grids strictly below the caller's own).
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    /// Status.
+    pub status: Option<Status>,
+    /// Kind.
+    pub kind: Option<Kind>,
+    /// Grade.
+    pub grade: Option<Grade>,
+    /// A grid code: cases in it or below.
+    pub grid: Option<String>,
+    /// Enterprise id.
+    pub enterprise: Option<i64>,
+    /// Reach code.
+    pub reach: Option<String>,
+    /// Reporter id.
+    pub reporter: Option<i64>,
+    /// Overdue or not.
+    pub overdue: Option<bool>,
+    /// Filed on or after.
+    pub from: Option<String>,
+    /// Filed on or before.
+    pub to: Option<String>,
+    /// Only grids below the caller's own.
+    pub below: bool,
+}
+
+/// The cases `actor` may read that match `filter`, overdue first, then newest.
+pub fn select(
+    rows: Vec<CaseRow>,
+    maps: &Maps,
+    actor: &Actor,
+    filter: &CaseFilter,
+    today: &str,
+) -> Result<Vec<CaseRow>> {
+    if let Some(grid) = &filter.grid {
+        maps.grid(grid).ok_or_else(|| {
+            Error::invalid("grid", format!("没有编码为 {grid} 的网格"), format!("no grid with code {grid}"))
+        })?;
+    }
+    let own_grids: Vec<&String> = actor
+        .assignments
+        .iter()
+        .flat_map(|a| &a.scope)
+        .filter_map(|s| match s {
+            crate::domain::people::ScopeItem::Grid(g) => Some(g),
+            _ => None,
+        })
+        .collect();
+    let f = filter;
+    let mut selected: Vec<CaseRow> = rows
+        .into_iter()
+        .filter(|c| readable(&actor.scope, actor.person.id, &facts(maps, c)))
+        .filter(|c| f.status.is_none_or(|s| c.status == s.as_str()))
+        .filter(|c| f.kind.is_none_or(|k| c.kind == k.as_str()))
+        .filter(|c| f.grade.is_none_or(|g| c.grade == g.as_str()))
+        .filter(|c| f.grid.as_deref().is_none_or(|g| maps.is_within(&c.grid_code, g)))
+        .filter(|c| f.enterprise.is_none_or(|e| c.enterprise_id == Some(e)))
+        .filter(|c| f.reach.as_deref().is_none_or(|r| c.reach_code.as_deref() == Some(r)))
+        .filter(|c| f.reporter.is_none_or(|r| c.reporter_id == r))
+        .filter(|c| f.overdue.is_none_or(|o| is_overdue(c, today) == o))
+        .filter(|c| f.from.as_deref().is_none_or(|d| &c.reported_at[..10] >= d))
+        .filter(|c| f.to.as_deref().is_none_or(|d| &c.reported_at[..10] <= d))
+        .filter(|c| !f.below || own_grids.iter().any(|g| c.grid_code != **g && maps.is_within(&c.grid_code, g)))
+        .collect();
+    selected.sort_by_key(|c| (!is_overdue(c, today), -c.id));
+    Ok(selected)
+}
+
+/// The ledger lines of `cases`: names resolved, the last re-inspection opinion read from the timeline.
+pub fn ledger_rows(
+    conn: &Connection,
+    maps: &Maps,
+    cases: &[CaseRow],
+    today: &str,
+) -> Result<Vec<crate::docs::ledger::LedgerRow>> {
+    let enterprises = crate::store::enterprises::list(conn)?;
+    let categories = store::categories(conn)?;
+    cases
+        .iter()
+        .map(|c| {
+            let chain: Vec<String> = maps.chain(&c.grid_code).into_iter().map(|g| g.name).collect();
+            let recheck = audit_store::for_case(conn, c.id)?
+                .into_iter()
+                .rev()
+                .find(|e| e.action == "approve" || e.action == "return")
+                .map(|e| {
+                    let verdict = if e.action == "approve" { "验收通过" } else { "返工" };
+                    format!("{} {verdict}：{}", &e.at[..10], e.comment)
+                })
+                .unwrap_or_default();
+            let status = Status::parse(&c.status).map_or_else(|| c.status.clone(), |s| s.zh().to_owned());
+            Ok(crate::docs::ledger::LedgerRow {
+                number: c.number.clone(),
+                found_on: c.reported_at[..10].to_owned(),
+                place: format!("{}（{:.6}, {:.6}）", chain.join(""), c.lon, c.lat),
+                grid: maps.grid(&c.grid_code).map_or_else(|| c.grid_code.clone(), |g| g.grid.name.clone()),
+                enterprise: c
+                    .enterprise_id
+                    .and_then(|id| enterprises.iter().find(|e| e.id == id))
+                    .map(|e| e.name.clone())
+                    .unwrap_or_default(),
+                category: categories
+                    .iter()
+                    .find(|k| k.code == c.category)
+                    .map_or_else(|| c.category.clone(), |k| k.name.clone()),
+                description: format!("{}：{}", c.title, c.description),
+                grade: if c.grade == "major" { "重大".into() } else { "一般".into() },
+                responsible: c.responsible.clone().unwrap_or_default(),
+                measures: c.measures.clone().unwrap_or_default(),
+                deadline: c.deadline.clone().unwrap_or_default(),
+                recheck,
+                closed_on: c.closed_at.as_ref().map(|t| t[..10].to_owned()).unwrap_or_default(),
+                status: if is_overdue(c, today) { format!("{status}（已超期）") } else { status },
+            })
+        })
+        .collect()
+}
+
+/// KPIs per village grid over `[from, to]`, for the ledger's second sheet.
+pub fn kpis_by_village(maps: &Maps, cases: &[CaseRow], from: &str, to: &str) -> Vec<crate::docs::ledger::KpiRow> {
+    maps.villages()
+        .filter_map(|v| {
+            let facts: Vec<crate::domain::kpi::CaseKpi> =
+                cases.iter().filter(|c| c.grid_code == v.grid.code.as_str()).map(kpi_facts).collect();
+            (!facts.is_empty()).then(|| crate::docs::ledger::KpiRow {
+                code: v.grid.code.to_string(),
+                name: v.grid.name.clone(),
+                kpi: crate::domain::kpi::compute(&facts, from, to),
+            })
+        })
+        .collect()
+}
+
+/// What a case contributes to the KPIs.
+pub fn kpi_facts(c: &CaseRow) -> crate::domain::kpi::CaseKpi {
+    crate::domain::kpi::CaseKpi {
+        reported: c.reported_at[..10].to_owned(),
+        deadline: c.deadline.clone(),
+        closed: c.closed_at.as_ref().map(|t| t[..10].to_owned()),
+        reworks: c.rework_count,
+        extensions: c.extension_count,
+    }
+}

@@ -13,6 +13,8 @@ pub mod cli;
 pub mod config;
 /// The demo town's people, enterprises and assignments.
 pub mod demo;
+/// Documents: ledger exports (and, later, PDFs).
+pub mod docs;
 /// Pure domain types and rules (no I/O).
 pub mod domain;
 /// Enterprises and premises: input checks, governance lifecycle, CSV import.

@@ -3,6 +3,7 @@
 pub mod assign;
 pub mod audit;
 pub mod coverage;
+pub mod export;
 pub mod import;
 pub mod init;
 pub mod locate;
@@ -40,6 +41,8 @@ pub enum Command {
     Coverage(coverage::Args),
     /// Check the audit log's hash chain.
     Audit(audit::Args),
+    /// Export the hazard ledger as CSV or XLSX.
+    Export(export::Args),
 }
 
 impl Cli {
@@ -54,6 +57,7 @@ impl Cli {
             Command::Assign(args) => assign::run(&args),
             Command::Coverage(args) => coverage::run(&args),
             Command::Audit(args) => audit::run(&args),
+            Command::Export(args) => export::run(&args),
         }
     }
 }

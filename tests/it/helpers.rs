@@ -115,6 +115,14 @@ impl TestApp {
         self.send(request.expect("valid request")).await
     }
 
+    /// Sends a GET with a bearer token and returns the raw body of a 200 (binary documents).
+    pub async fn get_bytes_as(&self, token: &str, uri: &str) -> Vec<u8> {
+        let request = Request::get(uri).header("authorization", format!("Bearer {token}")).body(Body::empty());
+        let response = self.router.clone().oneshot(request.expect("valid request")).await.expect("router answers");
+        assert_eq!(response.status(), 200, "{uri}");
+        response.into_body().collect().await.expect("body reads").to_bytes().to_vec()
+    }
+
     /// Sends a JSON body with a method and an optional bearer token.
     pub async fn json_as(&self, method: &str, token: Option<&str>, uri: &str, body: &Value) -> TestResponse {
         self.raw_as(method, token, uri, body.to_string()).await

@@ -9,5 +9,6 @@ mod enterprises;
 mod geography;
 mod helpers;
 mod http_geography;
+mod ledger;
 mod server;
 mod state_machine;

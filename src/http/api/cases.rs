@@ -231,64 +231,25 @@ pub struct CaseQuery {
 
 /// `GET /api/v1/cases`: scoped, filtered, overdue first then newest, in keyset pages.
 pub async fn list_cases(State(app): State<App>, caller: Caller, Query(q): Query<CaseQuery>) -> Result<Json<Value>> {
-    let bad = |field: &str| {
-        Error::invalid(field, format!("查询参数 {field} 无效"), format!("invalid query parameter {field}"))
-    };
-    if q.status.as_deref().is_some_and(|s| Status::parse(s).is_none()) {
-        return Err(bad("status"));
-    }
-    if q.kind.as_deref().is_some_and(|s| Kind::parse(s).is_none()) {
-        return Err(bad("kind"));
-    }
-    if q.grade.as_deref().is_some_and(|s| Grade::parse(s).is_none()) {
-        return Err(bad("grade"));
-    }
-    if q.scope.as_deref().is_some_and(|s| s != "below") {
-        return Err(bad("scope"));
-    }
-    let from = q.from.as_deref().map(|d| people::date("from", d)).transpose()?;
-    let to = q.to.as_deref().map(|d| people::date("to", d)).transpose()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     // Cursor "<rank>.<id>": rank 0 = overdue, 1 = not; ids descend within a rank.
     let after: Option<(u8, i64)> = q
         .after
         .as_deref()
         .map(|a| {
-            a.split_once('.').and_then(|(r, i)| Some((r.parse().ok()?, i.parse().ok()?))).ok_or_else(|| bad("after"))
+            a.split_once('.')
+                .and_then(|(r, i)| Some((r.parse().ok()?, i.parse().ok()?)))
+                .ok_or_else(|| Error::invalid("after", "查询参数 after 无效", "invalid query parameter after"))
         })
         .transpose()?;
+    let filter = q.filter()?;
     let maps = app.maps();
-    if let Some(grid) = &q.grid {
-        maps.grid(grid).ok_or_else(|| bad("grid"))?;
-    }
     let actor = caller.actor;
     let today = china_date(now_s());
     let rows = app.store.read(store::list).await?;
-    let own_grids: Vec<&String> = actor
-        .assignments
-        .iter()
-        .flat_map(|a| &a.scope)
-        .filter_map(|s| match s {
-            crate::domain::people::ScopeItem::Grid(g) => Some(g),
-            _ => None,
-        })
-        .collect();
-    let mut page: Vec<(u8, i64, Value)> = rows
+    let selected = cases::select(rows, &maps, &actor, &filter, &today)?;
+    let mut page: Vec<(u8, i64, Value)> = selected
         .into_iter()
-        .filter(|c| cases::readable(&actor.scope, actor.person.id, &cases::facts(&maps, c)))
-        .filter(|c| q.status.as_deref().is_none_or(|s| c.status == s))
-        .filter(|c| q.kind.as_deref().is_none_or(|s| c.kind == s))
-        .filter(|c| q.grade.as_deref().is_none_or(|s| c.grade == s))
-        .filter(|c| q.grid.as_deref().is_none_or(|g| maps.is_within(&c.grid_code, g)))
-        .filter(|c| q.enterprise.is_none_or(|e| c.enterprise_id == Some(e)))
-        .filter(|c| q.reach.as_deref().is_none_or(|r| c.reach_code.as_deref() == Some(r)))
-        .filter(|c| q.reporter.is_none_or(|r| c.reporter_id == r))
-        .filter(|c| q.overdue.is_none_or(|o| cases::is_overdue(c, &today) == o))
-        .filter(|c| from.as_deref().is_none_or(|f| &c.reported_at[..10] >= f))
-        .filter(|c| to.as_deref().is_none_or(|t| &c.reported_at[..10] <= t))
-        .filter(|c| {
-            q.scope.is_none() || own_grids.iter().any(|g| c.grid_code != **g && maps.is_within(&c.grid_code, g))
-        })
         .map(|c| {
             let overdue = cases::is_overdue(&c, &today);
             let mut v = json!(c);
@@ -296,13 +257,82 @@ pub async fn list_cases(State(app): State<App>, caller: Caller, Query(q): Query<
             (u8::from(!overdue), c.id, v)
         })
         .filter(|(rank, id, _)| after.is_none_or(|(r, i)| (*rank, -*id) > (r, -i)))
+        .take(limit + 1)
         .collect();
-    page.sort_by_key(|(rank, id, _)| (*rank, -*id));
     let more = page.len() > limit;
     page.truncate(limit);
     let next = if more { page.last().map(|(r, i, _)| format!("{r}.{i}")) } else { None };
     let items: Vec<Value> = page.into_iter().map(|(_, _, v)| v).collect();
     Ok(Json(json!({"items": items, "next": next})))
+}
+
+impl CaseQuery {
+    /// The typed filter (pagination aside).
+    fn filter(&self) -> Result<cases::CaseFilter> {
+        let bad = |field: &str| {
+            Error::invalid(field, format!("查询参数 {field} 无效"), format!("invalid query parameter {field}"))
+        };
+        Ok(cases::CaseFilter {
+            status: self.status.as_deref().map(|s| Status::parse(s).ok_or_else(|| bad("status"))).transpose()?,
+            kind: self.kind.as_deref().map(|s| Kind::parse(s).ok_or_else(|| bad("kind"))).transpose()?,
+            grade: self.grade.as_deref().map(|s| Grade::parse(s).ok_or_else(|| bad("grade"))).transpose()?,
+            grid: self.grid.clone(),
+            enterprise: self.enterprise,
+            reach: self.reach.clone(),
+            reporter: self.reporter,
+            overdue: self.overdue,
+            from: self.from.as_deref().map(|d| people::date("from", d)).transpose()?,
+            to: self.to.as_deref().map(|d| people::date("to", d)).transpose()?,
+            below: match self.scope.as_deref() {
+                None => false,
+                Some("below") => true,
+                Some(_) => return Err(bad("scope")),
+            },
+        })
+    }
+}
+
+/// `GET /api/v1/ledger.csv`: the hazard ledger (UTF-8 with BOM), filtered like the case list.
+pub async fn ledger_csv(State(app): State<App>, caller: Caller, Query(q): Query<CaseQuery>) -> Result<Response> {
+    let (rows, _) = ledger(&app, caller, &q).await?;
+    let bytes = crate::docs::ledger::csv(&rows)?;
+    Ok(attachment(bytes, "text/csv; charset=utf-8", "ledger.csv"))
+}
+
+/// `GET /api/v1/ledger.xlsx`: the ledger plus a sheet of KPIs per village over the period.
+pub async fn ledger_xlsx(State(app): State<App>, caller: Caller, Query(q): Query<CaseQuery>) -> Result<Response> {
+    let (rows, kpis) = ledger(&app, caller, &q).await?;
+    let period = format!("{} 至 {}", kpis.1, kpis.2);
+    let bytes = crate::docs::ledger::xlsx(&rows, &kpis.0, &period)?;
+    Ok(attachment(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "ledger.xlsx"))
+}
+
+fn attachment(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response()
+}
+
+/// Ledger rows and per-village KPIs (with the period) for the caller's filtered cases.
+async fn ledger(
+    app: &App,
+    caller: Caller,
+    q: &CaseQuery,
+) -> Result<(Vec<crate::docs::ledger::LedgerRow>, (Vec<crate::docs::ledger::KpiRow>, String, String))> {
+    let filter = q.filter()?;
+    let maps = app.maps();
+    let actor = caller.actor;
+    app.store
+        .read(move |c| {
+            let today = china_date(now_s());
+            let selected = cases::select(store::list(c)?, &maps, &actor, &filter, &today)?;
+            let rows = cases::ledger_rows(c, &maps, &selected, &today)?;
+            let from = filter.from.clone().unwrap_or_else(|| format!("{}-01-01", &today[..4]));
+            let to = filter.to.clone().unwrap_or_else(|| today.clone());
+            let kpis = cases::kpis_by_village(&maps, &selected, &from, &to);
+            Ok((rows, (kpis, from, to)))
+        })
+        .await
 }
 
 /// Query of `GET /api/v1/stats`.
@@ -317,16 +347,6 @@ pub struct StatsQuery {
     by: Option<String>,
     /// With `by=grid`: `village` (default), `community` or `town`.
     level: Option<String>,
-}
-
-fn kpi_facts(c: &store::CaseRow) -> crate::domain::kpi::CaseKpi {
-    crate::domain::kpi::CaseKpi {
-        reported: c.reported_at[..10].to_owned(),
-        deadline: c.deadline.clone(),
-        closed: c.closed_at.as_ref().map(|t| t[..10].to_owned()),
-        reworks: c.rework_count,
-        extensions: c.extension_count,
-    }
 }
 
 /// `GET /api/v1/stats?from=&to=&by=grid|person`: closure KPIs of the cases in the caller's scope.
@@ -361,9 +381,9 @@ pub async fn show_stats(State(app): State<App>, caller: Caller, Query(q): Query<
             let at = chain.iter().find(|g| g.level == level).or(chain.last());
             at.map_or_else(|| (c.grid_code.clone(), String::new()), |g| (g.code.to_string(), g.name.clone()))
         };
-        groups.entry(key).or_insert_with(|| (name, Vec::new())).1.push(kpi_facts(c));
+        groups.entry(key).or_insert_with(|| (name, Vec::new())).1.push(cases::kpi_facts(c));
     }
-    let all: Vec<_> = rows.iter().map(kpi_facts).collect();
+    let all: Vec<_> = rows.iter().map(cases::kpi_facts).collect();
     let groups: Vec<Value> = groups
         .into_iter()
         .map(|(key, (name, facts))| json!({"key": key, "name": name, "kpi": compute(&facts, &from, &to)}))

@@ -40,6 +40,8 @@ pub fn routes() -> Router<App> {
         .route("/cases", get(cases::list_cases).post(cases::file_case))
         .route("/cases/{number}", get(cases::show_case))
         .route("/stats", get(cases::show_stats))
+        .route("/ledger.csv", get(cases::ledger_csv))
+        .route("/ledger.xlsx", get(cases::ledger_xlsx))
         .route("/cases/{number}/actions", post(cases::act_on_case))
         .route("/media/{id}", get(cases::show_media))
         .route(
