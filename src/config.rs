@@ -15,6 +15,14 @@ pub struct DbArgs {
     pub db: PathBuf,
 }
 
+impl DbArgs {
+    /// Opens the database for one-shot work, migrated, with a message naming the file on failure.
+    pub fn open(&self) -> anyhow::Result<rusqlite::Connection> {
+        use anyhow::Context;
+        crate::store::open_migrated(&self.db).with_context(|| format!("cannot open {}", self.db.display()))
+    }
+}
+
 /// Settings of the HTTP server (`gridsafe serve`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {

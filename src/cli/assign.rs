@@ -1,11 +1,9 @@
 //! `gridsafe assign USER ROLE SCOPE...`: give a person a role over a scope.
 
-use anyhow::Context;
-
 use crate::accounts::{self, AssignmentInput};
 use crate::config::DbArgs;
 use crate::domain::time::now_s;
-use crate::{geography, store};
+use crate::geography;
 
 /// Arguments of `gridsafe assign`.
 #[derive(Debug, clap::Args)]
@@ -43,7 +41,7 @@ pub struct Args {
 
 /// Checks and stores the assignment.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let conn = store::open_migrated(&args.db.db).with_context(|| format!("cannot open {}", args.db.db.display()))?;
+    let conn = args.db.open()?;
     let maps = geography::load_maps(&conn)?;
     let input = AssignmentInput {
         username: args.username.clone(),

@@ -1,6 +1,6 @@
 //! `gridsafe audit verify`: walk the hash chain and name the first broken entry.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use crate::config::DbArgs;
 use crate::store;
@@ -29,7 +29,7 @@ pub enum Action {
 
 /// Verifies the chain.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let conn = store::open_migrated(&args.db.db).with_context(|| format!("cannot open {}", args.db.db.display()))?;
+    let conn = args.db.open()?;
     let Action::Verify { json } = args.action;
     match store::audit::verify(&conn)? {
         Ok(count) => {

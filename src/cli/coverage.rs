@@ -1,10 +1,8 @@
 //! `gridsafe coverage`: every gap in the responsibility net, by name.
 
-use anyhow::Context;
-
 use crate::config::DbArgs;
 use crate::domain::time::{china_date, now_s};
-use crate::{accounts, geography, store};
+use crate::{accounts, geography};
 
 /// Arguments of `gridsafe coverage`.
 #[derive(Debug, clap::Args)]
@@ -19,7 +17,7 @@ pub struct Args {
 
 /// Prints the report.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let conn = store::open_migrated(&args.db.db).with_context(|| format!("cannot open {}", args.db.db.display()))?;
+    let conn = args.db.open()?;
     let maps = geography::load_maps(&conn)?;
     let gaps = accounts::coverage(&conn, &maps, &china_date(now_s()))?;
     if args.json {

@@ -58,7 +58,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         Some(d) => people::date("to", d)?,
         None => today.clone(),
     };
-    let conn = store::open_migrated(&args.db.db).with_context(|| format!("cannot open {}", args.db.db.display()))?;
+    let conn = args.db.open()?;
     let maps = geography::load_maps(&conn)?;
     let office = Actor {
         person: Person { id: 0, username: "cli".into(), name: "命令行".into(), phone: None, demo: false },

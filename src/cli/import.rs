@@ -7,7 +7,6 @@ use anyhow::Context;
 use crate::config::DbArgs;
 use crate::domain::time::now_s;
 use crate::geography::{self, ImportSummary};
-use crate::store;
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -39,8 +38,7 @@ pub struct Args {
 /// reaches are recomputed. On any problem the database is left as it was.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-    let mut conn =
-        store::open_migrated(&args.db.db).with_context(|| format!("cannot open {}", args.db.db.display()))?;
+    let mut conn = args.db.open()?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let source = args.file.display().to_string();
     let summary = match args.kind {

@@ -30,8 +30,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     let grids = read("grids.geojson")?;
     let rivers = read("rivers.geojson")?;
-    let mut conn =
-        store::open_migrated(&args.db.db).with_context(|| format!("cannot open {}", args.db.db.display()))?;
+    let mut conn = args.db.open()?;
     if store::grids::count(&conn)? > 0 {
         bail!(
             "数据库 {} 已初始化；请用 gridsafe import 更新地图 / the database is already initialised; use `gridsafe import` to replace maps",

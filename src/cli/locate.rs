@@ -1,10 +1,8 @@
 //! `gridsafe locate LON LAT`: which village, community and town hold a point.
 
-use anyhow::Context;
-
 use crate::config::DbArgs;
 use crate::domain::geo_point::Lonlat;
-use crate::{geography, store};
+use crate::geography;
 
 /// Arguments of `gridsafe locate`.
 #[derive(Debug, clap::Args)]
@@ -25,7 +23,7 @@ pub struct Args {
 /// Loads the grids and answers the point.
 pub fn run(args: &Args) -> anyhow::Result<()> {
     let point = Lonlat::parse(args.lon, args.lat)?;
-    let conn = store::open_migrated(&args.db.db).with_context(|| format!("cannot open {}", args.db.db.display()))?;
+    let conn = args.db.open()?;
     let maps = geography::load_maps(&conn)?;
     let located = maps.locate(point)?;
     if args.json {

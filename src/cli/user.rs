@@ -8,7 +8,7 @@ use crate::accounts::{self, PersonInput};
 use crate::config::DbArgs;
 use crate::domain::people;
 use crate::domain::time::{china_timestamp, now_s};
-use crate::store::{self, people as people_store};
+use crate::store::people as people_store;
 
 /// Arguments of `gridsafe user`.
 #[derive(Debug, clap::Args)]
@@ -63,7 +63,7 @@ fn read_password() -> anyhow::Result<String> {
 
 /// Runs the account action.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let conn = store::open_migrated(&args.db.db).with_context(|| format!("cannot open {}", args.db.db.display()))?;
+    let conn = args.db.open()?;
     match &args.action {
         Action::Add { username, name, phone, .. } => {
             let input = PersonInput {

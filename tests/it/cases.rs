@@ -53,6 +53,19 @@ fn hazard(app: &TestApp, photos: &[String]) -> Value {
            "enterprise_id": 6, "photos": photos})
 }
 
+/// Files `body` as `token` and returns the new case's number.
+async fn file(app: &TestApp, token: &str, body: &Value) -> String {
+    app.json_as("POST", Some(token), "/api/v1/cases", body).await.expect(201)["number"].as_str().unwrap().to_owned()
+}
+
+/// Files the standard hazard with a fresh photo and registers it; returns its number.
+async fn registered(app: &TestApp, admin: &str, seed: u8) -> String {
+    let body = hazard(app, &[photo(app, admin, seed).await]);
+    let number = file(app, admin, &body).await;
+    act(app, admin, &number, None, json!({"action": "register"})).await.expect(200);
+    number
+}
+
 async fn act(app: &TestApp, token: &str, number: &str, version: Option<i64>, body: Value) -> TestResponse {
     let mut request = Request::post(format!("/api/v1/cases/{number}/actions"))
         .header("authorization", format!("Bearer {token}"))
@@ -143,10 +156,7 @@ async fn a_major_hazard_needs_a_plan_a_transfer_and_a_town_expert() {
     body["grade"] = json!("major");
     app.json_as("POST", Some(&admin), "/api/v1/cases", &body).await.expect_error(400, "invalid");
     body["criterion"] = json!("《工贸企业重大事故隐患判定标准》第四条第（一）项");
-    let number = app.json_as("POST", Some(&admin), "/api/v1/cases", &body).await.expect(201)["number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let number = file(&app, &admin, &body).await;
     act(&app, &admin, &number, None, json!({"action": "register"})).await.expect(200);
     let dispatch =
         json!({"action": "dispatch", "responsible": "世邦机械", "measures": "停产整改", "deadline": "2099-06-30"});
@@ -177,12 +187,7 @@ async fn a_major_hazard_needs_a_plan_a_transfer_and_a_town_expert() {
 async fn an_extension_is_granted_before_the_deadline_only() {
     let app = TestApp::demo().await;
     let admin = app.login("admin").await;
-    let body = hazard(&app, &[photo(&app, &admin, 20).await]);
-    let number = app.json_as("POST", Some(&admin), "/api/v1/cases", &body).await.expect(201)["number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    act(&app, &admin, &number, None, json!({"action": "register"})).await.expect(200);
+    let number = registered(&app, &admin, 20).await;
     let dispatch =
         json!({"action": "dispatch", "responsible": "世邦机械", "measures": "整改", "deadline": "2099-01-31"});
     act(&app, &admin, &number, None, dispatch).await.expect(200);
@@ -237,10 +242,7 @@ async fn a_stale_if_match_gets_412_and_changes_nothing() {
     let app = TestApp::demo().await;
     let admin = app.login("admin").await;
     let body = hazard(&app, &[photo(&app, &admin, 40).await]);
-    let number = app.json_as("POST", Some(&admin), "/api/v1/cases", &body).await.expect(201)["number"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let number = file(&app, &admin, &body).await;
     act(&app, &admin, &number, Some(1), json!({"action": "register"})).await.expect(200);
     act(&app, &admin, &number, Some(1), json!({"action": "supervise"})).await.expect_error(412, "stale");
     let case = app.get_as(&admin, &format!("/api/v1/cases/{number}")).await.expect(200);
@@ -346,12 +348,7 @@ fn audit_verify_detects_a_row_edited_with_plain_sql() {
     let (app, db) = runtime.block_on(async {
         let app = TestApp::demo().await;
         let admin = app.login("admin").await;
-        let body = hazard(&app, &[photo(&app, &admin, 80).await]);
-        let number = app.json_as("POST", Some(&admin), "/api/v1/cases", &body).await.expect(201)["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        act(&app, &admin, &number, None, json!({"action": "register"})).await.expect(200);
+        let number = registered(&app, &admin, 80).await;
         act(&app, &admin, &number, None, json!({"action": "supervise"})).await.expect(200);
         let db = app.db_path();
         (app, db)
@@ -383,12 +380,7 @@ fn audit_verify_detects_a_deleted_last_entry() {
     let (app, db) = runtime.block_on(async {
         let app = TestApp::demo().await;
         let admin = app.login("admin").await;
-        let body = hazard(&app, &[photo(&app, &admin, 81).await]);
-        let number = app.json_as("POST", Some(&admin), "/api/v1/cases", &body).await.expect(201)["number"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        act(&app, &admin, &number, None, json!({"action": "register"})).await.expect(200);
+        registered(&app, &admin, 81).await;
         let db = app.db_path();
         (app, db)
     });
