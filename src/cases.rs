@@ -361,7 +361,7 @@ pub fn filed_view(maps: &Maps, actor: &Actor, row: &CaseRow, entry: &Entry, toda
             .into_iter()
             .map(Action::as_str)
             .collect(),
-        photos: entry.media.iter().map(|id| PhotoRef { stage: "report", id }).collect(),
+        photos: entry.record.media.iter().map(|id| PhotoRef { stage: "report", id }).collect(),
         timeline: [entry],
     };
     serde_json::to_string(&view).map_err(|e| Error::Internal(e.into()))
@@ -638,6 +638,7 @@ pub fn ledger_rows(
             let recheck = audit_store::for_case(conn, c.id)?
                 .into_iter()
                 .rev()
+                .map(|e| e.record)
                 .find(|e| e.action == "approve" || e.action == "return")
                 .map(|e| {
                     let verdict = if e.action == "approve" { "验收通过" } else { "返工" };

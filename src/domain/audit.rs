@@ -7,11 +7,9 @@ use sha2::{Digest, Sha256};
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// One audit entry (what happened to which case, by whom, when).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Entry {
-    /// Position in the chain, 1-based and gap-free.
-    pub seq: i64,
+/// What an action records: who did what to which case, when, and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Record {
     /// The case, if the entry is about one.
     pub case_id: Option<i64>,
     /// Who acted.
@@ -30,6 +28,16 @@ pub struct Entry {
     pub media: Vec<String>,
     /// SHA-256 of a document issued by this action.
     pub document_sha256: Option<String>,
+}
+
+/// One link of the chain: a record, its position and its hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// Position in the chain, 1-based and gap-free.
+    pub seq: i64,
+    /// What happened.
+    #[serde(flatten)]
+    pub record: Record,
     /// The previous entry's hash ([`GENESIS`] for the first).
     pub prev_hash: String,
     /// This entry's hash.
@@ -45,18 +53,18 @@ fn field(hasher: &mut Sha256, value: &str) {
 /// The hash an entry must carry, from its fields and `prev_hash`.
 ///
 /// ```
-/// use gridsafe::domain::audit::{Entry, GENESIS, compute_hash};
-/// let mut e = Entry { seq: 1, case_id: Some(1), actor_id: 2, at: "2026-11-28T09:00:00+08:00".into(),
-///     action: "report".into(), from: None, to: Some("reported".into()), comment: String::new(),
-///     media: vec![], document_sha256: None, prev_hash: GENESIS.into(), hash: String::new() };
+/// use gridsafe::domain::audit::{Entry, GENESIS, Record, compute_hash};
+/// let record = Record { case_id: Some(1), actor_id: 2, action: "report".into(), ..Record::default() };
+/// let mut e = Entry { seq: 1, record, prev_hash: GENESIS.into(), hash: String::new() };
 /// let h = compute_hash(&e);
-/// e.comment = "edited".into();
+/// e.record.comment = "edited".into();
 /// assert_ne!(compute_hash(&e), h);
 /// ```
-pub fn compute_hash(e: &Entry) -> String {
+pub fn compute_hash(entry: &Entry) -> String {
+    let e = &entry.record;
     let mut hasher = Sha256::new();
-    field(&mut hasher, &e.prev_hash);
-    field(&mut hasher, &e.seq.to_string());
+    field(&mut hasher, &entry.prev_hash);
+    field(&mut hasher, &entry.seq.to_string());
     field(&mut hasher, &e.case_id.map(|c| c.to_string()).unwrap_or_default());
     field(&mut hasher, &e.actor_id.to_string());
     field(&mut hasher, &e.at);

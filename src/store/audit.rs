@@ -6,27 +6,7 @@ use crate::domain::audit::{Entry, GENESIS, compute_hash};
 use crate::error::{Error, Result};
 
 /// What an action records; the chain fields are filled in by [`append`].
-#[derive(Debug, Clone, Default)]
-pub struct NewEntry {
-    /// The case.
-    pub case_id: Option<i64>,
-    /// Who.
-    pub actor_id: i64,
-    /// When.
-    pub at: String,
-    /// Action name.
-    pub action: String,
-    /// Status before.
-    pub from: Option<String>,
-    /// Status after.
-    pub to: Option<String>,
-    /// Comment or reason.
-    pub comment: String,
-    /// Media ids.
-    pub media: Vec<String>,
-    /// Hash of an issued document.
-    pub document_sha256: Option<String>,
-}
+pub use crate::domain::audit::Record as NewEntry;
 
 /// Appends an entry at the head of the chain (call inside the action's transaction).
 pub fn append(conn: &Connection, new: NewEntry) -> Result<Entry> {
@@ -34,37 +14,25 @@ pub fn append(conn: &Connection, new: NewEntry) -> Result<Entry> {
         .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (seq, prev_hash) = head.map_or((1, GENESIS.to_owned()), |(s, h)| (s + 1, h));
-    let mut entry = Entry {
-        seq,
-        case_id: new.case_id,
-        actor_id: new.actor_id,
-        at: new.at,
-        action: new.action,
-        from: new.from,
-        to: new.to,
-        comment: new.comment,
-        media: new.media,
-        document_sha256: new.document_sha256,
-        prev_hash,
-        hash: String::new(),
-    };
+    let mut entry = Entry { seq, record: new, prev_hash, hash: String::new() };
     entry.hash = compute_hash(&entry);
-    let media = serde_json::to_string(&entry.media).map_err(|e| Error::Internal(e.into()))?;
+    let r = &entry.record;
+    let media = serde_json::to_string(&r.media).map_err(|e| Error::Internal(e.into()))?;
     conn.prepare_cached(
         "INSERT INTO audit_log (seq, case_id, actor_id, at, action, from_status, to_status, comment, media,
             document_sha256, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         entry.seq,
-        entry.case_id,
-        entry.actor_id,
-        entry.at,
-        entry.action,
-        entry.from,
-        entry.to,
-        entry.comment,
+        r.case_id,
+        r.actor_id,
+        r.at,
+        r.action,
+        r.from,
+        r.to,
+        r.comment,
         media,
-        entry.document_sha256,
+        r.document_sha256,
         entry.prev_hash,
         entry.hash
     ])?;
@@ -75,15 +43,17 @@ fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     let media: String = r.get(8)?;
     Ok(Entry {
         seq: r.get(0)?,
-        case_id: r.get(1)?,
-        actor_id: r.get(2)?,
-        at: r.get(3)?,
-        action: r.get(4)?,
-        from: r.get(5)?,
-        to: r.get(6)?,
-        comment: r.get(7)?,
-        media: serde_json::from_str(&media).unwrap_or_else(|_| vec![format!("<unreadable: {media}>")]),
-        document_sha256: r.get(9)?,
+        record: NewEntry {
+            case_id: r.get(1)?,
+            actor_id: r.get(2)?,
+            at: r.get(3)?,
+            action: r.get(4)?,
+            from: r.get(5)?,
+            to: r.get(6)?,
+            comment: r.get(7)?,
+            media: serde_json::from_str(&media).unwrap_or_else(|_| vec![format!("<unreadable: {media}>")]),
+            document_sha256: r.get(9)?,
+        },
         prev_hash: r.get(10)?,
         hash: r.get(11)?,
     })

@@ -179,7 +179,7 @@ proptest! {
         let entries = store::audit::for_case(&w.conn, after.id).unwrap();
         prop_assert_eq!(entries.len() as i64, accepted);
         prop_assert_eq!(after.version, accepted);
-        let actions: BTreeSet<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+        let actions: BTreeSet<&str> = entries.iter().map(|e| e.record.action.as_str()).collect();
         prop_assert!(actions.contains("report"));
         prop_assert!(store::audit::verify(&w.conn).unwrap().is_ok());
     }
