@@ -27,6 +27,7 @@ pub mod enterprise;
 pub mod geo_point;
 pub mod grid;
 pub mod kpi;
+pub mod patrol;
 pub mod people;
 pub mod river;
 pub mod time;

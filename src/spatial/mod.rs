@@ -4,6 +4,7 @@
 pub mod features;
 pub mod locate;
 pub mod reach;
+pub mod track;
 pub mod validate;
 
 use std::collections::HashMap;

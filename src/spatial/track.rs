@@ -1,0 +1,180 @@
+//! Patrol track metrics (SPEC §6): geodesic distance, duration, speed between
+//! fixes, how much of the track strays from the river, and which reaches the
+//! track came near and what share of each.
+//!
+//! Distances to lines use a local equirectangular projection around the track,
+//! exact to well under a metre at the hundreds-of-metres scale these rules use.
+
+use geo::{Coord, Distance, Euclidean, Geodesic, Length, LineString, MultiLineString, Point};
+
+use crate::domain::patrol::Measured;
+use crate::spatial::reach::Reach;
+
+/// A local metric frame around a reference latitude.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    lon0: f64,
+    lat0: f64,
+    kx: f64,
+    ky: f64,
+}
+
+impl Frame {
+    fn around(c: Coord) -> Self {
+        Self { lon0: c.x, lat0: c.y, kx: 111_320.0 * c.y.to_radians().cos(), ky: 110_574.0 }
+    }
+
+    fn project(self, c: Coord) -> Coord {
+        Coord { x: (c.x - self.lon0) * self.kx, y: (c.y - self.lat0) * self.ky }
+    }
+
+    fn lines(self, lines: &MultiLineString) -> MultiLineString {
+        lines.iter().map(|l| l.coords().map(|&c| self.project(c)).collect::<LineString>()).collect()
+    }
+}
+
+/// Measures a track against the river it patrols.
+///
+/// `times` are Unix seconds per point when the phone recorded them; without
+/// them the duration is the declared one and no speed can be checked.
+pub fn measure(
+    track: &LineString,
+    times: Option<&[i64]>,
+    declared_minutes: f64,
+    river: &MultiLineString,
+    buffer_m: f64,
+) -> Measured {
+    let distance_m = Geodesic.length(track);
+    let Some(first) = track.0.first().copied() else {
+        return Measured {
+            distance_m,
+            minutes: declared_minutes,
+            off_river_share: 1.0,
+            max_speed_kmh: 0.0,
+            monotonic: true,
+        };
+    };
+    let frame = Frame::around(first);
+    let river_local = frame.lines(river);
+    let off = track
+        .coords()
+        .filter(|&&c| Euclidean.distance(&Point::from(frame.project(c)), &river_local) > buffer_m)
+        .count();
+    let off_river_share = off as f64 / track.0.len() as f64;
+    let (minutes, max_speed_kmh, monotonic) = match times {
+        Some(t) if t.len() == track.0.len() && t.len() >= 2 => {
+            let monotonic = t.windows(2).all(|w| w[0] <= w[1]);
+            let max_speed = track
+                .0
+                .windows(2)
+                .zip(t.windows(2))
+                .filter(|(_, dt)| dt[1] > dt[0])
+                .map(|(p, dt)| {
+                    let metres = Geodesic.distance(Point::from(p[0]), Point::from(p[1]));
+                    metres / (dt[1] - dt[0]) as f64 * 3.6
+                })
+                .fold(0.0, f64::max);
+            ((t[t.len() - 1] - t[0]) as f64 / 60.0, max_speed, monotonic)
+        }
+        _ => (declared_minutes, 0.0, true),
+    };
+    Measured { distance_m, minutes, off_river_share, max_speed_kmh, monotonic }
+}
+
+/// Spacing of the sample points laid along a reach to measure coverage.
+const SAMPLE_M: f64 = 20.0;
+
+/// The reaches the track came within `within_m` of, each with the share of its
+/// length so covered (0–1], in the order given.
+pub fn coverage<'a>(track: &LineString, reaches: &'a [Reach], within_m: f64) -> Vec<(&'a Reach, f64)> {
+    let Some(first) = track.0.first().copied() else { return Vec::new() };
+    let frame = Frame::around(first);
+    let track_local: LineString = track.coords().map(|&c| frame.project(c)).collect();
+    reaches
+        .iter()
+        .filter_map(|reach| {
+            let (mut near, mut total) = (0.0, 0.0);
+            for part in frame.lines(&reach.line).iter() {
+                for segment in part.lines() {
+                    let length = Euclidean.length(&segment);
+                    let steps = (length / SAMPLE_M).ceil().max(1.0);
+                    let piece = length / steps;
+                    for i in 0..steps as usize {
+                        let f = (i as f64 + 0.5) / steps;
+                        let p = Point::new(
+                            segment.start.x + (segment.end.x - segment.start.x) * f,
+                            segment.start.y + (segment.end.y - segment.start.y) * f,
+                        );
+                        total += piece;
+                        if Euclidean.distance(&p, &track_local) <= within_m {
+                            near += piece;
+                        }
+                    }
+                }
+            }
+            (total > 0.0 && near > 0.0).then(|| (reach, near / total))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use geo::{Haversine, wkt};
+
+    use super::*;
+
+    fn river() -> MultiLineString {
+        wkt!(MULTILINESTRING((118.60 36.70,118.64 36.70)))
+    }
+
+    #[test]
+    fn distance_and_duration_of_a_known_track() {
+        let track = wkt!(LINESTRING(118.600 36.7001,118.610 36.7002,118.620 36.7001,118.630 36.7003));
+        let times = [0, 600, 1200, 1800];
+        let m = measure(&track, Some(&times), 0.0, &river(), 500.0);
+        let independent = Haversine.length(&track);
+        assert!((m.distance_m - independent).abs() / independent < 0.005, "{} vs {independent}", m.distance_m);
+        assert!((m.distance_m - 2683.0).abs() < 30.0, "{}", m.distance_m);
+        assert!((m.minutes - 30.0).abs() < 1e-9);
+        assert!(m.max_speed_kmh < 6.0 && m.monotonic);
+        assert!(m.off_river_share < 1e-9);
+    }
+
+    #[test]
+    fn a_jump_a_reversed_clock_and_an_off_river_track_are_measured_as_such() {
+        let jump = wkt!(LINESTRING(118.600 36.7001,118.601 36.7001,118.640 36.7001));
+        let m = measure(&jump, Some(&[0, 60, 120]), 0.0, &river(), 500.0);
+        assert!(m.max_speed_kmh > 100.0, "{}", m.max_speed_kmh);
+        let m = measure(&jump, Some(&[0, 60, 30]), 0.0, &river(), 500.0);
+        assert!(!m.monotonic);
+        let inland = wkt!(LINESTRING(118.600 36.720,118.620 36.720));
+        assert!((measure(&inland, None, 40.0, &river(), 500.0).off_river_share - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn coverage_counts_only_the_part_of_a_reach_the_track_came_near() {
+        let reach = |code: &str, line: MultiLineString| Reach {
+            code: code.into(),
+            river: crate::domain::river::RiverCode::parse("r").unwrap(),
+            grid: crate::domain::grid::GridCode::parse("T0101").unwrap(),
+            length_m: Geodesic.length(&line),
+            line,
+        };
+        let reaches = [
+            reach("west", wkt!(MULTILINESTRING((118.60 36.70,118.61 36.70)))),
+            reach("east", wkt!(MULTILINESTRING((118.61 36.70,118.62 36.70)))),
+            reach("far", wkt!(MULTILINESTRING((118.70 36.70,118.71 36.70)))),
+        ];
+        // Walks the whole west reach and half of the east one, 30 m off the bank.
+        let track = wkt!(LINESTRING(118.600 36.70027,118.615 36.70027));
+        let covered = coverage(&track, &reaches, 100.0);
+        let shares: Vec<(&str, f64)> = covered.iter().map(|(r, s)| (r.code.as_str(), *s)).collect();
+        assert_eq!(shares.len(), 2, "{shares:?}");
+        assert_eq!(shares[0].0, "west");
+        assert!(shares[0].1 > 0.99, "{shares:?}");
+        assert_eq!(shares[1].0, "east");
+        // Half the reach, plus the ~95 m beyond the track's end still within 100 m
+        // (the track runs 30 m off the bank): (447 + 95) / 893 m.
+        assert!((shares[1].1 - 0.607).abs() < 0.03, "{shares:?}");
+    }
+}
