@@ -186,6 +186,16 @@ pub fn list(conn: &Connection) -> Result<Vec<CaseRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The cases a photo is attached to.
+pub fn with_photo(conn: &Connection, media_id: &str) -> Result<Vec<CaseRow>> {
+    // case_photos shares no column name with cases, so COLUMNS stays unambiguous.
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM cases JOIN case_photos p ON p.case_id = cases.id WHERE p.media_id = ?1 ORDER BY cases.id"
+    ))?;
+    let rows = stmt.query_map([media_id], case)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Attaches photos to a case at a stage (`report` or `fix`).
 pub fn add_photos(conn: &Connection, case_id: i64, stage: &str, ids: &[String]) -> Result<()> {
     let mut stmt =

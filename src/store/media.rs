@@ -21,6 +21,11 @@ pub fn bytes(conn: &Connection, id: &str, thumbnail: bool) -> Result<Option<Vec<
     Ok(conn.query_row(&format!("SELECT {column} FROM media WHERE id = ?1"), [id], |r| r.get(0)).optional()?)
 }
 
+/// Who uploaded a photo first.
+pub fn uploader(conn: &Connection, id: &str) -> Result<Option<i64>> {
+    Ok(conn.query_row("SELECT uploaded_by FROM media WHERE id = ?1", [id], |r| r.get(0)).optional()?)
+}
+
 /// Which of `ids` are not stored.
 pub fn missing(conn: &Connection, ids: &[String]) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached("SELECT 1 FROM media WHERE id = ?1")?;

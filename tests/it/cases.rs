@@ -494,3 +494,21 @@ async fn the_town_office_edits_the_taxonomy_and_retired_categories_take_no_new_f
         .await
         .expect_error(404, "not_found");
 }
+
+#[tokio::test]
+async fn a_photo_is_shown_only_to_those_who_may_see_its_case() {
+    let app = TestApp::demo().await;
+    let inspector = app.login("tf0101.safety").await;
+    let id = photo(&app, &inspector, 95).await;
+    // Uploaded but not yet filed: only the uploader (and the office) may see it.
+    let other = app.login("tf0201.safety").await;
+    app.get_as(&other, &format!("/api/v1/media/{id}")).await.expect_error(404, "not_found");
+    assert_eq!(app.get_as(&inspector, &format!("/api/v1/media/{id}?thumbnail=true")).await.status, 200);
+    file(&app, &inspector, &hazard(&app, std::slice::from_ref(&id))).await;
+    // Once filed, whoever may read the case may see it; an inspector of another village still may not.
+    let leader = app.login("tf01.leader").await;
+    assert_eq!(app.get_as(&leader, &format!("/api/v1/media/{id}")).await.status, 200);
+    app.get_as(&other, &format!("/api/v1/media/{id}")).await.expect_error(404, "not_found");
+    let admin = app.login("admin").await;
+    assert_eq!(app.get_as(&admin, &format!("/api/v1/media/{id}")).await.status, 200);
+}

@@ -59,17 +59,28 @@ pub struct MediaQuery {
     thumbnail: bool,
 }
 
-/// `GET /api/v1/media/{id}`: a stored photo (JPEG, immutable).
+/// `GET /api/v1/media/{id}`: a stored photo (JPEG, immutable), to whoever
+/// uploaded it, the town office, and those who may read a case it belongs to.
+/// Anyone else gets 404: photos of sites and people are personal information.
 pub async fn show_media(
     State(app): State<App>,
-    _caller: Caller,
+    caller: Caller,
     Path(id): Path<String>,
     Query(query): Query<MediaQuery>,
 ) -> Result<Response> {
     let lookup = id.clone();
+    let maps = app.maps();
+    let actor = caller.actor;
     let bytes = app
         .store
-        .read(move |c| media_store::bytes(c, &lookup, query.thumbnail))
+        .read(move |c| {
+            let allowed = actor.scope.admin
+                || media_store::uploader(c, &lookup)? == Some(actor.person.id)
+                || store::with_photo(c, &lookup)?
+                    .iter()
+                    .any(|case| cases::readable(&actor.scope, actor.person.id, &cases::facts(&maps, case)));
+            if allowed { media_store::bytes(c, &lookup, query.thumbnail) } else { Ok(None) }
+        })
         .await?
         .ok_or_else(|| Error::not_found(format!("没有照片 {id}"), format!("no photo {id}")))?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=31536000, immutable")], bytes)
