@@ -407,10 +407,7 @@ pub fn act(
     let current = load_readable(conn, maps, actor, number)?;
     let expected = expected.unwrap_or(current.version);
     if expected != current.version {
-        return Err(Error::Stale(Msg::new(
-            "隐患已被他人更新，请刷新后重试",
-            "the case was changed by someone else; reload and retry",
-        )));
+        return Err(store::stale());
     }
     let mut f = facts(maps, &current);
     // The plan may arrive with the dispatch itself.

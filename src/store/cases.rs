@@ -166,12 +166,14 @@ pub fn update(conn: &Connection, c: &CaseRow, expected: i64) -> Result<()> {
         ],
     )?;
     if changed == 0 {
-        return Err(Error::Stale(Msg::new(
-            "隐患已被他人更新，请刷新后重试",
-            "the case was changed by someone else; reload and retry",
-        )));
+        return Err(stale());
     }
     Ok(())
+}
+
+/// The error for an action based on an outdated case version (412).
+pub fn stale() -> Error {
+    Error::Stale(Msg::new("隐患已被他人更新，请刷新后重试", "the case was changed by someone else; reload and retry"))
 }
 
 /// One case by number.
