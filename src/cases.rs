@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::accounts::Actor;
+use crate::docs::notice::Verdict;
+use crate::documents;
 use crate::domain::access::{Scope, forbidden};
 use crate::domain::audit::Entry;
 use crate::domain::case::{self, Action, CaseFacts, Grade, Kind, Refusal, Status};
@@ -386,7 +388,9 @@ fn refusal(r: Refusal) -> Error {
 }
 
 /// Applies one action: decided by the state machine, checked for the action's
-/// own requirements, written if the version is still `expected`, audited once.
+/// own requirements, written if the version is still `expected`, its document
+/// issued (a notice at dispatch, a re-inspection opinion at approval or
+/// return) and audited once with the document's hash.
 pub fn act(
     conn: &Connection,
     maps: &Maps,
@@ -396,6 +400,108 @@ pub fn act(
     expected: Option<i64>,
     now_s: i64,
 ) -> Result<CaseRow> {
+    let step = step(conn, maps, actor, number, input, expected, now_s)?;
+    let document = match step.action {
+        Action::Dispatch => Some(documents::issue_notice(conn, maps, actor, &[&step.next], now_s)?),
+        Action::Approve => Some(documents::issue_review(conn, maps, actor, &step.next, Verdict::Approved, &step.comment, now_s)?),
+        Action::Return => {
+            let verdict = Verdict::Returned(step.next.rework_count);
+            Some(documents::issue_review(conn, maps, actor, &step.next, verdict, &step.comment, now_s)?)
+        }
+        _ => None,
+    };
+    record(conn, actor, &step, document.map(|d| d.sha256), now_s)?;
+    Ok(step.next)
+}
+
+/// One dispatch of a joint notice: the case and its own measures and deadline.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeItem {
+    /// Case number (a registered case).
+    pub number: String,
+    /// Required measures.
+    pub measures: String,
+    /// Deadline.
+    pub deadline: String,
+    /// The 五落实 plan, for a major hazard.
+    #[serde(default)]
+    pub plan: Option<Plan>,
+}
+
+/// Dispatches several registered cases at one addressee under one
+/// rectification notice (`POST /api/v1/notices`): each case is dispatched as
+/// by [`act`], one notice covers them all, and every case's audit entry
+/// carries that notice's hash. All or nothing.
+pub fn dispatch_together(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    responsible: &str,
+    items: &[NoticeItem],
+    now_s: i64,
+) -> Result<(Vec<CaseRow>, crate::store::documents::DocumentMeta)> {
+    if items.is_empty() || items.len() > MAX_NOTICE_ITEMS {
+        return Err(Error::invalid(
+            "cases",
+            format!("一份通知书须包含 1 至 {MAX_NOTICE_ITEMS} 个案件"),
+            format!("a notice covers 1 to {MAX_NOTICE_ITEMS} cases"),
+        ));
+    }
+    let mut steps: Vec<Step> = Vec::with_capacity(items.len());
+    for item in items {
+        if steps.iter().any(|s| s.next.number == item.number) {
+            return Err(Error::invalid("cases", format!("案件 {} 重复", item.number), format!("case {} is listed twice", item.number)));
+        }
+        let input = ActionInput {
+            action: Action::Dispatch.as_str().into(),
+            responsible: Some(responsible.to_owned()),
+            measures: Some(item.measures.clone()),
+            deadline: Some(item.deadline.clone()),
+            plan: item.plan.clone(),
+            ..ActionInput::default()
+        };
+        let step = step(conn, maps, actor, &item.number, &input, None, now_s)?;
+        if let Some(first) = steps.first()
+            && first.next.enterprise_id != step.next.enterprise_id
+        {
+            return Err(Error::invalid(
+                "cases",
+                format!("案件 {} 与 {} 不属于同一企业，不能合并下达一份通知书", step.next.number, first.next.number),
+                format!("cases {} and {} concern different enterprises", step.next.number, first.next.number),
+            ));
+        }
+        steps.push(step);
+    }
+    let rows: Vec<&CaseRow> = steps.iter().map(|s| &s.next).collect();
+    let document = documents::issue_notice(conn, maps, actor, &rows, now_s)?;
+    for s in &steps {
+        record(conn, actor, s, Some(document.sha256.clone()), now_s)?;
+    }
+    Ok((steps.into_iter().map(|s| s.next).collect(), document))
+}
+
+/// Most cases one notice may cover.
+pub const MAX_NOTICE_ITEMS: usize = 100;
+
+/// An applied (not yet audited) action.
+struct Step {
+    action: Action,
+    transition: case::Transition,
+    next: CaseRow,
+    comment: String,
+    media: Vec<String>,
+}
+
+fn step(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    number: &str,
+    input: &ActionInput,
+    expected: Option<i64>,
+    now_s: i64,
+) -> Result<Step> {
     let action = Action::parse(&input.action).ok_or_else(|| {
         let all: Vec<&str> = Action::ALL.iter().map(|a| a.as_str()).collect();
         Error::invalid(
@@ -423,21 +529,25 @@ pub fn act(
     if action == Action::Submit {
         store::add_photos(conn, next.id, "fix", &media)?;
     }
+    Ok(Step { action, transition, next, comment, media })
+}
+
+fn record(conn: &Connection, actor: &Actor, step: &Step, document_sha256: Option<String>, now_s: i64) -> Result<()> {
     audit_store::append(
         conn,
         NewEntry {
-            case_id: Some(next.id),
+            case_id: Some(step.next.id),
             actor_id: actor.person.id,
             at: china_timestamp(now_s),
-            action: action.as_str().into(),
-            from: Some(transition.from.as_str().into()),
-            to: Some(transition.to.as_str().into()),
-            comment,
-            media,
-            document_sha256: None,
+            action: step.action.as_str().into(),
+            from: Some(step.transition.from.as_str().into()),
+            to: Some(step.transition.to.as_str().into()),
+            comment: step.comment.clone(),
+            media: step.media.clone(),
+            document_sha256,
         },
     )?;
-    Ok(next)
+    Ok(())
 }
 
 /// Checks an action's own requirements and writes them into `next`; returns
@@ -546,6 +656,16 @@ pub fn view(conn: &Connection, maps: &Maps, actor: &Actor, c: &CaseRow, today: &
     body["allowed_actions"] = json!(allowed);
     body["photos"] = json!(photos.iter().map(|(stage, id)| json!({"stage": stage, "id": id})).collect::<Vec<_>>());
     body["timeline"] = json!(timeline);
+    let docs: Vec<Value> = crate::store::documents::for_case(conn, c.id)?
+        .into_iter()
+        .map(|d| {
+            let url = format!("/api/v1/documents/{}", d.code);
+            let mut v = json!(d);
+            v["url"] = json!(url);
+            v
+        })
+        .collect();
+    body["documents"] = json!(docs);
     Ok(body)
 }
 

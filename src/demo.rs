@@ -289,18 +289,38 @@ fn name_for_contact(i: usize) -> String {
 fn demo_photos(conn: &Connection, now: &str) -> Result<Vec<String>> {
     let mut ids = Vec::new();
     for seed in 0u8..6 {
-        let image = image::RgbImage::from_fn(320, 240, |x, y| {
-            image::Rgb([seed.wrapping_mul(40), u8::try_from(x % 256).unwrap_or(0), u8::try_from(y % 256).unwrap_or(0)])
-        });
-        let mut png = Vec::new();
-        image::DynamicImage::ImageRgb8(image)
-            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-            .map_err(|e| crate::error::Error::Internal(e.into()))?;
-        let photo = crate::media::prepare(&png)?;
+        let photo = crate::media::prepare(&sample_photo(seed))?;
         crate::store::media::insert(conn, &photo, 1, now)?;
         ids.push(photo.id);
     }
     Ok(ids)
+}
+
+/// A synthetic site photo (PNG, 640×480): sky, ground, a building and sensor
+/// noise, so that it compresses like a real photo does. Used by the demo,
+/// the tests and the benchmarks.
+pub fn sample_photo(seed: u8) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_u32 ^ u32::from(seed).wrapping_mul(0x85eb_ca6b);
+    let image = image::RgbImage::from_fn(640, 480, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let noise = (state % 24) as u8;
+        let building = (180 + u32::from(seed) * 20..420 + u32::from(seed) * 10).contains(&x) && (150..360).contains(&y);
+        let base = if building {
+            [150 + seed * 10, 120, 100]
+        } else if y < 200 {
+            [120, 160 + (y / 4) as u8, 220]
+        } else {
+            [90 + seed * 8, 110 + ((x + y) % 40) as u8, 70]
+        };
+        image::Rgb(base.map(|c| c.saturating_add(noise)))
+    });
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("encoding a PNG in memory cannot fail");
+    png
 }
 
 /// How far a demo case gets, by its index.

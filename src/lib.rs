@@ -13,8 +13,10 @@ pub mod cli;
 pub mod config;
 /// The demo town's people, enterprises and assignments.
 pub mod demo;
-/// Documents: ledger exports (and, later, PDFs).
+/// Documents: data in, bytes out (PDF notices and opinions, ledger exports).
 pub mod docs;
+/// Issuing documents: numbering, rendering inside the action, storing once.
+pub mod documents;
 /// Pure domain types and rules (no I/O).
 pub mod domain;
 /// Enterprises and premises: input checks, governance lifecycle, CSV import.

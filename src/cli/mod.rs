@@ -7,6 +7,7 @@ pub mod export;
 pub mod import;
 pub mod init;
 pub mod locate;
+pub mod pdf;
 pub mod serve;
 pub mod user;
 
@@ -43,6 +44,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Export the hazard ledger as CSV or XLSX.
     Export(export::Args),
+    /// Write issued documents (notices, re-inspection opinions) as PDF files.
+    Pdf(pdf::Args),
 }
 
 impl Cli {
@@ -58,6 +61,7 @@ impl Cli {
             Command::Coverage(args) => coverage::run(&args),
             Command::Audit(args) => audit::run(&args),
             Command::Export(args) => export::run(&args),
+            Command::Pdf(args) => pdf::run(&args),
         }
     }
 }

@@ -181,6 +181,11 @@ pub fn by_number(conn: &Connection, number: &str) -> Result<Option<CaseRow>> {
     Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM cases WHERE number = ?1"), [number], case).optional()?)
 }
 
+/// A case by row id.
+pub fn by_id(conn: &Connection, id: i64) -> Result<Option<CaseRow>> {
+    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM cases WHERE id = ?1"), [id], case).optional()?)
+}
+
 /// Every case, newest first. Callers filter by scope.
 pub fn list(conn: &Connection) -> Result<Vec<CaseRow>> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM cases ORDER BY id DESC"))?;

@@ -14,6 +14,7 @@
 pub mod assignments;
 pub mod audit;
 pub mod cases;
+pub mod documents;
 pub mod enterprises;
 pub mod grids;
 pub mod media;

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 mod cases;
+mod documents;
 mod enterprises;
 mod geography;
 mod people;
@@ -44,6 +45,8 @@ pub fn routes() -> Router<App> {
         .route("/ledger.xlsx", get(cases::ledger_xlsx))
         .route("/cases/{number}/actions", post(cases::act_on_case))
         .route("/media/{id}", get(cases::show_media))
+        .route("/notices", post(documents::issue_notice))
+        .route("/documents/{code}", get(documents::show_document))
         .route(
             "/media",
             post(cases::upload_media).layer(DefaultBodyLimit::max(crate::media::MAX_UPLOAD_BYTES + 64 * 1024)),

@@ -1,0 +1,250 @@
+//! Issuing official documents (SPEC §8): the rectification notice at
+//! dispatch and the re-inspection opinion at approval or return. Each is
+//! numbered gap-free per kind and year, rendered once inside the action's
+//! transaction, stored with its SHA-256 (which the issuing audit entry
+//! records) and served byte for byte ever after. The audit chain head at
+//! issue is printed in the footer, so a paper copy anchors the log.
+
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+
+use crate::accounts::Actor;
+use crate::docs::pdf::Pdf;
+use crate::docs::notice::{self, Addressee, Finding, Heading, NoticeView, PlanView, SignoffView, Verdict};
+use crate::domain::time::{china_date, china_timestamp};
+use crate::error::{Error, Result};
+use crate::spatial::Maps;
+use crate::store::cases::{self as case_store, CaseRow};
+use crate::store::documents::{self as store, DocumentMeta, NewDocument};
+use crate::store::{enterprises as enterprise_store, media as media_store, people as people_store};
+
+/// Days after the latest deadline that the notice sets for re-inspection.
+pub const RECHECK_AFTER_DAYS: i64 = 3;
+
+/// The legal basis printed for a general finding, by case kind (a major
+/// finding prints the criterion clause it was judged against).
+fn basis(kind: &str) -> &'static str {
+    match kind {
+        "environment" => "《中华人民共和国环境保护法》第四十二条",
+        "river" => "《中华人民共和国水法》第三十七条",
+        _ => "《中华人民共和国安全生产法》第四十一条",
+    }
+}
+
+fn setting(conn: &Connection, key: &str) -> Result<String> {
+    store::setting(conn, key)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("setting {key} is missing")))
+}
+
+/// The audit chain's head as printed on documents: `#seq` and the first 16 hex digits of its hash.
+pub fn chain_anchor(conn: &Connection) -> Result<String> {
+    let head: Option<(i64, String)> = rusqlite::OptionalExtension::optional(conn.query_row(
+        "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    ))?;
+    Ok(head.map_or_else(|| "#0 genesis".to_owned(), |(seq, hash)| format!("#{seq} {}", &hash[..16.min(hash.len())])))
+}
+
+/// Allocates the next number of `kind` and builds the heading.
+fn heading(conn: &Connection, kind: &str, cases: &[&CaseRow], now_s: i64) -> Result<(String, Heading)> {
+    let today = china_date(now_s);
+    let year: i64 = today[..4].parse().map_err(|e| Error::Internal(anyhow::anyhow!("bad date {today}: {e}")))?;
+    let seq = store::next_seq(conn, kind, year)?;
+    let (letter, prefix) = if kind == "notice" { ("N", "notice_prefix") } else { ("R", "review_prefix") };
+    let url = setting(conn, "public_url")?;
+    let numbers: Vec<&str> = cases.iter().map(|c| c.number.as_str()).collect();
+    let first = numbers.first().copied().unwrap_or_default();
+    let heading = Heading {
+        issuer: setting(conn, "issuer")?,
+        number: format!("{}〔{year}〕{seq:04}号", setting(conn, prefix)?),
+        issued_on: today,
+        chain_anchor: chain_anchor(conn)?,
+        qr_payload: format!("{} {}/cases/{first}", numbers.join(","), url.trim_end_matches('/')),
+    };
+    Ok((format!("{letter}-{year}-{seq:04}"), heading))
+}
+
+fn addressee(conn: &Connection, maps: &Maps, c: &CaseRow) -> Result<Addressee> {
+    let chain: Vec<String> = maps.chain(&c.grid_code).into_iter().map(|g| g.name).collect();
+    let grid = format!("{}（{}）", chain.join(" / "), c.grid_code);
+    let enterprise = c.enterprise_id.map(|id| enterprise_store::get(conn, id)).transpose()?.flatten();
+    Ok(match enterprise {
+        Some(e) => Addressee { name: e.name, uscc: e.uscc, address: Some(e.address), grid },
+        None => Addressee {
+            name: c.responsible.clone().unwrap_or_else(|| "（未指定责任单位）".into()),
+            uscc: None,
+            address: None,
+            grid,
+        },
+    })
+}
+
+fn thumbnails(conn: &Connection, case_id: i64, stage: &str) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for (s, id) in case_store::photos(conn, case_id)? {
+        if s == stage
+            && let Some(bytes) = media_store::bytes(conn, &id, true)?
+        {
+            out.push(bytes);
+        }
+    }
+    Ok(out)
+}
+
+fn category_name(conn: &Connection, code: &str) -> Result<String> {
+    Ok(case_store::category(conn, code)?.map_or_else(|| code.to_owned(), |(_, _, name)| name))
+}
+
+fn person_name(conn: &Connection, id: i64) -> Result<String> {
+    Ok(people_store::get(conn, id)?.map_or_else(|| format!("#{id}"), |p| p.name))
+}
+
+/// Stores rendered bytes under the heading's number.
+fn store_document(
+    conn: &Connection,
+    kind: &str,
+    (code, heading): (&str, &Heading),
+    pdf: &Pdf,
+    actor: &Actor,
+    cases: &[i64],
+    now_s: i64,
+) -> Result<DocumentMeta> {
+    let bytes = &pdf.bytes;
+    let sha256 = hex(&Sha256::digest(bytes));
+    let pages = pdf.pages as i64;
+    let id = store::insert(
+        conn,
+        &NewDocument {
+            code,
+            number: &heading.number,
+            kind,
+            issued_at: &china_timestamp(now_s),
+            issued_by: actor.person.id,
+            sha256: &sha256,
+            pages,
+            bytes,
+            cases,
+            supersedes: None,
+        },
+    )?;
+    Ok(DocumentMeta {
+        id,
+        code: code.to_owned(),
+        number: heading.number.clone(),
+        kind: kind.to_owned(),
+        issued_at: china_timestamp(now_s),
+        issued_by: actor.person.id,
+        sha256,
+        pages,
+        supersedes: None,
+    })
+}
+
+/// Issues one rectification notice for dispatched cases at one addressee
+/// (call after the cases were dispatched, inside the same transaction).
+pub fn issue_notice(conn: &Connection, maps: &Maps, actor: &Actor, cases: &[&CaseRow], now_s: i64) -> Result<DocumentMeta> {
+    let Some(first) = cases.first() else {
+        return Err(Error::invalid("cases", "须至少指定一个案件", "at least one case is needed"));
+    };
+    let mut findings = Vec::with_capacity(cases.len());
+    let mut inspectors: Vec<String> = Vec::new();
+    for c in cases {
+        for id in [c.reporter_id, actor.person.id] {
+            let name = person_name(conn, id)?;
+            if !inspectors.contains(&name) {
+                inspectors.push(name);
+            }
+        }
+        let plan = c.plan.as_ref().and_then(|p| serde_json::from_value::<crate::cases::Plan>(p.clone()).ok());
+        let village = maps.grid(&c.grid_code).map_or_else(|| c.grid_code.clone(), |g| g.grid.name.clone());
+        findings.push(Finding {
+            case_number: c.number.clone(),
+            place: format!("{village}\n{:.5}, {:.5}", c.lon, c.lat),
+            description: format!("{}：{}", c.title, c.description),
+            category: category_name(conn, &c.category)?,
+            grade: if c.grade == "major" { "重大".into() } else { "一般".into() },
+            basis: c.criterion.clone().unwrap_or_else(|| basis(&c.kind).to_owned()),
+            measures: c.measures.clone().unwrap_or_default(),
+            deadline: c.deadline.clone().unwrap_or_default(),
+            photos: thumbnails(conn, c.id, "report")?,
+            transfer_to: (c.grade == "major").then(|| c.transferred_to.clone()).flatten(),
+            plan: plan.map(|p| PlanView {
+                responsible_person: p.responsible_person,
+                measures: p.measures,
+                funds: p.funds,
+                deadline: p.deadline,
+                contingency: p.contingency,
+            }),
+        });
+    }
+    let latest = cases.iter().filter_map(|c| c.deadline.clone()).max().unwrap_or_else(|| china_date(now_s));
+    let view = NoticeView {
+        addressee: addressee(conn, maps, first)?,
+        inspected_on: first.reported_at.get(..10).unwrap_or_default().to_owned(),
+        inspectors,
+        findings,
+        recheck_on: crate::domain::time::add_days(&latest, RECHECK_AFTER_DAYS).unwrap_or(latest),
+        grid_code: first.grid_code.clone(),
+        reaches: cases.iter().filter_map(|c| c.reach_code.clone()).collect(),
+        points: cases.iter().map(|c| (c.lon, c.lat)).collect(),
+    };
+    let (code, heading) = heading(conn, "notice", cases, now_s)?;
+    let pdf = notice::render_notice(&view, &heading, maps)?;
+    let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+    store_document(conn, "notice", (&code, &heading), &pdf, actor, &ids, now_s)
+}
+
+/// Issues the re-inspection opinion of an approval or a return (call after
+/// the action was applied, inside the same transaction).
+pub fn issue_review(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    c: &CaseRow,
+    verdict: Verdict,
+    opinion: &str,
+    now_s: i64,
+) -> Result<DocumentMeta> {
+    let notice_number =
+        store::for_case(conn, c.id)?.into_iter().rev().find(|d| d.kind == "notice").map(|d| d.number);
+    let view = SignoffView {
+        case_number: c.number.clone(),
+        title: c.title.clone(),
+        addressee: addressee(conn, maps, c)?,
+        notice_number,
+        measures: c.measures.clone().unwrap_or_default(),
+        deadline: c.deadline.clone().unwrap_or_default(),
+        fix: c.fix_description.clone().unwrap_or_default(),
+        before: thumbnails(conn, c.id, "report")?,
+        after: thumbnails(conn, c.id, "fix")?,
+        opinion: opinion.to_owned(),
+        reviewer: actor.person.name.clone(),
+        reviewed_on: china_date(now_s),
+        verdict,
+    };
+    let (code, heading) = heading(conn, "review", &[c], now_s)?;
+    let pdf = notice::render_signoff(&view, &heading)?;
+    store_document(conn, "review", (&code, &heading), &pdf, actor, &[c.id], now_s)
+}
+
+/// A document the actor may read (they may read one of its cases), or 404.
+pub fn readable(conn: &Connection, maps: &Maps, actor: &Actor, code: &str) -> Result<DocumentMeta> {
+    let not_found = || Error::not_found(format!("没有文书 {code}"), format!("no document {code}"));
+    let meta = store::by_code(conn, code)?.ok_or_else(not_found)?;
+    for case_id in store::cases_of(conn, meta.id)? {
+        if let Some(c) = case_store::by_id(conn, case_id)?
+            && crate::cases::readable(&actor.scope, actor.person.id, &crate::cases::facts(maps, &c))
+        {
+            return Ok(meta);
+        }
+    }
+    Err(not_found())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}

@@ -1,0 +1,66 @@
+//! Issued documents: joint notices (`POST /api/v1/notices`) and the stored
+//! PDFs themselves, served byte for byte with their SHA-256 as the ETag.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::cases::{self, NoticeItem};
+use crate::documents;
+use crate::domain::time::now_s;
+use crate::error::Result;
+use crate::http::auth::Caller;
+use crate::http::extract::JsonBody;
+use crate::store::documents as store;
+
+/// Body of `POST /api/v1/notices`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeRequest {
+    /// The responsible party (the enterprise or its person in charge).
+    responsible: String,
+    /// The registered cases to dispatch under one notice, each with its measures and deadline.
+    cases: Vec<NoticeItem>,
+}
+
+/// `POST /api/v1/notices`: dispatches registered cases at one enterprise under one notice.
+pub async fn issue_notice(
+    State(app): State<App>,
+    caller: Caller,
+    JsonBody(request): JsonBody<NoticeRequest>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let maps = app.maps();
+    let actor = caller.actor;
+    let (rows, document) = app
+        .store
+        .write(move |c| cases::dispatch_together(c, &maps, &actor, &request.responsible, &request.cases, now_s()))
+        .await?;
+    let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
+    let url = format!("/api/v1/documents/{}", document.code);
+    Ok((StatusCode::CREATED, Json(json!({"document": document, "url": url, "cases": numbers}))))
+}
+
+/// `GET /api/v1/documents/{code}`: the PDF exactly as issued.
+pub async fn show_document(State(app): State<App>, caller: Caller, Path(code): Path<String>) -> Result<Response> {
+    let maps = app.maps();
+    let actor = caller.actor;
+    let (meta, bytes) = app
+        .store
+        .read(move |c| {
+            let meta = documents::readable(c, &maps, &actor, &code)?;
+            let bytes = store::bytes(c, meta.id)?;
+            Ok((meta, bytes))
+        })
+        .await?;
+    let headers = [
+        (header::CONTENT_TYPE, "application/pdf".to_owned()),
+        (header::ETAG, format!("\"{}\"", meta.sha256)),
+        (header::CONTENT_DISPOSITION, format!("inline; filename=\"{}.pdf\"", meta.code)),
+        (header::CACHE_CONTROL, "private, max-age=31536000, immutable".to_owned()),
+    ];
+    Ok((headers, bytes).into_response())
+}
