@@ -46,7 +46,7 @@ fn inside(app: &TestApp, grid: &str) -> (f64, f64) {
 }
 
 /// A general safety hazard at 世邦机械 (enterprise 6, in TF0101).
-fn hazard(app: &TestApp, photos: &[String]) -> Value {
+pub fn hazard(app: &TestApp, photos: &[String]) -> Value {
     let (lon, lat) = inside(app, "TF0101");
     json!({"kind": "safety", "category": "S-F10", "grade": "general", "title": "配电箱无防护罩",
            "description": "车间东侧配电箱门缺失，带电部位外露", "lon": lon, "lat": lat,
@@ -54,19 +54,19 @@ fn hazard(app: &TestApp, photos: &[String]) -> Value {
 }
 
 /// Files `body` as `token` and returns the new case's number.
-async fn file(app: &TestApp, token: &str, body: &Value) -> String {
+pub async fn file(app: &TestApp, token: &str, body: &Value) -> String {
     app.json_as("POST", Some(token), "/api/v1/cases", body).await.expect(201)["number"].as_str().unwrap().to_owned()
 }
 
 /// Files the standard hazard with a fresh photo and registers it; returns its number.
-async fn registered(app: &TestApp, admin: &str, seed: u8) -> String {
+pub async fn registered(app: &TestApp, admin: &str, seed: u8) -> String {
     let body = hazard(app, &[photo(app, admin, seed).await]);
     let number = file(app, admin, &body).await;
     act(app, admin, &number, None, json!({"action": "register"})).await.expect(200);
     number
 }
 
-async fn act(app: &TestApp, token: &str, number: &str, version: Option<i64>, body: Value) -> TestResponse {
+pub async fn act(app: &TestApp, token: &str, number: &str, version: Option<i64>, body: Value) -> TestResponse {
     let mut request = Request::post(format!("/api/v1/cases/{number}/actions"))
         .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json");
@@ -76,7 +76,7 @@ async fn act(app: &TestApp, token: &str, number: &str, version: Option<i64>, bod
     app.send(request.body(Body::from(body.to_string())).unwrap()).await
 }
 
-fn count(app: &TestApp, table: &str) -> i64 {
+pub fn count(app: &TestApp, table: &str) -> i64 {
     let conn = rusqlite::Connection::open(app.db_path()).unwrap();
     conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
 }
