@@ -7,7 +7,6 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::domain::access::Scope;
 use crate::domain::coverage::{self, EnterpriseFacts, Gap, Named};
@@ -55,20 +54,12 @@ pub fn random_password() -> Result<String> {
 
 /// A new session token: 32 random bytes, hex.
 pub fn new_token() -> Result<String> {
-    Ok(hex(&random_bytes::<32>()?))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    Ok(crate::domain::audit::hex(&random_bytes::<32>()?))
 }
 
 /// The stored form of a token.
 pub fn token_sha256(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    crate::domain::audit::sha256_hex(token.as_bytes())
 }
 
 /// The refusal of a login, the same whether the user exists or not.

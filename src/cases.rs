@@ -403,7 +403,9 @@ pub fn act(
     let step = step(conn, maps, actor, number, input, expected, now_s)?;
     let document = match step.action {
         Action::Dispatch => Some(documents::issue_notice(conn, maps, actor, &[&step.next], now_s)?),
-        Action::Approve => Some(documents::issue_review(conn, maps, actor, &step.next, Verdict::Approved, &step.comment, now_s)?),
+        Action::Approve => {
+            Some(documents::issue_review(conn, maps, actor, &step.next, Verdict::Approved, &step.comment, now_s)?)
+        }
         Action::Return => {
             let verdict = Verdict::Returned(step.next.rework_count);
             Some(documents::issue_review(conn, maps, actor, &step.next, verdict, &step.comment, now_s)?)
@@ -451,7 +453,11 @@ pub fn dispatch_together(
     let mut steps: Vec<Step> = Vec::with_capacity(items.len());
     for item in items {
         if steps.iter().any(|s| s.next.number == item.number) {
-            return Err(Error::invalid("cases", format!("案件 {} 重复", item.number), format!("case {} is listed twice", item.number)));
+            return Err(Error::invalid(
+                "cases",
+                format!("案件 {} 重复", item.number),
+                format!("case {} is listed twice", item.number),
+            ));
         }
         let input = ActionInput {
             action: Action::Dispatch.as_str().into(),

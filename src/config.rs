@@ -38,6 +38,10 @@ pub struct Config {
     /// Optional XYZ tile URL template for the map background, e.g. an offline tile server; none by default.
     #[arg(long, env = "GRIDSAFE_TILE_URL")]
     pub tile_url: Option<String>,
+    /// The address people reach this server at; printed in the QR codes of
+    /// issued documents (kept in the database, so the CLI prints the same).
+    #[arg(long, env = "GRIDSAFE_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Pooled read-only database connections.
     #[arg(long, env = "GRIDSAFE_READERS", default_value_t = 4)]
     pub readers: usize,

@@ -6,11 +6,10 @@
 //! issue is printed in the footer, so a paper copy anchors the log.
 
 use rusqlite::Connection;
-use sha2::{Digest, Sha256};
 
 use crate::accounts::Actor;
-use crate::docs::pdf::Pdf;
 use crate::docs::notice::{self, Addressee, Finding, Heading, NoticeView, PlanView, SignoffView, Verdict};
+use crate::docs::pdf::Pdf;
 use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Result};
 use crate::spatial::Maps;
@@ -110,7 +109,7 @@ fn store_document(
     now_s: i64,
 ) -> Result<DocumentMeta> {
     let bytes = &pdf.bytes;
-    let sha256 = hex(&Sha256::digest(bytes));
+    let sha256 = crate::domain::audit::sha256_hex(bytes);
     let pages = pdf.pages as i64;
     let id = store::insert(
         conn,
@@ -142,7 +141,13 @@ fn store_document(
 
 /// Issues one rectification notice for dispatched cases at one addressee
 /// (call after the cases were dispatched, inside the same transaction).
-pub fn issue_notice(conn: &Connection, maps: &Maps, actor: &Actor, cases: &[&CaseRow], now_s: i64) -> Result<DocumentMeta> {
+pub fn issue_notice(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    cases: &[&CaseRow],
+    now_s: i64,
+) -> Result<DocumentMeta> {
     let Some(first) = cases.first() else {
         return Err(Error::invalid("cases", "须至少指定一个案件", "at least one case is needed"));
     };
@@ -205,8 +210,7 @@ pub fn issue_review(
     opinion: &str,
     now_s: i64,
 ) -> Result<DocumentMeta> {
-    let notice_number =
-        store::for_case(conn, c.id)?.into_iter().rev().find(|d| d.kind == "notice").map(|d| d.number);
+    let notice_number = store::for_case(conn, c.id)?.into_iter().rev().find(|d| d.kind == "notice").map(|d| d.number);
     let view = SignoffView {
         case_number: c.number.clone(),
         title: c.title.clone(),
@@ -239,12 +243,4 @@ pub fn readable(conn: &Connection, maps: &Maps, actor: &Actor, code: &str) -> Re
         }
     }
     Err(not_found())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }

@@ -5,7 +5,6 @@
 //! server both go through it, so an import behaves the same from either.
 
 use rusqlite::Connection;
-use sha2::{Digest, Sha256};
 
 use crate::domain::grid::GridLevel;
 use crate::error::{Error, Result};
@@ -54,11 +53,7 @@ pub fn check_rivers(text: &str) -> Result<Vec<RiverFeature>> {
 }
 
 fn sha256_hex(text: &str) -> String {
-    use std::fmt::Write;
-    Sha256::digest(text.as_bytes()).iter().fold(String::with_capacity(64), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    })
+    crate::domain::audit::sha256_hex(text.as_bytes())
 }
 
 /// Replaces the town's grids with a checked file and recomputes the reaches.

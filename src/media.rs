@@ -7,7 +7,6 @@ use std::io::Cursor;
 
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Msg, Result};
 
@@ -80,11 +79,7 @@ pub fn prepare(upload: &[u8]) -> Result<Photo> {
     };
     let bytes = jpeg(&stored, 85)?;
     let thumbnail = jpeg(&stored.thumbnail(THUMB_SIDE_PX, THUMB_SIDE_PX), 75)?;
-    let id = Sha256::digest(&bytes).iter().fold(String::with_capacity(64), |mut s, b| {
-        use std::fmt::Write;
-        let _ = write!(s, "{b:02x}");
-        s
-    });
+    let id = crate::domain::audit::sha256_hex(&bytes);
     Ok(Photo { id, width: stored.width(), height: stored.height(), bytes, thumbnail })
 }
 

@@ -78,7 +78,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             let meta = find(&conn, kind, number)?;
             let bytes = store::bytes(&conn, meta.id)?;
             std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
-            println!("{} {} → {} ({} bytes, sha256 {})", meta.code, meta.number, out.display(), bytes.len(), meta.sha256);
+            println!(
+                "{} {} → {} ({} bytes, sha256 {})",
+                meta.code,
+                meta.number,
+                out.display(),
+                bytes.len(),
+                meta.sha256
+            );
         }
         What::Month { month, out, reviews } => {
             let valid = month.len() == 7
@@ -119,7 +126,7 @@ impl Progress {
 
     fn line(&self, label: &str) -> String {
         const WIDTH: usize = 30;
-        let filled = if self.total == 0 { WIDTH } else { self.done * WIDTH / self.total };
+        let filled = (self.done * WIDTH).checked_div(self.total).unwrap_or(WIDTH);
         format!("[{}{}] {}/{} {label}", "#".repeat(filled), "-".repeat(WIDTH - filled), self.done, self.total)
     }
 

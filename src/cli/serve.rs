@@ -50,6 +50,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             }
         }
     }
+    if let Some(url) = config.public_url.clone() {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            anyhow::bail!("--public-url 须以 http:// 或 https:// 开头 / must start with http:// or https://: {url}");
+        }
+        store
+            .write(move |c| store::documents::set_setting(c, "public_url", &url))
+            .await
+            .context("cannot save the public URL")?;
+    }
     let maps = store.read(geography::load_maps).await.context("cannot load the geography")?;
     if maps.town().is_none() {
         tracing::warn!("the database holds no geography yet: run `gridsafe init` or `serve --demo`");

@@ -5,7 +5,7 @@
 
 use geo::{BoundingRect, Coord, InteriorPoint, Intersects, LineString, Rect};
 
-use super::pdf::{Align, BLACK, Doc, GREY, RED, rgb};
+use super::pdf::{Align, Area, BLACK, Doc, GREY, RED, rgb};
 use crate::spatial::Maps;
 
 /// What to draw: the village, the points (lon, lat) and the reach to stress.
@@ -21,8 +21,9 @@ pub struct MapSpec<'a> {
 
 const WATER: [u8; 3] = rgb(40, 110, 200);
 
-/// Draws the map in the box (x, y, w, h) in mm.
-pub fn draw(doc: &mut Doc, maps: &Maps, spec: &MapSpec<'_>, (x, y, w, h): (f32, f32, f32, f32)) {
+/// Draws the map in `area`.
+pub fn draw(doc: &mut Doc, maps: &Maps, spec: &MapSpec<'_>, area: Area) {
+    let Area { x, y, w, h } = area;
     doc.rect(x, y, w, h, Some(rgb(250, 250, 246)), None);
     let Some(village) = maps.grid(spec.grid) else {
         doc.rect(x, y, w, h, None, Some((BLACK, 0.6)));
@@ -35,7 +36,7 @@ pub fn draw(doc: &mut Doc, maps: &Maps, spec: &MapSpec<'_>, (x, y, w, h): (f32, 
             Coord { x: bounds.max().x.max(lon), y: bounds.max().y.max(lat) },
         );
     }
-    let view = View::fit(bounds, (x, y, w, h));
+    let view = View::fit(bounds, area);
     let frame = view.frame();
     doc.clip(x, y, w, h);
     // Neighbours: every village whose box meets the frame, outlined and named.
@@ -76,9 +77,9 @@ pub fn draw(doc: &mut Doc, maps: &Maps, spec: &MapSpec<'_>, (x, y, w, h): (f32, 
     doc.text(x + 2.0, y + 1.5, 8.5, &village.grid.name, rgb(150, 80, 0), Align::Left);
     for (i, &(lon, lat)) in spec.points.iter().enumerate() {
         let (px, py) = view.mm(lon, lat);
-        let r = 1.6;
-        doc.polygon(&[circle(px, py, r)], Some(RED), Some((rgb(255, 255, 255), 0.6)));
-        doc.text(px + r + 0.5, py - r - 1.2, 7.5, &(i + 1).to_string(), RED, Align::Left);
+        let radius = 1.6;
+        doc.polygon(&[circle(px, py, radius)], Some(RED), Some((rgb(255, 255, 255), 0.6)));
+        doc.text(px + radius + 0.5, py - radius - 1.2, 7.5, &(i + 1).to_string(), RED, Align::Left);
     }
     doc.unclip();
     north_arrow(doc, x + w - 7.0, y + 3.0);
@@ -139,14 +140,15 @@ struct View {
 }
 
 impl View {
-    fn fit(bounds: Rect, (x, y, w, h): (f32, f32, f32, f32)) -> Self {
-        let c = bounds.center();
-        let cos = c.y.to_radians().cos();
+    fn fit(bounds: Rect, area: Area) -> Self {
+        let Area { x, y, w, h } = area;
+        let center = bounds.center();
+        let cos = center.y.to_radians().cos();
         // A margin of a fifth around the village so its neighbours show.
         let span_x = (bounds.width() * cos).max(1e-4) * 1.4;
         let span_y = bounds.height().max(1e-4) * 1.4;
         let k = (f64::from(w) / span_x).min(f64::from(h) / span_y);
-        Self { lon0: c.x, lat0: c.y, kx: k * cos, ky: k, x, y, w, h }
+        Self { lon0: center.x, lat0: center.y, kx: k * cos, ky: k, x, y, w, h }
     }
 
     fn mm(&self, lon: f64, lat: f64) -> (f32, f32) {
@@ -163,10 +165,7 @@ impl View {
     fn frame(&self) -> Rect {
         let hx = f64::from(self.w) / 2.0 / self.kx;
         let hy = f64::from(self.h) / 2.0 / self.ky;
-        Rect::new(
-            Coord { x: self.lon0 - hx, y: self.lat0 - hy },
-            Coord { x: self.lon0 + hx, y: self.lat0 + hy },
-        )
+        Rect::new(Coord { x: self.lon0 - hx, y: self.lat0 - hy }, Coord { x: self.lon0 + hx, y: self.lat0 + hy })
     }
 
     fn metres_per_mm(&self) -> f64 {

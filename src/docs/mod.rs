@@ -2,6 +2,6 @@
 //! view-models from the store and write the bytes where they belong.
 
 pub mod ledger;
-pub mod pdf;
 pub mod map;
 pub mod notice;
+pub mod pdf;

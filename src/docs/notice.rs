@@ -3,7 +3,7 @@
 //! the view from the store; nothing here reads a database.
 
 use super::map::{self, MapSpec};
-use super::pdf::{Align, BLACK, BODY_W, Cell, Column, Doc, GREY, MARGIN_X, PAGE_W, Pdf, RED, rgb};
+use super::pdf::{Align, Area, BLACK, BODY_W, Cell, Column, Doc, GREY, MARGIN_X, PAGE_W, Pdf, RED, rgb};
 use crate::error::Result;
 use crate::spatial::Maps;
 
@@ -122,6 +122,26 @@ pub fn render_notice(view: &NoticeView, heading: &Heading, maps: &Maps) -> Resul
     );
     doc.paragraph(MARGIN_X, BODY_W, 10.0, &intro);
     doc.y += 2.0;
+    findings_table(&mut doc, &view.findings);
+    plans(&mut doc, &view.findings);
+    doc.y += 2.0;
+    doc.paragraph(
+        MARGIN_X,
+        BODY_W,
+        10.0,
+        &format!(
+            "    整改期间，你单位应采取有效的安全防范措施，防止事故发生。本机关定于{}前后进行复查。逾期未整改或者整改不到位的，依法予以处理。",
+            chinese_date(&view.recheck_on)
+        ),
+    );
+    doc.y += 2.0;
+    map_and_qr(&mut doc, view, heading, maps)?;
+    signatures(&mut doc, heading, &["检查人员（签名）：", "被检查单位负责人（签收）："]);
+    doc.finish(&footer(heading))
+}
+
+/// The findings table: one row per finding, photos in the last column.
+fn findings_table(doc: &mut Doc, findings: &[Finding]) {
     let columns = [
         ("序号", 8.0),
         ("编号及位置", 27.0),
@@ -133,8 +153,7 @@ pub fn render_notice(view: &NoticeView, heading: &Heading, maps: &Maps) -> Resul
         ("照片", 22.0),
     ]
     .map(|(title, width)| Column { title: title.into(), width });
-    let rows: Vec<Vec<Cell>> = view
-        .findings
+    let rows: Vec<Vec<Cell>> = findings
         .iter()
         .enumerate()
         .map(|(i, f)| {
@@ -152,12 +171,23 @@ pub fn render_notice(view: &NoticeView, heading: &Heading, maps: &Maps) -> Resul
         })
         .collect();
     doc.table(&columns, &rows, 8.5);
-    for (i, f) in view.findings.iter().enumerate() {
+}
+
+/// The 五落实 block and transfer statement of each major finding.
+fn plans(doc: &mut Doc, findings: &[Finding]) {
+    for (i, f) in findings.iter().enumerate() {
         let Some(plan) = &f.plan else { continue };
         doc.y += 3.0;
         doc.ensure(40.0);
         let y = doc.y;
-        doc.text(MARGIN_X, y, 10.5, &format!("第 {} 项为重大事故隐患（{}），治理方案“五落实”如下：", i + 1, f.case_number), BLACK, Align::Left);
+        doc.text(
+            MARGIN_X,
+            y,
+            10.5,
+            &format!("第 {} 项为重大事故隐患（{}），治理方案“五落实”如下：", i + 1, f.case_number),
+            BLACK,
+            Align::Left,
+        );
         doc.y += Doc::line_height(10.5);
         doc.fields(
             &[
@@ -177,33 +207,27 @@ pub fn render_notice(view: &NoticeView, heading: &Heading, maps: &Maps) -> Resul
             &format!("移送说明：依据有关规定，该重大事故隐患移送{to}依法处理，本机关继续跟踪督办，直至整改销号。"),
         );
     }
-    doc.y += 2.0;
-    doc.paragraph(
-        MARGIN_X,
-        BODY_W,
-        10.0,
-        &format!(
-            "    整改期间，你单位应采取有效的安全防范措施，防止事故发生。本机关定于{}前后进行复查。逾期未整改或者整改不到位的，依法予以处理。",
-            chinese_date(&view.recheck_on)
-        ),
-    );
-    doc.y += 2.0;
-    doc.ensure(56.0);
+}
+
+/// The location map with its caption, and the QR code beside it.
+fn map_and_qr(doc: &mut Doc, view: &NoticeView, heading: &Heading, maps: &Maps) -> Result<()> {
+    // The map shrinks (down to 32 mm) so that map and signatures share the last page when they can.
+    let room = super::pdf::BODY_BOTTOM - doc.y - SIGNATURES_H - 8.0;
+    let map_h = room.clamp(32.0, 48.0);
+    doc.ensure(map_h + 8.0);
     let top = doc.y;
     let spec = MapSpec { grid: &view.grid_code, points: view.points.clone(), reaches: view.reaches.clone() };
-    map::draw(&mut doc, maps, &spec, (MARGIN_X, top, 120.0, 48.0));
+    map::draw(doc, maps, &spec, Area { x: MARGIN_X, y: top, w: 120.0, h: map_h });
     doc.text(
         MARGIN_X,
-        top + 49.0,
+        top + map_h + 1.0,
         7.5,
         &format!("隐患位置示意图：黄色为{}网格，红点为隐患位置（编号同上表），蓝线为河流。", view.addressee.grid),
         GREY,
         Align::Left,
     );
-    qr_block(&mut doc, heading, top + 4.0)?;
-    doc.y = top + 55.0;
-    signatures(&mut doc, heading, &["检查人员（签名）：", "被检查单位负责人（签收）："]);
-    doc.finish(&footer(heading))
+    doc.y = top + map_h + 7.0;
+    qr_block(doc, heading, top + (map_h - 32.0) / 2.0)
 }
 
 /// The verdict of a re-inspection.
@@ -253,7 +277,10 @@ pub fn render_signoff(view: &SignoffView, heading: &Heading) -> Result<Pdf> {
     let a = &view.addressee;
     doc.fields(
         &[
-            &[("案件编号", view.case_number.clone()), ("整改通知书", view.notice_number.clone().unwrap_or_else(|| "—".into()))],
+            &[
+                ("案件编号", view.case_number.clone()),
+                ("整改通知书", view.notice_number.clone().unwrap_or_else(|| "—".into())),
+            ],
             &[("隐患名称", view.title.clone())],
             &[("被检查单位", a.name.clone())],
             &[("统一社会信用代码", a.uscc.clone().unwrap_or_else(|| "—".into())), ("所属网格", a.grid.clone())],
@@ -285,11 +312,10 @@ pub fn render_signoff(view: &SignoffView, heading: &Heading) -> Result<Pdf> {
         10.0,
     );
     doc.y += 4.0;
-    doc.ensure(40.0);
-    let top = doc.y;
-    qr_block(&mut doc, heading, top)?;
-    doc.y = top + 2.0;
     signatures(&mut doc, heading, &["复查人员（签名）：", "被检查单位负责人（签收）："]);
+    doc.ensure(40.0);
+    let top = doc.y + 4.0;
+    qr_block(&mut doc, heading, top)?;
     doc.finish(&footer(heading))
 }
 
@@ -311,9 +337,12 @@ fn qr_block(doc: &mut Doc, heading: &Heading, top: f32) -> Result<()> {
     Ok(())
 }
 
+/// Height the signature block needs.
+const SIGNATURES_H: f32 = 38.0;
+
 /// Handwritten signature lines on the left, the seal area on the right.
 fn signatures(doc: &mut Doc, heading: &Heading, lines: &[&str]) {
-    doc.ensure(38.0);
+    doc.ensure(SIGNATURES_H);
     let top = doc.y + 2.0;
     for (i, label) in lines.iter().enumerate() {
         let y = top + i as f32 * 10.0;

@@ -138,6 +138,10 @@ fn pull_back(line: &mut Vec<char>, next: &[char]) -> Vec<char> {
         while let Some(c) = line.pop() {
             carry.insert(0, c);
             if !NO_LINE_START.contains(c) {
+                // A Latin word moves whole.
+                while c.is_ascii_alphanumeric() && line.last().is_some_and(|p| is_word_char(*p)) {
+                    carry.insert(0, line.pop().unwrap_or_default());
+                }
                 break;
             }
         }
@@ -149,6 +153,10 @@ fn pull_back(line: &mut Vec<char>, next: &[char]) -> Vec<char> {
         line.append(&mut carry);
     }
     carry
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')
 }
 
 /// Break units: a run of ASCII letters and digits, or any other single character.
@@ -172,7 +180,12 @@ pub const fn rgb(r: u8, g: u8, b: u8) -> [u8; 3] {
 }
 
 fn color(c: [u8; 3]) -> Color {
-    Color::Rgb(Rgb { r: f32::from(c[0]) / 255.0, g: f32::from(c[1]) / 255.0, b: f32::from(c[2]) / 255.0, icc_profile: None })
+    Color::Rgb(Rgb {
+        r: f32::from(c[0]) / 255.0,
+        g: f32::from(c[1]) / 255.0,
+        b: f32::from(c[2]) / 255.0,
+        icc_profile: None,
+    })
 }
 
 /// Black.
@@ -181,6 +194,19 @@ pub const BLACK: [u8; 3] = rgb(0, 0, 0);
 pub const RED: [u8; 3] = rgb(200, 16, 30);
 /// Grey for rules and secondary text.
 pub const GREY: [u8; 3] = rgb(110, 110, 110);
+
+/// A rectangle on the page in mm: top-left corner, width and height.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Area {
+    /// Left edge.
+    pub x: f32,
+    /// Top edge.
+    pub y: f32,
+    /// Width.
+    pub w: f32,
+    /// Height.
+    pub h: f32,
+}
 
 /// A finished PDF.
 #[derive(Debug, Clone)]
@@ -479,7 +505,8 @@ impl Doc {
                 let want = (remaining_lines as f32 * lh).max(if images_pending { image_h } else { 0.0 }) + 2.0 * PAD;
                 let room = BODY_BOTTOM - self.y;
                 // Start the row on a new page unless at least a few lines (and its images) fit here.
-                let min_fit = (lh * 3.0 + 2.0 * PAD).min(want).max(if images_pending { image_h + 2.0 * PAD } else { 0.0 });
+                let min_fit =
+                    (lh * 3.0 + 2.0 * PAD).min(want).max(if images_pending { image_h + 2.0 * PAD } else { 0.0 });
                 if room < min_fit {
                     self.new_page();
                     self.table_header(columns, size);
@@ -582,8 +609,7 @@ impl Doc {
                 format!("the document font lacks these characters: {chars}"),
             ));
         }
-        let pages: Vec<PdfPage> =
-            self.pages.into_iter().map(|ops| PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops)).collect();
+        let pages: Vec<PdfPage> = self.pages.into_iter().map(|ops| PdfPage::new(Mm(PAGE_W), Mm(PAGE_H), ops)).collect();
         let options = PdfSaveOptions {
             optimize: true,
             subset_fonts: true,
@@ -638,6 +664,9 @@ mod tests {
     fn latin_words_stay_whole_when_they_fit() {
         let lines = wrap("编号 TF-2026-000123 已登记", 30.0, 10.0);
         assert!(lines.iter().any(|l| l.contains("TF-2026-000123")), "{lines:?}");
+        // Punctuation after a word that just fits takes the whole word (and its bracket) down.
+        let lines = wrap("谭坊镇 / 推官社区 / 西齐（TF0605）", 51.8, 9.5);
+        assert_eq!(lines, ["谭坊镇 / 推官社区 / 西齐", "（TF0605）"]);
     }
 
     proptest! {

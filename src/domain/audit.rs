@@ -4,6 +4,20 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+/// Lower-case hex of any bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// Lower-case hex SHA-256 of `bytes`: the form every stored hash takes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -74,11 +88,7 @@ pub fn compute_hash(entry: &Entry) -> String {
     field(&mut hasher, &e.comment);
     field(&mut hasher, &e.media.join(","));
     field(&mut hasher, e.document_sha256.as_deref().unwrap_or(""));
-    hasher.finalize().iter().fold(String::with_capacity(64), |mut s, b| {
-        use std::fmt::Write;
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    hex(&hasher.finalize())
 }
 
 /// The first place the chain is broken.

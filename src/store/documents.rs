@@ -72,7 +72,17 @@ pub fn insert(conn: &Connection, d: &NewDocument<'_>) -> Result<i64> {
         "INSERT INTO documents (code, number, kind, issued_at, issued_by, sha256, pages, bytes, supersedes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
-    .execute(params![d.code, d.number, d.kind, d.issued_at, d.issued_by, d.sha256, d.pages, d.bytes, d.supersedes])?;
+    .execute(params![
+        d.code,
+        d.number,
+        d.kind,
+        d.issued_at,
+        d.issued_by,
+        d.sha256,
+        d.pages,
+        d.bytes,
+        d.supersedes
+    ])?;
     let id = conn.last_insert_rowid();
     let mut link = conn.prepare_cached("INSERT INTO document_cases (document_id, case_id) VALUES (?1, ?2)")?;
     for case in d.cases {
@@ -100,7 +110,10 @@ fn meta(r: &rusqlite::Row<'_>) -> rusqlite::Result<DocumentMeta> {
 
 /// A document by code.
 pub fn by_code(conn: &Connection, code: &str) -> Result<Option<DocumentMeta>> {
-    Ok(conn.prepare_cached(&format!("SELECT {META} FROM documents d WHERE d.code = ?1"))?.query_row([code], meta).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {META} FROM documents d WHERE d.code = ?1"))?
+        .query_row([code], meta)
+        .optional()?)
 }
 
 /// The stored bytes of a document.
@@ -138,7 +151,9 @@ pub fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
 
 /// Sets a setting.
 pub fn set_setting(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.prepare_cached("INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2")?
-        .execute(params![key, value])?;
+    conn.prepare_cached(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+    )?
+    .execute(params![key, value])?;
     Ok(())
 }

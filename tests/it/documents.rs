@@ -4,7 +4,6 @@
 //! hash in the audit entry that issued them.
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::cases::{act, count, file, hazard, registered, upload};
 use crate::helpers::TestApp;
@@ -78,9 +77,7 @@ impl Pdf {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
+use gridsafe::domain::audit::sha256_hex;
 
 /// Uploads a realistic 640×480 site photo.
 async fn site_photo(app: &TestApp, token: &str, seed: u8) -> String {
@@ -190,7 +187,8 @@ async fn the_same_document_asked_for_twice_is_byte_identical_and_the_row_cannot_
     let app = TestApp::demo().await;
     let admin = app.login("admin").await;
     let number = registered(&app, &admin, 30).await;
-    let dispatch = json!({"action": "dispatch", "responsible": "世邦机械", "measures": "整改", "deadline": "2099-02-01"});
+    let dispatch =
+        json!({"action": "dispatch", "responsible": "世邦机械", "measures": "整改", "deadline": "2099-02-01"});
     let case = act(&app, &admin, &number, None, dispatch).await.expect(200);
     let url = documents_of(&case)[0]["url"].as_str().unwrap().to_owned();
     let once = app.get_bytes_as(&admin, &url).await;
@@ -213,7 +211,8 @@ async fn approval_issues_a_signoff_and_a_return_issues_a_reinspection_opinion() 
     let inspector = app.login("tf0101.safety").await;
     let expert = app.login("eexpert06").await;
     let number = registered_with_site_photo(&app, &admin, 4, "配电箱无防护罩").await;
-    let dispatch = json!({"action": "dispatch", "responsible": "世邦机械", "measures": "加装防护罩", "deadline": "2099-03-01"});
+    let dispatch =
+        json!({"action": "dispatch", "responsible": "世邦机械", "measures": "加装防护罩", "deadline": "2099-03-01"});
     act(&app, &admin, &number, None, dispatch).await.expect(200);
     let fix = |photo: String| json!({"action": "submit", "photos": [photo], "description": "已加装防护罩"});
     act(&app, &inspector, &number, None, fix(site_photo(&app, &inspector, 5).await)).await.expect(200);
@@ -222,7 +221,9 @@ async fn approval_issues_a_signoff_and_a_return_issues_a_reinspection_opinion() 
     let review = documents_of(&returned).into_iter().find(|d| d["kind"] == "review").unwrap();
     let pdf = parse(&app.get_bytes_as(&admin, review["url"].as_str().unwrap()).await);
     let text = pdf.text();
-    for expected in ["整改复查意见书", "防护罩未固定", "责令返工（第1次返工）", "整改前", "整改后", &number, "谭坊整改〔"] {
+    for expected in
+        ["整改复查意见书", "防护罩未固定", "责令返工（第1次返工）", "整改前", "整改后", &number, "谭坊整改〔"]
+    {
         assert!(text.contains(expected), "missing {expected:?} in {text}");
     }
     act(&app, &inspector, &number, None, fix(site_photo(&app, &inspector, 6).await)).await.expect(200);
@@ -246,7 +247,8 @@ async fn a_document_outside_the_callers_scope_is_not_found() {
     let app = TestApp::demo().await;
     let admin = app.login("admin").await;
     let number = registered(&app, &admin, 31).await;
-    let dispatch = json!({"action": "dispatch", "responsible": "世邦机械", "measures": "整改", "deadline": "2099-02-01"});
+    let dispatch =
+        json!({"action": "dispatch", "responsible": "世邦机械", "measures": "整改", "deadline": "2099-02-01"});
     let case = act(&app, &admin, &number, None, dispatch).await.expect(200);
     let url = documents_of(&case)[0]["url"].as_str().unwrap().to_owned();
     let other_village = app.login("tf0102.safety").await;
@@ -264,7 +266,8 @@ async fn a_joint_notice_that_cannot_be_issued_stores_nothing() {
     let mut other = hazard(&app, &[crate::cases::photo(&app, &admin, 33).await]);
     other["enterprise_id"] = json!(1);
     let conn = rusqlite::Connection::open(app.db_path()).unwrap();
-    let (lon, lat): (f64, f64) = conn.query_row("SELECT lon, lat FROM enterprises WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let (lon, lat): (f64, f64) =
+        conn.query_row("SELECT lon, lat FROM enterprises WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     other["lon"] = json!(lon);
     other["lat"] = json!(lat);
     let second = file(&app, &admin, &other).await;
@@ -324,7 +327,11 @@ fn a_sixty_finding_notice_spans_pages_and_repeats_the_table_header_on_each() {
         })
         .collect();
     let view = NoticeView {
-        addressee: Addressee { name: "谭坊镇测试企业".into(), grid: "谭坊镇 / 八里（TF0101）".into(), ..Addressee::default() },
+        addressee: Addressee {
+            name: "谭坊镇测试企业".into(),
+            grid: "谭坊镇 / 八里（TF0101）".into(),
+            ..Addressee::default()
+        },
         inspected_on: "2026-11-20".into(),
         inspectors: vec!["王建国".into(), "李秀英".into()],
         findings,
@@ -343,8 +350,7 @@ fn a_sixty_finding_notice_spans_pages_and_repeats_the_table_header_on_each() {
     let pdf = parse(&rendered.bytes);
     assert_eq!(pdf.pages.len(), rendered.pages);
     assert!(pdf.pages.len() >= 4, "60 findings on {} pages", pdf.pages.len());
-    let table_pages: Vec<usize> =
-        (0..pdf.pages.len()).filter(|i| pdf.page_text(*i).contains("TF-2026-0000")).collect();
+    let table_pages: Vec<usize> = (0..pdf.pages.len()).filter(|i| pdf.page_text(*i).contains("TF-2026-0000")).collect();
     assert!(table_pages.len() >= 3, "{table_pages:?}");
     for i in &table_pages {
         let text = pdf.page_text(*i);
@@ -355,4 +361,54 @@ fn a_sixty_finding_notice_spans_pages_and_repeats_the_table_header_on_each() {
     for i in 1..=60 {
         assert!(all.contains(&format!("TF-2026-{i:06}")), "finding {i} missing");
     }
+}
+
+#[test]
+fn the_cli_writes_issued_documents_byte_for_byte_and_a_month_with_a_progress_bar() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let app = runtime.block_on(async {
+        let app = TestApp::demo().await;
+        let maps = app.app.maps();
+        let now = gridsafe::domain::time::now_s();
+        app.app.store.write(move |c| gridsafe::demo::seed_cases(c, &maps, now, 40)).await.unwrap();
+        app
+    });
+    let db = app.db_path();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gridsafe")).args(args).arg("--db").arg(&db).output().unwrap()
+    };
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (case, month, bytes): (String, String, Vec<u8>) = conn
+        .query_row(
+            "SELECT c.number, substr(d.issued_at, 1, 7), d.bytes FROM documents d
+             JOIN document_cases dc ON dc.document_id = d.id JOIN cases c ON c.id = dc.case_id
+             WHERE d.kind = 'notice' ORDER BY d.id LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    let out = app.dir.path().join("notice.pdf");
+    let output = run(&["pdf", "notice", &case, "--out", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(std::fs::read(&out).unwrap(), bytes);
+    let missing = run(&["pdf", "signoff", "TF-1999-000001", "--out", out.to_str().unwrap()]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("TF-1999-000001"));
+
+    let dir = app.dir.path().join("notices");
+    let output = run(&["pdf", "month", &month, "--out", dir.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let expected: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM documents WHERE kind = 'notice' AND substr(issued_at, 1, 7) = ?1",
+            [&month],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(expected > 0);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count() as i64, expected);
+    let progress = String::from_utf8_lossy(&output.stderr);
+    let last = progress.lines().last().unwrap_or_default();
+    assert!(last.starts_with(&format!("[{}] {expected}/{expected}", "#".repeat(30))), "{progress}");
+    assert!(!run(&["pdf", "month", "2026-13", "--out", dir.to_str().unwrap()]).status.success());
 }

@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::app::App;
 use crate::cases::{self, ActionInput, CaseInput};
@@ -128,11 +127,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
 pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMap, body: Bytes) -> Result<Response> {
     let key = idempotency_key(&headers)?;
     let input: CaseInput = crate::http::extract::parse_json(&body)?;
-    let request_hash = Sha256::digest(&body).iter().fold(String::new(), |mut s, b| {
-        use std::fmt::Write;
-        let _ = write!(s, "{b:02x}");
-        s
-    });
+    let request_hash = crate::domain::audit::sha256_hex(&body);
     let maps = app.maps();
     let actor = std::sync::Arc::new(caller.actor);
     let person = actor.person.id;
