@@ -104,6 +104,9 @@ pub struct ActionInput {
     /// Transfer: the receiving department.
     #[serde(default)]
     pub department: Option<String>,
+    /// Outcome: `filed` (立案), `dispersed` (劝离) or `handed_over` (移交).
+    #[serde(default)]
+    pub outcome: Option<String>,
 }
 
 fn text<'a>(value: Option<&'a str>, field: &str, zh: &str, max: usize) -> Result<&'a str> {
@@ -148,6 +151,8 @@ pub fn facts(maps: &Maps, c: &CaseRow) -> CaseFacts {
         transferred: c.transferred_to.is_some(),
         supervised: c.supervised,
         deadline: c.deadline.clone(),
+        referred: c.police_referred,
+        outcome_recorded: c.police_outcome.is_some(),
     }
 }
 
@@ -311,6 +316,8 @@ pub fn file_checked(
         reported_at: now.clone(),
         closed_at: None,
         version: 1,
+        police_referred: false,
+        police_outcome: None,
     };
     row.id = store::insert(conn, &row)?;
     store::add_photos(conn, row.id, "report", &photos)?;
@@ -631,6 +638,27 @@ fn apply(
             next.deadline = Some(deadline);
             next.extension_count += 1;
             (text(input.reason.as_deref(), "reason", "延期原因", 1000)?.to_owned(), Vec::new())
+        }
+        Action::Refer => {
+            next.police_referred = true;
+            let lead = text(input.reason.as_deref(), "reason", "涉河违法线索", 2000)?;
+            (format!("涉河违法线索：{lead}"), Vec::new())
+        }
+        Action::Outcome => {
+            let (code, zh) = match input.outcome.as_deref() {
+                Some("filed") => ("filed", "立案"),
+                Some("dispersed") => ("dispersed", "劝离"),
+                Some("handed_over") => ("handed_over", "移交"),
+                other => {
+                    return Err(Error::invalid(
+                        "outcome",
+                        format!("处置结果须为 filed（立案）、dispersed（劝离）或 handed_over（移交），收到 {other:?}"),
+                        format!("the outcome must be filed, dispersed or handed_over, got {other:?}"),
+                    ));
+                }
+            };
+            next.police_outcome = Some(code.to_owned());
+            (if note.is_empty() { zh.to_owned() } else { format!("{zh}：{note}") }, Vec::new())
         }
         Action::Transfer => {
             let department = text(input.department.as_deref(), "department", "接收部门", 200)?;

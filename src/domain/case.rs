@@ -149,11 +149,15 @@ pub enum Action {
     Unsupervise,
     /// 重新打开 (a reason: the fix did not hold).
     Reopen,
+    /// 移交河道警长 (a river case as a law-enforcement lead, 涉河违法线索).
+    Refer,
+    /// 警长处置 (the police chief's outcome: 立案 / 劝离 / 移交).
+    Outcome,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 13] = [
         Self::Register,
         Self::Cancel,
         Self::Dispatch,
@@ -165,6 +169,8 @@ impl Action {
         Self::Supervise,
         Self::Unsupervise,
         Self::Reopen,
+        Self::Refer,
+        Self::Outcome,
     ];
 
     /// The machine name.
@@ -181,6 +187,8 @@ impl Action {
             Self::Supervise => "supervise",
             Self::Unsupervise => "unsupervise",
             Self::Reopen => "reopen",
+            Self::Refer => "refer",
+            Self::Outcome => "outcome",
         }
     }
 
@@ -198,6 +206,8 @@ impl Action {
             Self::Supervise => "挂牌督办",
             Self::Unsupervise => "取消督办",
             Self::Reopen => "重新打开",
+            Self::Refer => "移交河道警长",
+            Self::Outcome => "警长处置",
         }
     }
 
@@ -234,6 +244,10 @@ pub struct CaseFacts {
     pub supervised: bool,
     /// Current deadline (YYYY-MM-DD), once dispatched.
     pub deadline: Option<String>,
+    /// Referred to the river police chief.
+    pub referred: bool,
+    /// The police chief has recorded an outcome.
+    pub outcome_recorded: bool,
 }
 
 /// Who is acting, as far as the rules care.
@@ -280,7 +294,8 @@ fn target(status: Status, action: Action) -> Option<Status> {
         | (S::Closed, A::Reopen) => S::Dispatched,
         (S::Dispatched, A::Submit) => S::Submitted,
         (S::Submitted, A::Approve) => S::Closed,
-        (s, A::Transfer | A::Supervise | A::Unsupervise) if s.is_open() => s,
+        (s, A::Transfer | A::Supervise | A::Unsupervise | A::Refer) if s.is_open() => s,
+        (s, A::Outcome) if s != S::Cancelled => s,
         _ => return None,
     })
 }
@@ -310,6 +325,10 @@ fn permitted(actor: Actor<'_>, case: &CaseFacts, action: Action) -> Result<(), M
         | Action::Unsupervise
         | Action::Reopen => scope.admin,
         Action::Dispatch | Action::Submit => scope.admin || inspector,
+        Action::Refer => case.kind == Kind::River && (scope.admin || is_verifier(actor, case)),
+        Action::Outcome => {
+            scope.has(Role::RiverPolice) && case.river.as_ref().is_some_and(|r| scope.rivers.contains(r))
+        }
         Action::Approve | Action::Return => {
             if actor.person == case.reporter {
                 return Err(Msg::new("发现人不能验收自己上报的隐患", "the finder never verifies their own report"));
@@ -322,6 +341,8 @@ fn permitted(actor: Actor<'_>, case: &CaseFacts, action: Action) -> Result<(), M
     } else {
         let who = match action {
             Action::Dispatch | Action::Submit => ("镇管理员或本网格网格员", "the town office or the grid's inspector"),
+            Action::Refer => ("镇管理员或该河段河长（仅限河道案件）", "the town office or the reach's chief (river cases only)"),
+            Action::Outcome => ("该河流的河道警长", "the river's police chief"),
             Action::Approve | Action::Return => match case.kind {
                 Kind::River => ("该河段的河长或镇级河长", "the reach's chief or the river's town-level chief"),
                 _ if case.grade == Grade::Major || case.enterprise.is_none() => ("镇级专家", "a town expert"),
@@ -347,6 +368,13 @@ fn blocked(case: &CaseFacts, action: Action, today: &str) -> Option<Msg> {
             "the deadline has passed; an extension must be asked before it",
         )),
         Action::Transfer if case.transferred => Some(Msg::new("该隐患已移送", "the case has already been transferred")),
+        Action::Refer if case.referred => Some(Msg::new("该案件已移交河道警长", "the case has already been referred to the police chief")),
+        Action::Outcome if !case.referred => {
+            Some(Msg::new("该案件未移交河道警长", "the case has not been referred to the police chief"))
+        }
+        Action::Outcome if case.outcome_recorded => {
+            Some(Msg::new("河道警长已记录处置结果", "the police chief has already recorded an outcome"))
+        }
         Action::Supervise if case.supervised => Some(Msg::new("该隐患已挂牌督办", "the case is already supervised")),
         Action::Unsupervise if !case.supervised => Some(Msg::new("该隐患未挂牌督办", "the case is not supervised")),
         Action::Dispatch if case.grade == Grade::Major && !case.has_plan => Some(Msg::new(
@@ -401,6 +429,8 @@ mod tests {
             transferred: false,
             supervised: false,
             deadline: Some("2026-12-31".into()),
+            referred: false,
+            outcome_recorded: false,
         }
     }
 

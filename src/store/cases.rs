@@ -63,11 +63,15 @@ pub struct CaseRow {
     pub closed_at: Option<String>,
     /// Version for If-Match; equals the number of audit entries.
     pub version: i64,
+    /// Referred to the river's police chief as a law-enforcement lead.
+    pub police_referred: bool,
+    /// The police chief's outcome: `filed` (立案), `dispersed` (劝离) or `handed_over` (移交).
+    pub police_outcome: Option<String>,
 }
 
 const COLUMNS: &str = "id, number, kind, category_code, grade, criterion, title, description, lon, lat, grid_code,
     enterprise_id, reach_code, reporter_id, status, responsible, measures, deadline, plan, transferred_to, supervised,
-    rework_count, extension_count, fix_description, reported_at, closed_at, version";
+    rework_count, extension_count, fix_description, reported_at, closed_at, version, police_referred, police_outcome";
 
 fn case(r: &Row<'_>) -> rusqlite::Result<CaseRow> {
     let plan: Option<String> = r.get(18)?;
@@ -99,6 +103,8 @@ fn case(r: &Row<'_>) -> rusqlite::Result<CaseRow> {
         reported_at: r.get(24)?,
         closed_at: r.get(25)?,
         version: r.get(26)?,
+        police_referred: r.get(27)?,
+        police_outcome: r.get(28)?,
     })
 }
 
@@ -147,7 +153,7 @@ pub fn update(conn: &Connection, c: &CaseRow, expected: i64) -> Result<()> {
     let changed = conn.execute(
         "UPDATE cases SET status = ?3, responsible = ?4, measures = ?5, deadline = ?6, plan = ?7, transferred_to = ?8,
             supervised = ?9, rework_count = ?10, extension_count = ?11, fix_description = ?12, closed_at = ?13,
-            version = version + 1
+            police_referred = ?14, police_outcome = ?15, version = version + 1
          WHERE id = ?1 AND version = ?2",
         params![
             c.id,
@@ -162,7 +168,9 @@ pub fn update(conn: &Connection, c: &CaseRow, expected: i64) -> Result<()> {
             c.rework_count,
             c.extension_count,
             c.fix_description,
-            c.closed_at
+            c.closed_at,
+            c.police_referred,
+            c.police_outcome
         ],
     )?;
     if changed == 0 {

@@ -104,6 +104,7 @@ fn payload(action: Action, photo: &str, n: usize) -> ActionInput {
         photos: vec![photo.to_owned()],
         description: Some("已整改".into()),
         department: Some("县应急管理局".into()),
+        outcome: Some("filed".into()),
     }
 }
 
