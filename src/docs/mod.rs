@@ -4,4 +4,5 @@
 pub mod ledger;
 pub mod map;
 pub mod notice;
+pub mod patrol;
 pub mod pdf;

@@ -319,7 +319,7 @@ pub fn render_signoff(view: &SignoffView, heading: &Heading) -> Result<Pdf> {
     doc.finish(&footer(heading))
 }
 
-fn letterhead(doc: &mut Doc, heading: &Heading, title: &str) {
+pub(super) fn letterhead(doc: &mut Doc, heading: &Heading, title: &str) {
     let y = doc.y;
     doc.text(PAGE_W / 2.0, y, 20.0, &heading.issuer, RED, Align::Center);
     doc.line((MARGIN_X, y + 11.0), (PAGE_W - MARGIN_X, y + 11.0), 2.0, RED);
@@ -329,7 +329,7 @@ fn letterhead(doc: &mut Doc, heading: &Heading, title: &str) {
 }
 
 /// The QR code at the right margin with its caption.
-fn qr_block(doc: &mut Doc, heading: &Heading, top: f32) -> Result<()> {
+pub(super) fn qr_block(doc: &mut Doc, heading: &Heading, top: f32) -> Result<()> {
     let side = 32.0;
     let x = PAGE_W - MARGIN_X - side;
     doc.qr(&heading.qr_payload, x, top, side)?;
@@ -341,7 +341,7 @@ fn qr_block(doc: &mut Doc, heading: &Heading, top: f32) -> Result<()> {
 const SIGNATURES_H: f32 = 38.0;
 
 /// Handwritten signature lines on the left, the seal area on the right.
-fn signatures(doc: &mut Doc, heading: &Heading, lines: &[&str]) {
+pub(super) fn signatures(doc: &mut Doc, heading: &Heading, lines: &[&str]) {
     doc.ensure(SIGNATURES_H);
     let top = doc.y + 2.0;
     for (i, label) in lines.iter().enumerate() {
@@ -374,7 +374,7 @@ fn signatures(doc: &mut Doc, heading: &Heading, lines: &[&str]) {
     doc.y = (y + 8.0).max(cy + r + 12.0);
 }
 
-fn footer(heading: &Heading) -> String {
+pub(super) fn footer(heading: &Heading) -> String {
     format!("{}　审计链锚点 {}", heading.number, heading.chain_anchor)
 }
 

@@ -1,10 +1,12 @@
 //! Geometry: typed GeoJSON features, import validation, the locate index,
-//! reach cutting and track metrics. Pure: geo, geojson and rstar only, no I/O.
+//! reach cutting, patrol track input (GeoJSON or GPX) and track metrics.
+//! Pure: geo, geojson and rstar, plus quick-xml for GPX; no I/O.
 
 pub mod features;
 pub mod locate;
 pub mod reach;
 pub mod track;
+pub mod track_input;
 pub mod validate;
 
 use std::collections::HashMap;

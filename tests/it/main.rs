@@ -11,5 +11,6 @@ mod geography;
 mod helpers;
 mod http_geography;
 mod ledger;
+mod patrol_docs;
 mod server;
 mod state_machine;
