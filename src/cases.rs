@@ -124,7 +124,7 @@ fn text<'a>(value: Option<&'a str>, field: &str, zh: &str, max: usize) -> Result
     Ok(v)
 }
 
-fn check_photos(conn: &Connection, ids: &[String]) -> Result<()> {
+pub fn check_photos(conn: &Connection, ids: &[String]) -> Result<()> {
     let missing = crate::store::media::missing(conn, ids)?;
     if let Some(id) = missing.first() {
         return Err(Error::invalid(

@@ -511,3 +511,135 @@ impl Walk<'_> {
         self.step(verifier, "approve", 9, comment)
     }
 }
+
+/// A walk along a river for demo and test patrols: starting `from_m` metres
+/// below the river's first reach, `metres` long at `speed_kmh`, one fix every
+/// ten seconds from `start_s`, turning back at the mouth, with GPS noise of
+/// up to `noise_m` metres (deterministic per `seed`). Returns points and times.
+pub fn walk_river(
+    maps: &Maps,
+    river: &str,
+    (from_m, metres): (f64, f64),
+    speed_kmh: f64,
+    start_s: i64,
+    (noise_m, seed): (f64, u64),
+) -> (Vec<(f64, f64)>, Vec<i64>) {
+    use geo::{Distance, Haversine, Point};
+    let course: Vec<geo::Coord> =
+        maps.reaches_of(river).flat_map(|r| r.line.0.iter().flat_map(|l| l.0.iter().copied())).collect();
+    let mut rng = seed.max(1);
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % 2001) as f64 / 1000.0 - 1.0
+    };
+    let step_m = speed_kmh / 3.6 * 10.0;
+    let (mut points, mut times) = (Vec::new(), Vec::new());
+    if course.len() < 2 {
+        return (points, times);
+    }
+    let mut walked = -from_m;
+    let (mut i, mut forward, mut t) = (0usize, true, start_s);
+    let mut here = course[0];
+    while walked < metres {
+        let j = if forward { i + 1 } else { i.wrapping_sub(1) };
+        let Some(&target) = course.get(j) else {
+            forward = !forward;
+            continue;
+        };
+        let gap = Haversine.distance(Point::from(here), Point::from(target));
+        if gap <= step_m {
+            here = target;
+            i = j;
+            walked += gap;
+            continue;
+        }
+        let f = step_m / gap;
+        here = geo::Coord { x: here.x + (target.x - here.x) * f, y: here.y + (target.y - here.y) * f };
+        walked += step_m;
+        if walked >= 0.0 {
+            let k = noise_m / 111_000.0;
+            points.push((here.x + next() * k * 1.25, here.y + next() * k));
+            times.push(t);
+            t += 10;
+        }
+    }
+    (points, times)
+}
+
+/// Seeds patrol logs for the demo chiefs over the last three months: tracks
+/// that follow their reaches with GPS noise, a few deliberately invalid (too
+/// short, off the river). Call after [`seed`]; does nothing if logs exist.
+pub fn seed_patrols(conn: &Connection, maps: &Maps, now_s: i64) -> Result<usize> {
+    use crate::patrols::{ChecklistItem, PatrolInput};
+    if !crate::store::patrols::list(conn, None, None)?.is_empty() {
+        return Ok(0);
+    }
+    let today = crate::domain::time::china_date(now_s);
+    let mut filed = 0;
+    let day = 86_400;
+    for person in people_store::list(conn)? {
+        let Some(actor) = accounts::actor_of(conn, person, &today, maps)? else { continue };
+        for assignment in actor.assignments.iter().filter(|a| a.role == crate::domain::people::Role::RiverChief) {
+            let town = assignment.level == Some(ChiefLevel::Town);
+            for item in &assignment.scope {
+                let (river, from_m) = match item {
+                    crate::domain::people::ScopeItem::River(code) => (code.clone(), 0.0),
+                    crate::domain::people::ScopeItem::Reach(code) => {
+                        let Some(reach) = maps.reach(code) else { continue };
+                        let before: f64 = maps
+                            .reaches_of(reach.river.as_str())
+                            .take_while(|r| r.code != reach.code)
+                            .map(|r| r.length_m)
+                            .sum();
+                        (reach.river.to_string(), before)
+                    }
+                    _ => continue,
+                };
+                // Town chiefs three or four times a month, village chiefs weekly, over 13 weeks.
+                let every = if town { 9 } else { 7 };
+                for k in 0..(91 / every) {
+                    let n = filed + k as usize;
+                    let day_s = now_s - (91 - k * every) * day;
+                    // Between 08:00 and 10:00 China time (UTC+8) on that day.
+                    let start = (day_s + 8 * 3600) / day * day - 8 * 3600 + 8 * 3600 + (n as i64 % 5) * 1800;
+                    let (minutes, metres) = if n % 17 == 5 { (12.0, 600.0) } else { (45.0 + (n % 4) as f64 * 5.0, 3200.0) };
+                    let speed = metres / 1000.0 / (minutes / 60.0);
+                    let (mut points, times) =
+                        walk_river(maps, &river, (from_m, metres), speed, start, (6.0, n as u64 * 7919 + 1));
+                    if n % 23 == 11 {
+                        // Off the river: the track lies about 2 km north.
+                        for p in &mut points {
+                            p.1 += 0.018;
+                        }
+                    }
+                    let Some(&end) = times.last() else { continue };
+                    if end > now_s || points.len() < 2 {
+                        continue;
+                    }
+                    let coordinates: Vec<[f64; 2]> = points.iter().map(|p| [p.0, p.1]).collect();
+                    let input = PatrolInput {
+                        river: river.clone(),
+                        started_at: china_timestamp(start),
+                        ended_at: china_timestamp(end),
+                        track: Some(serde_json::json!({"type": "Feature",
+                            "geometry": {"type": "LineString", "coordinates": coordinates},
+                            "properties": {"times": times}})),
+                        gpx: None,
+                        checklist: crate::domain::patrol::RECORD_TYPES
+                            .iter()
+                            .map(|t| ChecklistItem { kind: (*t).into(), status: "normal".into(), note: None })
+                            .collect(),
+                        findings: Vec::new(),
+                        notes: Some("演示数据：例行巡河。".into()),
+                        photos: Vec::new(),
+                    };
+                    crate::patrols::file(conn, maps, &actor, &input, now_s)?;
+                    filed += 1;
+                }
+            }
+        }
+    }
+    Ok(filed)
+}

@@ -44,6 +44,19 @@ pub fn chain_anchor(conn: &Connection) -> Result<String> {
     Ok(head.map_or_else(|| "#0 genesis".to_owned(), |(seq, hash)| format!("#{seq} {}", &hash[..16.min(hash.len())])))
 }
 
+/// A heading for a document printed on demand (patrol logs, monthly reports):
+/// numbered by the record it prints, linking `path` under the public URL.
+pub fn record_heading(conn: &Connection, number: String, path: &str, now_s: i64) -> Result<Heading> {
+    let url = setting(conn, "public_url")?;
+    Ok(Heading {
+        issuer: setting(conn, "issuer")?,
+        qr_payload: format!("{number} {}{path}", url.trim_end_matches('/')),
+        number,
+        issued_on: china_date(now_s),
+        chain_anchor: chain_anchor(conn)?,
+    })
+}
+
 /// Allocates the next number of `kind` and builds the heading.
 fn heading(conn: &Connection, kind: &str, cases: &[&CaseRow], now_s: i64) -> Result<(String, Heading)> {
     let today = china_date(now_s);

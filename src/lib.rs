@@ -15,6 +15,8 @@ pub mod config;
 pub mod demo;
 /// Documents: data in, bytes out (PDF notices and opinions, ledger exports).
 pub mod docs;
+/// River patrols: filing, review, monthly compliance.
+pub mod patrols;
 /// Issuing documents: numbering, rendering inside the action, storing once.
 pub mod documents;
 /// Pure domain types and rules (no I/O).

@@ -7,6 +7,7 @@ pub mod export;
 pub mod import;
 pub mod init;
 pub mod locate;
+pub mod patrols;
 pub mod pdf;
 pub mod serve;
 pub mod user;
@@ -44,6 +45,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Export the hazard ledger as CSV or XLSX.
     Export(export::Args),
+    /// River patrol reports (compliance per chief).
+    Patrols(patrols::Args),
     /// Write issued documents (notices, re-inspection opinions) as PDF files.
     Pdf(pdf::Args),
 }
@@ -62,6 +65,7 @@ impl Cli {
             Command::Audit(args) => audit::run(&args),
             Command::Export(args) => export::run(&args),
             Command::Pdf(args) => pdf::run(&args),
+            Command::Patrols(args) => patrols::run(&args),
         }
     }
 }

@@ -96,12 +96,14 @@ async fn seed_demo(store: &Store, maps: &Arc<Maps>) -> anyhow::Result<()> {
     let cases = store
         .write(move |c| {
             demo::seed(c, &maps, hash, now_s())?;
-            demo::seed_cases(c, &maps, now_s(), demo::DEMO_CASES)
+            let cases = demo::seed_cases(c, &maps, now_s(), demo::DEMO_CASES)?;
+            let patrols = demo::seed_patrols(c, &maps, now_s())?;
+            Ok((cases, patrols))
         })
         .await
         .context("cannot seed the demo data")?;
-    if cases > 0 {
-        tracing::info!(cases, "demo cases filed");
+    if cases.0 > 0 || cases.1 > 0 {
+        tracing::info!(cases = cases.0, patrols = cases.1, "demo cases and patrols filed");
     }
     println!("演示账号（密码均为 {}）/ demo logins (password {}):", demo::DEMO_PASSWORD, demo::DEMO_PASSWORD);
     for (username, role) in demo::DEMO_LOGINS {

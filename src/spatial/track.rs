@@ -87,9 +87,15 @@ const SAMPLE_M: f64 = 20.0;
 /// The reaches the track came within `within_m` of, each with the share of its
 /// length so covered (0–1], in the order given.
 pub fn coverage<'a>(track: &LineString, reaches: &'a [Reach], within_m: f64) -> Vec<(&'a Reach, f64)> {
-    let Some(first) = track.0.first().copied() else { return Vec::new() };
+    coverage_of_all(&MultiLineString::new(vec![track.clone()]), reaches, within_m)
+}
+
+/// Like [`coverage`] for several tracks together: the share of each reach's
+/// length that any of them came within `within_m` of (a month's valid patrols).
+pub fn coverage_of_all<'a>(tracks: &MultiLineString, reaches: &'a [Reach], within_m: f64) -> Vec<(&'a Reach, f64)> {
+    let Some(first) = tracks.0.iter().find_map(|t| t.0.first().copied()) else { return Vec::new() };
     let frame = Frame::around(first);
-    let track_local: LineString = track.coords().map(|&c| frame.project(c)).collect();
+    let track_local = frame.lines(tracks);
     reaches
         .iter()
         .filter_map(|reach| {

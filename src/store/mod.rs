@@ -18,6 +18,7 @@ pub mod documents;
 pub mod enterprises;
 pub mod grids;
 pub mod media;
+pub mod patrols;
 pub mod migrate;
 pub mod people;
 pub mod rivers;

@@ -104,7 +104,7 @@ pub async fn list_categories(State(app): State<App>) -> Result<Json<Value>> {
     Ok(Json(json!(tops)))
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
     headers
         .get("idempotency-key")
         .map(|v| {

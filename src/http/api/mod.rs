@@ -4,6 +4,7 @@ mod cases;
 mod documents;
 mod enterprises;
 mod geography;
+mod patrols;
 mod people;
 
 use axum::Json;
@@ -47,6 +48,13 @@ pub fn routes() -> Router<App> {
         .route("/media/{id}", get(cases::show_media))
         .route("/notices", post(documents::issue_notice))
         .route("/documents/{code}", get(documents::show_document))
+        .route("/patrols", get(patrols::list_patrols))
+        .route("/patrols/compliance", get(patrols::show_compliance))
+        .route("/patrols/{code}", get(patrols::show_patrol))
+        .route("/patrols/{code}/review", post(patrols::review_patrol))
+        .route("/patrols/{code}/pdf", get(patrols::patrol_pdf))
+        .route("/rivers/{code}/report.pdf", get(patrols::river_report))
+        .route("/patrols", post(patrols::file_patrol).layer(DefaultBodyLimit::max(patrols::MAX_PATROL_BODY)))
         .route(
             "/media",
             post(cases::upload_media).layer(DefaultBodyLimit::max(crate::media::MAX_UPLOAD_BYTES + 64 * 1024)),

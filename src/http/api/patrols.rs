@@ -1,0 +1,224 @@
+//! River patrols: filing logs (idempotent, GeoJSON or GPX tracks), reading
+//! them (tracks only to the chief and those above), review, monthly
+//! compliance, and the patrol log and monthly report PDFs.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::docs::pdf::Pdf;
+use crate::domain::time::{china_date, now_s};
+use crate::error::{Error, Result};
+use crate::http::auth::Caller;
+use crate::http::extract::{JsonBody, Query};
+use crate::patrols::{self, PatrolInput};
+use crate::store::patrols::{self as store, PatrolRow};
+
+/// Largest patrol body: a track at the point limit in GeoJSON with times.
+pub const MAX_PATROL_BODY: usize = 16 * 1024 * 1024;
+
+fn view(conn: &rusqlite::Connection, p: &PatrolRow) -> Result<Value> {
+    let mut body = json!(p);
+    body["cases"] = json!(store::case_numbers(conn, p.id)?);
+    body["pdf"] = json!(format!("/api/v1/patrols/{}/pdf", p.code));
+    Ok(body)
+}
+
+fn summary(p: &PatrolRow) -> Value {
+    let mut body = json!(p);
+    if let Some(map) = body.as_object_mut() {
+        map.remove("track");
+        map.remove("times");
+    }
+    body
+}
+
+/// `POST /api/v1/patrols`: files a log. With `Idempotency-Key` a retry gets the first log back.
+pub async fn file_patrol(
+    State(app): State<App>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<PatrolInput>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let key = super::cases::idempotency_key(&headers)?;
+    let maps = app.maps();
+    let actor = caller.actor;
+    let (status, body) = app
+        .store
+        .write(move |c| {
+            if let Some(key) = &key
+                && let Some(id) = store::idempotent(c, actor.person.id, key)?
+                && let Some(first) = store::by_id(c, id)?
+            {
+                return Ok((StatusCode::OK, view(c, &first)?));
+            }
+            let row = patrols::file(c, &maps, &actor, &input, now_s())?;
+            if let Some(key) = &key {
+                store::remember(c, actor.person.id, key, row.id)?;
+            }
+            Ok((StatusCode::CREATED, view(c, &row)?))
+        })
+        .await?;
+    Ok((status, Json(body)))
+}
+
+/// Query of `GET /api/v1/patrols`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatrolQuery {
+    river: Option<String>,
+    month: Option<String>,
+}
+
+/// `GET /api/v1/patrols`: the logs the caller may read, newest first (without tracks).
+pub async fn list_patrols(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<PatrolQuery>,
+) -> Result<Json<Value>> {
+    let maps = app.maps();
+    let actor = caller.actor;
+    let list = app
+        .store
+        .read(move |c| {
+            let rows = store::list(c, q.river.as_deref(), q.month.as_deref())?;
+            Ok(rows.iter().filter(|p| patrols::readable(&maps, &actor, p)).map(summary).collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(Json(json!({"patrols": list})))
+}
+
+/// `GET /api/v1/patrols/{code}`: one log with its track.
+pub async fn show_patrol(State(app): State<App>, caller: Caller, Path(code): Path<String>) -> Result<Json<Value>> {
+    let maps = app.maps();
+    let actor = caller.actor;
+    let body = app.store.read(move |c| view(c, &patrols::load_readable(c, &maps, &actor, &code)?)).await?;
+    Ok(Json(body))
+}
+
+/// Body of `POST /api/v1/patrols/{code}/review`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    /// `approve` or `return`.
+    decision: String,
+    /// The reviewer's comment.
+    comment: String,
+}
+
+/// `POST /api/v1/patrols/{code}/review`.
+pub async fn review_patrol(
+    State(app): State<App>,
+    caller: Caller,
+    Path(code): Path<String>,
+    JsonBody(input): JsonBody<ReviewInput>,
+) -> Result<Json<Value>> {
+    let maps = app.maps();
+    let actor = caller.actor;
+    let body = app
+        .store
+        .write(move |c| {
+            let row = patrols::review(c, &maps, &actor, &code, &input.decision, &input.comment, now_s())?;
+            view(c, &row)
+        })
+        .await?;
+    Ok(Json(body))
+}
+
+/// Query naming a month.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonthQuery {
+    month: Option<String>,
+}
+
+fn month_of(q: &MonthQuery) -> Result<String> {
+    let month = q.month.clone().unwrap_or_else(|| china_date(now_s())[..7].to_owned());
+    let ok = month.len() == 7 && crate::domain::people::date("month", &format!("{month}-01")).is_ok();
+    if ok {
+        Ok(month)
+    } else {
+        Err(Error::invalid("month", "月份须为 YYYY-MM", "month must be YYYY-MM"))
+    }
+}
+
+/// `GET /api/v1/patrols/compliance?month=YYYY-MM`: per chief, required and valid
+/// patrols, rate, reach coverage. The town office sees all; a chief sees their
+/// own rivers' lines at their level and below.
+pub async fn show_compliance(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<MonthQuery>,
+) -> Result<Json<Value>> {
+    let month = month_of(&q)?;
+    let maps = app.maps();
+    let actor = caller.actor;
+    let body = app
+        .store
+        .read(move |c| {
+            let all = patrols::compliance(c, &maps, &month)?;
+            let visible: Vec<_> = all
+                .into_iter()
+                .filter(|line| {
+                    actor.scope.admin
+                        || line.chief_id == actor.person.id
+                        || patrols::chief_level(&maps, &actor, &line.river)
+                            .is_some_and(|l| patrols::outranks(l.as_str(), &line.level))
+                })
+                .collect();
+            Ok(json!({"month": month, "chiefs": visible}))
+        })
+        .await?;
+    Ok(Json(body))
+}
+
+fn pdf(pdf: Pdf, name: &str) -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, "application/pdf".to_owned()),
+        (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}.pdf\"")),
+    ];
+    (headers, pdf.bytes).into_response()
+}
+
+/// `GET /api/v1/patrols/{code}/pdf`: the patrol log as a PDF.
+pub async fn patrol_pdf(State(app): State<App>, caller: Caller, Path(code): Path<String>) -> Result<Response> {
+    let maps = app.maps();
+    let actor = caller.actor;
+    let name = code.clone();
+    let doc = app
+        .store
+        .read(move |c| {
+            let p = patrols::load_readable(c, &maps, &actor, &code)?;
+            patrols::log_pdf(c, &maps, &p, now_s())
+        })
+        .await?;
+    Ok(pdf(doc, &name))
+}
+
+/// `GET /api/v1/rivers/{code}/report.pdf?month=`: the monthly river report
+/// (the town office and the river's chiefs).
+pub async fn river_report(
+    State(app): State<App>,
+    caller: Caller,
+    Path(river): Path<String>,
+    Query(q): Query<MonthQuery>,
+) -> Result<Response> {
+    let month = month_of(&q)?;
+    let maps = app.maps();
+    let actor = caller.actor;
+    let name = format!("{river}-{month}");
+    let doc = app
+        .store
+        .read(move |c| {
+            if !actor.scope.admin && patrols::chief_level(&maps, &actor, &river).is_none() {
+                return Err(Error::not_found(format!("没有河流 {river}"), format!("no river {river}")));
+            }
+            patrols::report_pdf(c, &maps, &river, &month, now_s())
+        })
+        .await?;
+    Ok(pdf(doc, &name))
+}

@@ -1,0 +1,643 @@
+//! River patrols (巡河, SPEC §6) as units of work: filing a log (track parsed
+//! and measured, the anti-fake verdict, findings opened as river cases, one
+//! audit entry), review by the chief one level up or the 河长办, and monthly
+//! compliance per chief with reach coverage. Each runs inside the caller's
+//! transaction, so nothing is half-written.
+
+use std::collections::BTreeMap;
+
+use geo::{LineString, MultiLineString};
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::accounts::Actor;
+use crate::cases::{self, CaseInput};
+use crate::domain::patrol::{self, RECORD_TYPES};
+use crate::domain::people::{ChiefLevel, Role, ScopeItem};
+use crate::domain::time::{china_date, china_timestamp};
+use crate::error::{Error, Msg, Result};
+use crate::spatial::Maps;
+use crate::spatial::track::{coverage, coverage_of_all, measure};
+use crate::spatial::track_input::{self, Track};
+use crate::store::audit::{self as audit_store, NewEntry};
+use crate::store::patrols::{self as store, PatrolRow};
+
+/// A reach counts as touched when the track came within this distance.
+pub const COVERAGE_M: f64 = 100.0;
+
+/// One checklist line: a record type and what was seen.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistItem {
+    /// One of the eight record types (水体, 河面, ...).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `normal` or `finding`.
+    pub status: String,
+    /// What was found.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A finding: it becomes a `river` case snapped to its reach.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingInput {
+    /// The record type it falls under (sets the case category).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short title.
+    pub title: String,
+    /// What was found.
+    pub description: String,
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// Photo media ids (at least one).
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+/// A patrol log as filed: the track as GeoJSON (`track`) or GPX 1.1 text (`gpx`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatrolInput {
+    /// River code.
+    pub river: String,
+    /// Start, RFC 3339.
+    pub started_at: String,
+    /// End, RFC 3339.
+    pub ended_at: String,
+    /// GeoJSON LineString (or a Feature with `properties.times`).
+    #[serde(default)]
+    pub track: Option<Value>,
+    /// GPX 1.1 document, instead of `track`.
+    #[serde(default)]
+    pub gpx: Option<String>,
+    /// The checklist over the record types.
+    #[serde(default)]
+    pub checklist: Vec<ChecklistItem>,
+    /// Findings, each opened as a river case.
+    #[serde(default)]
+    pub findings: Vec<FindingInput>,
+    /// Notes.
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// Photo media ids.
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+/// Whether a chief of `level` ranks above one of `other`.
+pub fn outranks(level: &str, other: &str) -> bool {
+    rank(level) > rank(other)
+}
+
+/// The level rank: a reviewer must rank above the log's chief.
+fn rank(level: &str) -> u8 {
+    match level {
+        "town" => 2,
+        "community" => 1,
+        _ => 0,
+    }
+}
+
+/// The level at which the actor is a chief of `river`, if they are one (their highest).
+pub fn chief_level(maps: &Maps, actor: &Actor, river: &str) -> Option<ChiefLevel> {
+    actor
+        .assignments
+        .iter()
+        .filter(|a| a.role == Role::RiverChief)
+        .filter(|a| {
+            a.scope.iter().any(|item| match item {
+                ScopeItem::River(code) => code == river,
+                ScopeItem::Reach(code) => maps.reach(code).is_some_and(|r| r.river.as_str() == river),
+                _ => false,
+            })
+        })
+        .map(|a| a.level.unwrap_or(ChiefLevel::Village))
+        .max_by_key(|l| rank(l.as_str()))
+}
+
+fn parse_time(field: &str, text: &str) -> Result<i64> {
+    track_input::parse_rfc3339(text).ok_or_else(|| {
+        Error::invalid(
+            field,
+            format!("时间格式须为 RFC 3339（如 2026-11-20T08:30:00+08:00），收到 “{text}”"),
+            format!("{field} must be RFC 3339 (e.g. 2026-11-20T08:30:00+08:00), got \"{text}\""),
+        )
+    })
+}
+
+fn read_track(input: &PatrolInput) -> Result<Track> {
+    match (&input.track, &input.gpx) {
+        (Some(value), None) => track_input::from_geojson(value),
+        (None, Some(xml)) => track_input::from_gpx(xml),
+        _ => Err(Error::invalid(
+            "track",
+            "须提供轨迹：GeoJSON（track）或 GPX（gpx）二选一",
+            "give the track as GeoJSON (track) or GPX (gpx), exactly one",
+        )),
+    }
+}
+
+fn check_checklist(items: &[ChecklistItem]) -> Result<()> {
+    for (i, item) in items.iter().enumerate() {
+        if !RECORD_TYPES.contains(&item.kind.as_str()) {
+            return Err(Error::invalid(
+                format!("checklist[{i}].type"),
+                format!("记录类型须为 {} 之一，收到 “{}”", RECORD_TYPES.join("、"), item.kind),
+                format!("the record type must be one of {}, got \"{}\"", RECORD_TYPES.join(", "), item.kind),
+            ));
+        }
+        if item.status != "normal" && item.status != "finding" {
+            return Err(Error::invalid(
+                format!("checklist[{i}].status"),
+                "检查结果须为 normal（正常）或 finding（发现问题）",
+                "the status must be normal or finding",
+            ));
+        }
+        if items[..i].iter().any(|other| other.kind == item.kind) {
+            return Err(Error::invalid(
+                format!("checklist[{i}].type"),
+                format!("记录类型 “{}” 重复", item.kind),
+                format!("record type \"{}\" is listed twice", item.kind),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Files a patrol log for the actor: the track measured against the river,
+/// the verdict of the chief level's rules, each finding opened as a river case.
+pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInput, now_s: i64) -> Result<PatrolRow> {
+    let river = maps.river(&input.river).ok_or_else(|| {
+        Error::invalid("river", format!("没有河流 {}", input.river), format!("unknown river {}", input.river))
+    })?;
+    let level = chief_level(maps, actor, &input.river)
+        .ok_or_else(|| Error::Forbidden(Msg::new("只能为本人负责的河流填写巡河日志", "a chief files logs only for their own rivers")))?;
+    let started_s = parse_time("started_at", &input.started_at)?;
+    let ended_s = parse_time("ended_at", &input.ended_at)?;
+    if ended_s <= started_s {
+        return Err(Error::invalid("ended_at", "结束时间须晚于开始时间", "the end must be after the start"));
+    }
+    if ended_s > now_s + 600 {
+        return Err(Error::invalid("ended_at", "结束时间不能晚于现在", "the end cannot be in the future"));
+    }
+    let track = read_track(input)?;
+    check_checklist(&input.checklist)?;
+    let notes = input.notes.as_deref().unwrap_or_default().trim().to_owned();
+    if notes.chars().count() > cases::MAX_DESCRIPTION {
+        return Err(Error::invalid("notes", "备注过长", "the notes are too long"));
+    }
+    crate::cases::check_photos(conn, &input.photos)?;
+
+    let rules = store::rules(conn, level.as_str())?;
+    let declared = (ended_s - started_s) as f64 / 60.0;
+    let measured = measure(&track.line, track.times.as_deref(), declared, &river.line, rules.buffer_m);
+    let since = store::previous_end(conn, actor.person.id, started_s)?.map(|end| (started_s - end) as f64 / 60.0);
+    let reasons = patrol::verdict(&rules, &measured, since);
+    let reaches: Vec<crate::spatial::reach::Reach> = maps.reaches_of(&input.river).cloned().collect();
+    let touched: Vec<Value> = coverage(&track.line, &reaches, COVERAGE_M)
+        .into_iter()
+        .map(|(r, share)| json!({"code": r.code, "share": (share * 1000.0).round() / 1000.0}))
+        .collect();
+    let today = china_date(started_s);
+    let year: i64 = today[..4].parse().map_err(|e| Error::Internal(anyhow::anyhow!("bad date {today}: {e}")))?;
+    let mut row = PatrolRow {
+        id: 0,
+        code: store::next_code(conn, year)?,
+        chief_id: actor.person.id,
+        level: level.as_str().into(),
+        river_code: input.river.clone(),
+        started_s,
+        ended_s,
+        month: today[..7].to_owned(),
+        track: serde_json::to_value(geojson::Geometry::from(&track.line)).map_err(|e| Error::Internal(e.into()))?,
+        times: track.times.clone(),
+        points: track.line.0.len() as i64,
+        distance_m: measured.distance_m,
+        minutes: measured.minutes,
+        max_speed_kmh: measured.max_speed_kmh,
+        off_river_share: measured.off_river_share,
+        reaches: Value::Array(touched),
+        checklist: json!(input.checklist),
+        notes,
+        photos: input.photos.clone(),
+        valid: reasons.is_empty(),
+        reasons: Value::Array(reasons.iter().map(|m| json!({"zh": m.zh, "en": m.en})).collect()),
+        review_status: "pending".into(),
+        reviewed_by: None,
+        reviewed_at: None,
+        review_comment: None,
+        filed_at: china_timestamp(now_s),
+        version: 1,
+    };
+    row.id = store::insert(conn, &row)?;
+    for (i, finding) in input.findings.iter().enumerate() {
+        let index = RECORD_TYPES.iter().position(|t| *t == finding.kind).ok_or_else(|| {
+            Error::invalid(
+                format!("findings[{i}].type"),
+                format!("记录类型须为 {} 之一", RECORD_TYPES.join("、")),
+                format!("the record type must be one of {}", RECORD_TYPES.join(", ")),
+            )
+        })?;
+        let case = CaseInput {
+            kind: "river".into(),
+            category: format!("R-P{:02}", index + 1),
+            grade: "general".into(),
+            criterion: None,
+            title: finding.title.clone(),
+            description: format!("{}（巡河日志 {}）", finding.description, row.code),
+            lon: finding.lon,
+            lat: finding.lat,
+            enterprise_id: None,
+            photos: finding.photos.clone(),
+        };
+        let filed = cases::file(conn, maps, actor, &case, now_s).map_err(|e| at_finding(i, e))?;
+        store::link_case(conn, row.id, filed.id)?;
+    }
+    let verdict = if row.valid { "有效".to_owned() } else { "无效".to_owned() };
+    audit_store::append(
+        conn,
+        NewEntry {
+            case_id: None,
+            actor_id: actor.person.id,
+            at: china_timestamp(now_s),
+            action: "patrol".into(),
+            from: None,
+            to: Some("pending".into()),
+            comment: format!("巡河日志 {}（{}，{verdict}）", row.code, river.river.name),
+            media: row.photos.clone(),
+            document_sha256: None,
+        },
+    )?;
+    Ok(row)
+}
+
+/// Names the finding in an error from the case engine.
+fn at_finding(i: usize, e: Error) -> Error {
+    match e {
+        Error::Invalid { field, reason } => Error::Invalid {
+            field: format!("findings[{i}].{field}"),
+            reason: Msg::new(format!("第 {} 项发现：{}", i + 1, reason.zh), format!("finding {}: {}", i + 1, reason.en)),
+        },
+        other => other,
+    }
+}
+
+/// Whether the actor may review this log: the 河长办 (admin), or a chief of the
+/// same river one level (or more) above the log's chief, never the chief themself.
+pub fn may_review(maps: &Maps, actor: &Actor, p: &PatrolRow) -> bool {
+    if actor.person.id == p.chief_id {
+        return false;
+    }
+    actor.scope.admin || chief_level(maps, actor, &p.river_code).is_some_and(|l| rank(l.as_str()) > rank(&p.level))
+}
+
+/// Whether the actor may read this log (tracks are personal data, PIPL Art. 28):
+/// its chief, those who may review it, and the town office.
+pub fn readable(maps: &Maps, actor: &Actor, p: &PatrolRow) -> bool {
+    actor.person.id == p.chief_id || may_review(maps, actor, p)
+}
+
+/// A readable patrol or 404.
+pub fn load_readable(conn: &Connection, maps: &Maps, actor: &Actor, code: &str) -> Result<PatrolRow> {
+    store::by_code(conn, code)?
+        .filter(|p| readable(maps, actor, p))
+        .ok_or_else(|| Error::not_found(format!("没有巡河日志 {code}"), format!("no patrol log {code}")))
+}
+
+/// Approves or returns a pending log with a comment; audited like a case action.
+pub fn review(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    code: &str,
+    decision: &str,
+    comment: &str,
+    now_s: i64,
+) -> Result<PatrolRow> {
+    // A review is a write: outside the caller's rivers it is refused (403), not hidden.
+    let current = store::by_code(conn, code)?
+        .ok_or_else(|| Error::not_found(format!("没有巡河日志 {code}"), format!("no patrol log {code}")))?;
+    if !may_review(maps, actor, &current) {
+        return Err(Error::Forbidden(Msg::new(
+            "巡河日志只能由上一级河长或河长办审核",
+            "a patrol log is reviewed by the chief one level up or the river chief office",
+        )));
+    }
+    let to = match decision {
+        "approve" => "approved",
+        "return" => "returned",
+        _ => return Err(Error::invalid("decision", "审核结果须为 approve 或 return", "decision must be approve or return")),
+    };
+    if current.review_status != "pending" {
+        return Err(Error::Refused {
+            reason: Msg::new("该巡河日志已审核", "the patrol log has already been reviewed"),
+            allowed: Vec::new(),
+        });
+    }
+    let comment = comment.trim();
+    if comment.is_empty() || comment.chars().count() > 2000 {
+        return Err(Error::invalid("comment", "须填写审核意见（2000 字以内）", "a comment (up to 2000 characters) is required"));
+    }
+    let mut next = current.clone();
+    next.review_status = to.into();
+    next.reviewed_by = Some(actor.person.id);
+    next.reviewed_at = Some(china_timestamp(now_s));
+    next.review_comment = Some(comment.to_owned());
+    store::review(conn, &next, current.version)?;
+    next.version += 1;
+    audit_store::append(
+        conn,
+        NewEntry {
+            case_id: None,
+            actor_id: actor.person.id,
+            at: china_timestamp(now_s),
+            action: format!("patrol_{decision}"),
+            from: Some(current.review_status.clone()),
+            to: Some(to.into()),
+            comment: format!("巡河日志 {}：{comment}", current.code),
+            media: Vec::new(),
+            document_sha256: None,
+        },
+    )?;
+    Ok(next)
+}
+
+/// One chief's compliance on one river in a month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Compliance {
+    /// Person id.
+    pub chief_id: i64,
+    /// Name.
+    pub chief: String,
+    /// Username.
+    pub username: String,
+    /// Level on this river.
+    pub level: String,
+    /// River code.
+    pub river: String,
+    /// Valid patrols required this month.
+    pub required: u32,
+    /// Valid patrols done.
+    pub valid_done: u32,
+    /// Patrols filed that do not count.
+    pub invalid: u32,
+    /// valid_done / required, at most 1.
+    pub rate: f64,
+    /// The chief's reaches (all of the river's for a town chief) with the share
+    /// of each that the month's valid patrols on the river came within 100 m of.
+    pub reaches: Vec<ReachCoverage>,
+}
+
+/// A reach and its coverage share.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReachCoverage {
+    /// Reach code.
+    pub code: String,
+    /// Village name.
+    pub village: String,
+    /// Share 0–1.
+    pub share: f64,
+}
+
+/// Compliance for `month` (YYYY-MM) of every chief assigned on its first or last day.
+pub fn compliance(conn: &Connection, maps: &Maps, month: &str) -> Result<Vec<Compliance>> {
+    let first = crate::domain::people::date("month", &format!("{month}-01"))?;
+    let patrols = store::list(conn, None, Some(month))?;
+    // Union coverage per river from the month's valid tracks.
+    let mut tracks: BTreeMap<&str, Vec<LineString>> = BTreeMap::new();
+    for p in patrols.iter().filter(|p| p.valid) {
+        tracks.entry(p.river_code.as_str()).or_default().push(stored_line(&p.track));
+    }
+    let mut covered: BTreeMap<String, f64> = BTreeMap::new();
+    for (river, lines) in &tracks {
+        let reaches: Vec<crate::spatial::reach::Reach> = maps.reaches_of(river).cloned().collect();
+        for (reach, share) in coverage_of_all(&MultiLineString::new(lines.clone()), &reaches, COVERAGE_M) {
+            covered.insert(reach.code.clone(), share);
+        }
+    }
+    let mut out = Vec::new();
+    for assignment in crate::store::assignments::list(conn, None)? {
+        let active = assignment.active_on(&first) || assignment.active_on(&format!("{month}-28"));
+        if assignment.role != Role::RiverChief || !active {
+            continue;
+        }
+        let Some(person) = crate::store::people::get(conn, assignment.person_id)? else { continue };
+        let level = assignment.level.unwrap_or(ChiefLevel::Village);
+        let rules = store::rules(conn, level.as_str())?;
+        // The rivers and reaches this assignment covers.
+        let mut rivers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for item in &assignment.scope {
+            match item {
+                ScopeItem::River(code) => {
+                    rivers.entry(code.clone()).or_default().extend(maps.reaches_of(code).map(|r| r.code.clone()));
+                }
+                ScopeItem::Reach(code) => {
+                    if let Some(r) = maps.reach(code) {
+                        rivers.entry(r.river.to_string()).or_default().push(code.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (river, reach_codes) in rivers {
+            let mine = patrols.iter().filter(|p| p.chief_id == person.id && p.river_code == river);
+            let (valid, invalid) = mine.fold((0u32, 0u32), |(v, i), p| if p.valid { (v + 1, i) } else { (v, i + 1) });
+            let required = rules.per_month;
+            out.push(Compliance {
+                chief_id: person.id,
+                chief: person.name.clone(),
+                username: person.username.clone(),
+                level: level.as_str().into(),
+                river,
+                required,
+                valid_done: valid,
+                invalid,
+                rate: if required == 0 { 1.0 } else { (f64::from(valid) / f64::from(required)).min(1.0) },
+                reaches: reach_codes
+                    .iter()
+                    .map(|code| ReachCoverage {
+                        code: code.clone(),
+                        village: maps
+                            .reach(code)
+                            .and_then(|r| maps.grid(r.grid.as_str()))
+                            .map_or_else(String::new, |g| g.grid.name.clone()),
+                        share: covered.get(code).copied().unwrap_or(0.0),
+                    })
+                    .collect(),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.river.as_str(), rank(&b.level), &a.username).cmp(&(b.river.as_str(), rank(&a.level), &b.username)));
+    Ok(out)
+}
+
+/// A stored GeoJSON LineString back as a line (an unreadable one is empty).
+pub fn stored_line(track: &Value) -> LineString {
+    track["coordinates"]
+        .as_array()
+        .map(|points| {
+            points
+                .iter()
+                .filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?)))
+                .collect::<Vec<(f64, f64)>>()
+        })
+        .unwrap_or_default()
+        .into()
+}
+
+fn level_zh(level: &str) -> &'static str {
+    match level {
+        "town" => "镇级河长",
+        "community" => "社区级河长",
+        _ => "村级河长",
+    }
+}
+
+fn clock(unix_s: i64) -> String {
+    let t = china_timestamp(unix_s);
+    format!("{} {}", &t[..10], t.get(11..16).unwrap_or_default())
+}
+
+fn person_name(conn: &Connection, id: i64) -> Result<String> {
+    Ok(crate::store::people::get(conn, id)?.map_or_else(|| format!("#{id}"), |p| p.name))
+}
+
+fn village_of(maps: &Maps, reach: &str) -> String {
+    maps.reach(reach).and_then(|r| maps.grid(r.grid.as_str())).map_or_else(String::new, |g| g.grid.name.clone())
+}
+
+/// The patrol log PDF (巡河日志), printed from the stored log.
+pub fn log_pdf(conn: &Connection, maps: &Maps, p: &PatrolRow, now_s: i64) -> Result<crate::docs::pdf::Pdf> {
+    use crate::docs::patrol::{PatrolLogView, render_patrol_log};
+    let checklist: Vec<ChecklistItem> = serde_json::from_value(p.checklist.clone()).unwrap_or_default();
+    let mut findings = Vec::new();
+    for number in store::case_numbers(conn, p.id)? {
+        let title = crate::store::cases::by_number(conn, &number)?.map(|c| c.title).unwrap_or_default();
+        findings.push((number, title));
+    }
+    let review = match (&p.reviewed_by, &p.review_comment) {
+        (Some(by), Some(comment)) => Some((
+            person_name(conn, *by)?,
+            if p.review_status == "approved" { "通过".to_owned() } else { "退回".to_owned() },
+            comment.clone(),
+        )),
+        _ => None,
+    };
+    let view = PatrolLogView {
+        chief: person_name(conn, p.chief_id)?,
+        level: level_zh(&p.level).into(),
+        river_code: p.river_code.clone(),
+        river_name: maps.river(&p.river_code).map_or_else(|| p.river_code.clone(), |r| r.river.name.clone()),
+        started_at: clock(p.started_s),
+        ended_at: clock(p.ended_s),
+        distance_m: p.distance_m,
+        minutes: p.minutes,
+        track: stored_line(&p.track).0.iter().map(|c| (c.x, c.y)).collect(),
+        reaches: p.reaches.as_array().map_or_else(Vec::new, |rs| {
+            rs.iter()
+                .filter_map(|r| {
+                    let code = r["code"].as_str()?.to_owned();
+                    Some((code.clone(), village_of(maps, &code), r["share"].as_f64().unwrap_or(0.0)))
+                })
+                .collect()
+        }),
+        checklist: checklist
+            .into_iter()
+            .map(|c| {
+                let seen = if c.status == "normal" { "正常".to_owned() } else { c.note.unwrap_or_else(|| "发现问题".into()) };
+                (c.kind, seen)
+            })
+            .collect(),
+        findings,
+        notes: p.notes.clone(),
+        valid: p.valid,
+        reasons: p.reasons.as_array().map_or_else(Vec::new, |rs| {
+            rs.iter().filter_map(|r| r["zh"].as_str().map(str::to_owned)).collect()
+        }),
+        review,
+    };
+    let heading = crate::documents::record_heading(conn, p.code.clone(), &format!("/patrols/{}", p.code), now_s)?;
+    render_patrol_log(&view, &heading, maps)
+}
+
+/// The monthly river report PDF (河长制月报) of one river.
+pub fn report_pdf(conn: &Connection, maps: &Maps, river: &str, month: &str, now_s: i64) -> Result<crate::docs::pdf::Pdf> {
+    use crate::docs::patrol::{CaseLine, ComplianceRow, MonthlyReportView, PatrolRow as Line, render_monthly_report};
+    let river_feature = maps
+        .river(river)
+        .ok_or_else(|| Error::not_found(format!("没有河流 {river}"), format!("no river {river}")))?;
+    let all = compliance(conn, maps, month)?;
+    let mut patrols = store::list(conn, Some(river), Some(month))?;
+    patrols.reverse();
+    let mut lines = Vec::with_capacity(patrols.len());
+    for p in &patrols {
+        lines.push(Line {
+            date: clock(p.started_s),
+            chief: person_name(conn, p.chief_id)?,
+            minutes: p.minutes,
+            distance_m: p.distance_m,
+            valid: p.valid,
+            reasons: p.reasons.as_array().map_or_else(String::new, |rs| {
+                rs.iter().filter_map(|r| r["zh"].as_str()).collect::<Vec<_>>().join("；")
+            }),
+        });
+    }
+    let mine: Vec<&Compliance> = all.iter().filter(|c| c.river == river).collect();
+    let mut reach_coverage: Vec<(String, String, f64)> = Vec::new();
+    for c in &mine {
+        for r in &c.reaches {
+            if !reach_coverage.iter().any(|(code, _, _)| *code == r.code) {
+                reach_coverage.push((r.code.clone(), r.village.clone(), r.share));
+            }
+        }
+    }
+    let (mut open_cases, mut closed_cases) = (Vec::new(), Vec::new());
+    for c in crate::store::cases::list(conn)?.into_iter().rev() {
+        let on_river = c.kind == "river"
+            && c.reach_code.as_deref().and_then(|r| maps.reach(r)).is_some_and(|r| r.river.as_str() == river);
+        if !on_river {
+            continue;
+        }
+        let status = crate::domain::case::Status::parse(&c.status);
+        let line = CaseLine {
+            number: c.number.clone(),
+            title: c.title.clone(),
+            village: maps.grid(&c.grid_code).map_or_else(String::new, |g| g.grid.name.clone()),
+            status: status.map_or_else(|| c.status.clone(), |s| s.zh().to_owned()),
+            deadline: c.deadline.clone().unwrap_or_else(|| "—".into()),
+        };
+        if status.is_some_and(crate::domain::case::Status::is_open) {
+            open_cases.push(line);
+        } else if c.closed_at.as_deref().is_some_and(|d| d.starts_with(month)) {
+            closed_cases.push(line);
+        }
+    }
+    let view = MonthlyReportView {
+        river_code: river.to_owned(),
+        river_name: river_feature.river.name.clone(),
+        month: month.to_owned(),
+        patrols: lines,
+        compliance: mine
+            .iter()
+            .map(|c| ComplianceRow {
+                chief: c.chief.clone(),
+                level: level_zh(&c.level).into(),
+                required: c.required,
+                valid_done: c.valid_done,
+                rate: if c.required == 0 { 1.0 } else { f64::from(c.valid_done) / f64::from(c.required) },
+            })
+            .collect(),
+        reach_coverage,
+        open_cases,
+        closed_cases,
+    };
+    let number = format!("{}河长制月报〔{month}〕", river_feature.river.name);
+    let heading = crate::documents::record_heading(conn, number, &format!("/rivers/{river}"), now_s)?;
+    render_monthly_report(&view, &heading, maps)
+}

@@ -1,0 +1,257 @@
+//! The `patrols` table: patrol logs with their computed metrics and verdict,
+//! the cases their findings opened, reviews, idempotency keys and the
+//! per-level rules.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::domain::patrol::Rules;
+use crate::error::{Error, Msg, Result};
+
+/// A stored patrol log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatrolRow {
+    /// Row id.
+    #[serde(skip)]
+    pub id: i64,
+    /// `XH-2026-000001`.
+    pub code: String,
+    /// The chief who patrolled.
+    pub chief_id: i64,
+    /// The chief's level on this river: `town`, `community` or `village`.
+    pub level: String,
+    /// River code.
+    pub river_code: String,
+    /// Start (Unix seconds).
+    pub started_s: i64,
+    /// End (Unix seconds).
+    pub ended_s: i64,
+    /// YYYY-MM of the start, China time.
+    pub month: String,
+    /// The track as a GeoJSON LineString geometry.
+    pub track: Value,
+    /// Unix seconds per point, when the phone recorded them.
+    pub times: Option<Vec<i64>>,
+    /// Number of track points.
+    pub points: i64,
+    /// Geodesic length of the track.
+    pub distance_m: f64,
+    /// Duration in minutes.
+    pub minutes: f64,
+    /// Fastest movement between two fixes.
+    pub max_speed_kmh: f64,
+    /// Share of track points outside the river buffer.
+    pub off_river_share: f64,
+    /// Reaches touched: `[{code, share}]`.
+    pub reaches: Value,
+    /// The checklist: `[{type, status, note}]`.
+    pub checklist: Value,
+    /// Free notes.
+    pub notes: String,
+    /// Photo media ids.
+    pub photos: Vec<String>,
+    /// Whether the log counts.
+    pub valid: bool,
+    /// Why it does not count: `[{zh, en}]`.
+    pub reasons: Value,
+    /// `pending`, `approved` or `returned`.
+    pub review_status: String,
+    /// Reviewer.
+    pub reviewed_by: Option<i64>,
+    /// When reviewed.
+    pub reviewed_at: Option<String>,
+    /// The reviewer's comment.
+    pub review_comment: Option<String>,
+    /// When filed.
+    pub filed_at: String,
+    /// Version for If-Match.
+    pub version: i64,
+}
+
+const COLUMNS: &str = "id, code, chief_id, level, river_code, started_s, ended_s, month, track, times, points,
+    distance_m, minutes, max_speed_kmh, off_river_share, reaches, checklist, notes, photos, valid, reasons,
+    review_status, reviewed_by, reviewed_at, review_comment, filed_at, version";
+
+fn json(r: &Row<'_>, i: usize) -> rusqlite::Result<Value> {
+    let text: String = r.get(i)?;
+    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn patrol(r: &Row<'_>) -> rusqlite::Result<PatrolRow> {
+    let times: Option<String> = r.get(9)?;
+    let photos: String = r.get(18)?;
+    Ok(PatrolRow {
+        id: r.get(0)?,
+        code: r.get(1)?,
+        chief_id: r.get(2)?,
+        level: r.get(3)?,
+        river_code: r.get(4)?,
+        started_s: r.get(5)?,
+        ended_s: r.get(6)?,
+        month: r.get(7)?,
+        track: json(r, 8)?,
+        times: times.and_then(|t| serde_json::from_str(&t).ok()),
+        points: r.get(10)?,
+        distance_m: r.get(11)?,
+        minutes: r.get(12)?,
+        max_speed_kmh: r.get(13)?,
+        off_river_share: r.get(14)?,
+        reaches: json(r, 15)?,
+        checklist: json(r, 16)?,
+        notes: r.get(17)?,
+        photos: serde_json::from_str(&photos).unwrap_or_default(),
+        valid: r.get(19)?,
+        reasons: json(r, 20)?,
+        review_status: r.get(21)?,
+        reviewed_by: r.get(22)?,
+        reviewed_at: r.get(23)?,
+        review_comment: r.get(24)?,
+        filed_at: r.get(25)?,
+        version: r.get(26)?,
+    })
+}
+
+/// Issues the next patrol code of `year`, gap-free (inside the filing transaction).
+pub fn next_code(conn: &Connection, year: i64) -> Result<String> {
+    let last: i64 = conn
+        .prepare_cached(
+            "INSERT INTO patrol_counters (year, last) VALUES (?1, 1)
+             ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
+        )?
+        .query_row([year], |r| r.get(0))?;
+    Ok(format!("XH-{year}-{last:06}"))
+}
+
+/// Stores a patrol; returns its id.
+pub fn insert(conn: &Connection, p: &PatrolRow) -> Result<i64> {
+    let text = |v: &Value| v.to_string();
+    let times = p.times.as_ref().map(|t| serde_json::to_string(t).unwrap_or_default());
+    let photos = serde_json::to_string(&p.photos).map_err(|e| Error::Internal(e.into()))?;
+    conn.prepare_cached(&format!(
+        "INSERT INTO patrols ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+            ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+        COLUMNS.trim_start_matches("id, ")
+    ))?
+    .execute(params![
+        p.code,
+        p.chief_id,
+        p.level,
+        p.river_code,
+        p.started_s,
+        p.ended_s,
+        p.month,
+        text(&p.track),
+        times,
+        p.points,
+        p.distance_m,
+        p.minutes,
+        p.max_speed_kmh,
+        p.off_river_share,
+        text(&p.reaches),
+        text(&p.checklist),
+        p.notes,
+        photos,
+        p.valid,
+        text(&p.reasons),
+        p.review_status,
+        p.reviewed_by,
+        p.reviewed_at,
+        p.review_comment,
+        p.filed_at,
+        p.version
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// A patrol by code.
+pub fn by_code(conn: &Connection, code: &str) -> Result<Option<PatrolRow>> {
+    Ok(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM patrols WHERE code = ?1"))?.query_row([code], patrol).optional()?)
+}
+
+/// A patrol by id.
+pub fn by_id(conn: &Connection, id: i64) -> Result<Option<PatrolRow>> {
+    Ok(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM patrols WHERE id = ?1"))?.query_row([id], patrol).optional()?)
+}
+
+/// The end of the chief's latest patrol that started before `before_s`.
+pub fn previous_end(conn: &Connection, chief_id: i64, before_s: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT max(ended_s) FROM patrols WHERE chief_id = ?1 AND started_s < ?2")?
+        .query_row(params![chief_id, before_s], |r| r.get(0))?)
+}
+
+/// Patrols, newest first, optionally of one river and/or one month.
+pub fn list(conn: &Connection, river: Option<&str>, month: Option<&str>) -> Result<Vec<PatrolRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM patrols WHERE (?1 IS NULL OR river_code = ?1) AND (?2 IS NULL OR month = ?2)
+         ORDER BY started_s DESC, id DESC"
+    ))?;
+    Ok(stmt.query_map(params![river, month], patrol)?.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Records a review if the version is still `expected`.
+pub fn review(conn: &Connection, p: &PatrolRow, expected: i64) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE patrols SET review_status = ?3, reviewed_by = ?4, reviewed_at = ?5, review_comment = ?6,
+            version = version + 1 WHERE id = ?1 AND version = ?2",
+        params![p.id, expected, p.review_status, p.reviewed_by, p.reviewed_at, p.review_comment],
+    )?;
+    if changed == 0 {
+        return Err(Error::Stale(Msg::new(
+            "巡河日志已被他人更新，请刷新后重试",
+            "the patrol log changed since it was read; reload and retry",
+        )));
+    }
+    Ok(())
+}
+
+/// Links a case a finding opened.
+pub fn link_case(conn: &Connection, patrol_id: i64, case_id: i64) -> Result<()> {
+    conn.prepare_cached("INSERT INTO patrol_cases (patrol_id, case_id) VALUES (?1, ?2)")?
+        .execute(params![patrol_id, case_id])?;
+    Ok(())
+}
+
+/// Case numbers a patrol opened.
+pub fn case_numbers(conn: &Connection, patrol_id: i64) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.number FROM patrol_cases pc JOIN cases c ON c.id = pc.case_id WHERE pc.patrol_id = ?1 ORDER BY c.id",
+    )?;
+    Ok(stmt.query_map([patrol_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The patrol an earlier request with this key filed.
+pub fn idempotent(conn: &Connection, person: i64, key: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT patrol_id FROM patrol_idempotency WHERE person_id = ?1 AND key = ?2")?
+        .query_row(params![person, key], |r| r.get(0))
+        .optional()?)
+}
+
+/// Remembers the patrol a key filed (same transaction as the patrol).
+pub fn remember(conn: &Connection, person: i64, key: &str, patrol_id: i64) -> Result<()> {
+    conn.prepare_cached("INSERT INTO patrol_idempotency (person_id, key, patrol_id) VALUES (?1, ?2, ?3)")?
+        .execute(params![person, key, patrol_id])?;
+    Ok(())
+}
+
+/// The rules of a chief level.
+pub fn rules(conn: &Connection, level: &str) -> Result<Rules> {
+    conn.prepare_cached(
+        "SELECT min_minutes, min_distance_m, min_interval_minutes, buffer_m, max_speed_kmh, per_month
+         FROM patrol_rules WHERE level = ?1",
+    )?
+    .query_row([level], |r| {
+        Ok(Rules {
+            min_minutes: r.get(0)?,
+            min_distance_m: r.get(1)?,
+            min_interval_minutes: r.get(2)?,
+            buffer_m: r.get(3)?,
+            max_speed_kmh: r.get(4)?,
+            per_month: r.get(5)?,
+        })
+    })
+    .optional()?
+    .ok_or_else(|| Error::Internal(anyhow::anyhow!("no patrol rules for level {level}")))
+}
