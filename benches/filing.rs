@@ -224,8 +224,8 @@ async fn raw_run(total: usize) -> f64 {
                 reported_at: "2026-11-28T10:00:00+08:00".into(),
                 closed_at: None,
                 version: 1,
-        police_referred: false,
-        police_outcome: None,
+                police_referred: false,
+                police_outcome: None,
             };
             let id = gridsafe::store::cases::insert(&tx, &row).expect("case");
             let number = row.number.clone();

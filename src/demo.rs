@@ -540,18 +540,18 @@ pub fn walk_river(
         return (points, times);
     }
     let mut walked = -from_m;
-    let (mut i, mut forward, mut t) = (0usize, true, start_s);
+    let (mut at, mut forward, mut clock) = (0usize, true, start_s);
     let mut here = course[0];
     while walked < metres {
-        let j = if forward { i + 1 } else { i.wrapping_sub(1) };
-        let Some(&target) = course.get(j) else {
+        let step_to = if forward { at + 1 } else { at.wrapping_sub(1) };
+        let Some(&target) = course.get(step_to) else {
             forward = !forward;
             continue;
         };
         let gap = Haversine.distance(Point::from(here), Point::from(target));
         if gap <= step_m {
             here = target;
-            i = j;
+            at = step_to;
             walked += gap;
             continue;
         }
@@ -561,8 +561,8 @@ pub fn walk_river(
         if walked >= 0.0 {
             let k = noise_m / 111_000.0;
             points.push((here.x + next() * k * 1.25, here.y + next() * k));
-            times.push(t);
-            t += 10;
+            times.push(clock);
+            clock += 10;
         }
     }
     (points, times)
@@ -604,7 +604,8 @@ pub fn seed_patrols(conn: &Connection, maps: &Maps, now_s: i64) -> Result<usize>
                     let day_s = now_s - (91 - k * every) * day;
                     // Between 08:00 and 10:00 China time (UTC+8) on that day.
                     let start = (day_s + 8 * 3600) / day * day - 8 * 3600 + 8 * 3600 + (n as i64 % 5) * 1800;
-                    let (minutes, metres) = if n % 17 == 5 { (12.0, 600.0) } else { (45.0 + (n % 4) as f64 * 5.0, 3200.0) };
+                    let (minutes, metres) =
+                        if n % 17 == 5 { (12.0, 600.0) } else { (45.0 + (n % 4) as f64 * 5.0, 3200.0) };
                     let speed = metres / 1000.0 / (minutes / 60.0);
                     let (mut points, times) =
                         walk_river(maps, &river, (from_m, metres), speed, start, (6.0, n as u64 * 7919 + 1));

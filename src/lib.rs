@@ -15,8 +15,6 @@ pub mod config;
 pub mod demo;
 /// Documents: data in, bytes out (PDF notices and opinions, ledger exports).
 pub mod docs;
-/// River patrols: filing, review, monthly compliance.
-pub mod patrols;
 /// Issuing documents: numbering, rendering inside the action, storing once.
 pub mod documents;
 /// Pure domain types and rules (no I/O).
@@ -31,6 +29,8 @@ pub mod geography;
 pub mod http;
 /// Photos: decode, strip metadata, thumbnail, content-address.
 pub mod media;
+/// River patrols: filing, review, monthly compliance.
+pub mod patrols;
 /// Geometry: GeoJSON features, validation, locate, reaches.
 pub mod spatial;
 /// The SQLite store and its per-aggregate functions.

@@ -176,8 +176,9 @@ pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInput, 
     let river = maps.river(&input.river).ok_or_else(|| {
         Error::invalid("river", format!("没有河流 {}", input.river), format!("unknown river {}", input.river))
     })?;
-    let level = chief_level(maps, actor, &input.river)
-        .ok_or_else(|| Error::Forbidden(Msg::new("只能为本人负责的河流填写巡河日志", "a chief files logs only for their own rivers")))?;
+    let level = chief_level(maps, actor, &input.river).ok_or_else(|| {
+        Error::Forbidden(Msg::new("只能为本人负责的河流填写巡河日志", "a chief files logs only for their own rivers"))
+    })?;
     let started_s = parse_time("started_at", &input.started_at)?;
     let ended_s = parse_time("ended_at", &input.ended_at)?;
     if ended_s <= started_s {
@@ -236,29 +237,7 @@ pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInput, 
         version: 1,
     };
     row.id = store::insert(conn, &row)?;
-    for (i, finding) in input.findings.iter().enumerate() {
-        let index = RECORD_TYPES.iter().position(|t| *t == finding.kind).ok_or_else(|| {
-            Error::invalid(
-                format!("findings[{i}].type"),
-                format!("记录类型须为 {} 之一", RECORD_TYPES.join("、")),
-                format!("the record type must be one of {}", RECORD_TYPES.join(", ")),
-            )
-        })?;
-        let case = CaseInput {
-            kind: "river".into(),
-            category: format!("R-P{:02}", index + 1),
-            grade: "general".into(),
-            criterion: None,
-            title: finding.title.clone(),
-            description: format!("{}（巡河日志 {}）", finding.description, row.code),
-            lon: finding.lon,
-            lat: finding.lat,
-            enterprise_id: None,
-            photos: finding.photos.clone(),
-        };
-        let filed = cases::file(conn, maps, actor, &case, now_s).map_err(|e| at_finding(i, e))?;
-        store::link_case(conn, row.id, filed.id)?;
-    }
+    open_findings(conn, maps, actor, &row, &input.findings, now_s)?;
     let verdict = if row.valid { "有效".to_owned() } else { "无效".to_owned() };
     audit_store::append(
         conn,
@@ -277,12 +256,50 @@ pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInput, 
     Ok(row)
 }
 
+/// Opens each finding as a river case (snapped to its reach by the case engine) linked to the log.
+fn open_findings(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    patrol: &PatrolRow,
+    findings: &[FindingInput],
+    now_s: i64,
+) -> Result<()> {
+    for (i, finding) in findings.iter().enumerate() {
+        let index = RECORD_TYPES.iter().position(|t| *t == finding.kind).ok_or_else(|| {
+            Error::invalid(
+                format!("findings[{i}].type"),
+                format!("记录类型须为 {} 之一", RECORD_TYPES.join("、")),
+                format!("the record type must be one of {}", RECORD_TYPES.join(", ")),
+            )
+        })?;
+        let case = CaseInput {
+            kind: "river".into(),
+            category: format!("R-P{:02}", index + 1),
+            grade: "general".into(),
+            criterion: None,
+            title: finding.title.clone(),
+            description: format!("{}（巡河日志 {}）", finding.description, patrol.code),
+            lon: finding.lon,
+            lat: finding.lat,
+            enterprise_id: None,
+            photos: finding.photos.clone(),
+        };
+        let filed = cases::file(conn, maps, actor, &case, now_s).map_err(|e| at_finding(i, e))?;
+        store::link_case(conn, patrol.id, filed.id)?;
+    }
+    Ok(())
+}
+
 /// Names the finding in an error from the case engine.
 fn at_finding(i: usize, e: Error) -> Error {
     match e {
         Error::Invalid { field, reason } => Error::Invalid {
             field: format!("findings[{i}].{field}"),
-            reason: Msg::new(format!("第 {} 项发现：{}", i + 1, reason.zh), format!("finding {}: {}", i + 1, reason.en)),
+            reason: Msg::new(
+                format!("第 {} 项发现：{}", i + 1, reason.zh),
+                format!("finding {}: {}", i + 1, reason.en),
+            ),
         },
         other => other,
     }
@@ -332,7 +349,13 @@ pub fn review(
     let to = match decision {
         "approve" => "approved",
         "return" => "returned",
-        _ => return Err(Error::invalid("decision", "审核结果须为 approve 或 return", "decision must be approve or return")),
+        _ => {
+            return Err(Error::invalid(
+                "decision",
+                "审核结果须为 approve 或 return",
+                "decision must be approve or return",
+            ));
+        }
     };
     if current.review_status != "pending" {
         return Err(Error::Refused {
@@ -342,7 +365,11 @@ pub fn review(
     }
     let comment = comment.trim();
     if comment.is_empty() || comment.chars().count() > 2000 {
-        return Err(Error::invalid("comment", "须填写审核意见（2000 字以内）", "a comment (up to 2000 characters) is required"));
+        return Err(Error::invalid(
+            "comment",
+            "须填写审核意见（2000 字以内）",
+            "a comment (up to 2000 characters) is required",
+        ));
     }
     let mut next = current.clone();
     next.review_status = to.into();
@@ -473,7 +500,9 @@ pub fn compliance(conn: &Connection, maps: &Maps, month: &str) -> Result<Vec<Com
             });
         }
     }
-    out.sort_by(|a, b| (a.river.as_str(), rank(&b.level), &a.username).cmp(&(b.river.as_str(), rank(&a.level), &b.username)));
+    out.sort_by(|a, b| {
+        (a.river.as_str(), rank(&b.level), &a.username).cmp(&(b.river.as_str(), rank(&a.level), &b.username))
+    });
     Ok(out)
 }
 
@@ -482,10 +511,7 @@ pub fn stored_line(track: &Value) -> LineString {
     track["coordinates"]
         .as_array()
         .map(|points| {
-            points
-                .iter()
-                .filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?)))
-                .collect::<Vec<(f64, f64)>>()
+            points.iter().filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?))).collect::<Vec<(f64, f64)>>()
         })
         .unwrap_or_default()
         .into()
@@ -550,16 +576,21 @@ pub fn log_pdf(conn: &Connection, maps: &Maps, p: &PatrolRow, now_s: i64) -> Res
         checklist: checklist
             .into_iter()
             .map(|c| {
-                let seen = if c.status == "normal" { "正常".to_owned() } else { c.note.unwrap_or_else(|| "发现问题".into()) };
+                let seen = if c.status == "normal" {
+                    "正常".to_owned()
+                } else {
+                    c.note.unwrap_or_else(|| "发现问题".into())
+                };
                 (c.kind, seen)
             })
             .collect(),
         findings,
         notes: p.notes.clone(),
         valid: p.valid,
-        reasons: p.reasons.as_array().map_or_else(Vec::new, |rs| {
-            rs.iter().filter_map(|r| r["zh"].as_str().map(str::to_owned)).collect()
-        }),
+        reasons: p
+            .reasons
+            .as_array()
+            .map_or_else(Vec::new, |rs| rs.iter().filter_map(|r| r["zh"].as_str().map(str::to_owned)).collect()),
         review,
     };
     let heading = crate::documents::record_heading(conn, p.code.clone(), &format!("/patrols/{}", p.code), now_s)?;
@@ -567,11 +598,16 @@ pub fn log_pdf(conn: &Connection, maps: &Maps, p: &PatrolRow, now_s: i64) -> Res
 }
 
 /// The monthly river report PDF (河长制月报) of one river.
-pub fn report_pdf(conn: &Connection, maps: &Maps, river: &str, month: &str, now_s: i64) -> Result<crate::docs::pdf::Pdf> {
+pub fn report_pdf(
+    conn: &Connection,
+    maps: &Maps,
+    river: &str,
+    month: &str,
+    now_s: i64,
+) -> Result<crate::docs::pdf::Pdf> {
     use crate::docs::patrol::{CaseLine, ComplianceRow, MonthlyReportView, PatrolRow as Line, render_monthly_report};
-    let river_feature = maps
-        .river(river)
-        .ok_or_else(|| Error::not_found(format!("没有河流 {river}"), format!("no river {river}")))?;
+    let river_feature =
+        maps.river(river).ok_or_else(|| Error::not_found(format!("没有河流 {river}"), format!("no river {river}")))?;
     let all = compliance(conn, maps, month)?;
     let mut patrols = store::list(conn, Some(river), Some(month))?;
     patrols.reverse();

@@ -44,10 +44,12 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         return super::print_json(&serde_json::json!({"month": month, "chiefs": lines}));
     }
     println!("{month} 巡河达标情况 / patrol compliance");
-    println!("{:<22} {:<10} {:<10} {:>6} {:>6} {:>6} {:>7}  河段覆盖 / reach coverage", "河长 / chief", "级别", "河流", "应巡", "有效", "无效", "完成率");
+    println!(
+        "{:<22} {:<10} {:<10} {:>6} {:>6} {:>6} {:>7}  河段覆盖 / reach coverage",
+        "河长 / chief", "级别", "河流", "应巡", "有效", "无效", "完成率"
+    );
     for l in &lines {
-        let covered: Vec<String> =
-            l.reaches.iter().map(|r| format!("{} {:.0}%", r.village, r.share * 100.0)).collect();
+        let covered: Vec<String> = l.reaches.iter().map(|r| format!("{} {:.0}%", r.village, r.share * 100.0)).collect();
         println!(
             "{:<22} {:<10} {:<10} {:>6} {:>6} {:>6} {:>6.0}%  {}",
             format!("{}({})", l.chief, l.username),

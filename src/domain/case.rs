@@ -218,6 +218,7 @@ impl Action {
 }
 
 /// What the rules need to know about a case.
+#[expect(clippy::struct_excessive_bools, reason = "each flag is a separate fact the rules read")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseFacts {
     /// Current status.
@@ -341,7 +342,9 @@ fn permitted(actor: Actor<'_>, case: &CaseFacts, action: Action) -> Result<(), M
     } else {
         let who = match action {
             Action::Dispatch | Action::Submit => ("镇管理员或本网格网格员", "the town office or the grid's inspector"),
-            Action::Refer => ("镇管理员或该河段河长（仅限河道案件）", "the town office or the reach's chief (river cases only)"),
+            Action::Refer => {
+                ("镇管理员或该河段河长（仅限河道案件）", "the town office or the reach's chief (river cases only)")
+            }
             Action::Outcome => ("该河流的河道警长", "the river's police chief"),
             Action::Approve | Action::Return => match case.kind {
                 Kind::River => ("该河段的河长或镇级河长", "the reach's chief or the river's town-level chief"),
@@ -368,7 +371,9 @@ fn blocked(case: &CaseFacts, action: Action, today: &str) -> Option<Msg> {
             "the deadline has passed; an extension must be asked before it",
         )),
         Action::Transfer if case.transferred => Some(Msg::new("该隐患已移送", "the case has already been transferred")),
-        Action::Refer if case.referred => Some(Msg::new("该案件已移交河道警长", "the case has already been referred to the police chief")),
+        Action::Refer if case.referred => {
+            Some(Msg::new("该案件已移交河道警长", "the case has already been referred to the police chief"))
+        }
         Action::Outcome if !case.referred => {
             Some(Msg::new("该案件未移交河道警长", "the case has not been referred to the police chief"))
         }

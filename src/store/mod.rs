@@ -18,8 +18,8 @@ pub mod documents;
 pub mod enterprises;
 pub mod grids;
 pub mod media;
-pub mod patrols;
 pub mod migrate;
+pub mod patrols;
 pub mod people;
 pub mod rivers;
 

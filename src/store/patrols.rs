@@ -166,12 +166,18 @@ pub fn insert(conn: &Connection, p: &PatrolRow) -> Result<i64> {
 
 /// A patrol by code.
 pub fn by_code(conn: &Connection, code: &str) -> Result<Option<PatrolRow>> {
-    Ok(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM patrols WHERE code = ?1"))?.query_row([code], patrol).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM patrols WHERE code = ?1"))?
+        .query_row([code], patrol)
+        .optional()?)
 }
 
 /// A patrol by id.
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<PatrolRow>> {
-    Ok(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM patrols WHERE id = ?1"))?.query_row([id], patrol).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM patrols WHERE id = ?1"))?
+        .query_row([id], patrol)
+        .optional()?)
 }
 
 /// The end of the chief's latest patrol that started before `before_s`.

@@ -12,5 +12,6 @@ mod helpers;
 mod http_geography;
 mod ledger;
 mod patrol_docs;
+mod patrols;
 mod server;
 mod state_machine;

@@ -75,11 +75,7 @@ pub struct PatrolQuery {
 }
 
 /// `GET /api/v1/patrols`: the logs the caller may read, newest first (without tracks).
-pub async fn list_patrols(
-    State(app): State<App>,
-    caller: Caller,
-    Query(q): Query<PatrolQuery>,
-) -> Result<Json<Value>> {
+pub async fn list_patrols(State(app): State<App>, caller: Caller, Query(q): Query<PatrolQuery>) -> Result<Json<Value>> {
     let maps = app.maps();
     let actor = caller.actor;
     let list = app
@@ -139,11 +135,7 @@ pub struct MonthQuery {
 fn month_of(q: &MonthQuery) -> Result<String> {
     let month = q.month.clone().unwrap_or_else(|| china_date(now_s())[..7].to_owned());
     let ok = month.len() == 7 && crate::domain::people::date("month", &format!("{month}-01")).is_ok();
-    if ok {
-        Ok(month)
-    } else {
-        Err(Error::invalid("month", "月份须为 YYYY-MM", "month must be YYYY-MM"))
-    }
+    if ok { Ok(month) } else { Err(Error::invalid("month", "月份须为 YYYY-MM", "month must be YYYY-MM")) }
 }
 
 /// `GET /api/v1/patrols/compliance?month=YYYY-MM`: per chief, required and valid
