@@ -46,6 +46,7 @@ fn main() {
         grid_code: village.grid.code.to_string(),
         reaches: Vec::new(),
         points: vec![(point.x(), point.y()), (point.x() + 0.002, point.y() + 0.001)],
+        corrects: None,
     };
     let heading = Heading {
         issuer: "青州市谭坊镇人民政府".into(),

@@ -118,7 +118,7 @@ fn store_document(
     (code, heading): (&str, &Heading),
     pdf: &Pdf,
     actor: &Actor,
-    cases: &[i64],
+    (cases, supersedes): (&[i64], Option<i64>),
     now_s: i64,
 ) -> Result<DocumentMeta> {
     let bytes = &pdf.bytes;
@@ -136,7 +136,7 @@ fn store_document(
             pages,
             bytes,
             cases,
-            supersedes: None,
+            supersedes,
         },
     )?;
     Ok(DocumentMeta {
@@ -148,7 +148,7 @@ fn store_document(
         issued_by: actor.person.id,
         sha256,
         pages,
-        supersedes: None,
+        supersedes: supersedes.and_then(|id| store::code_of(conn, id).ok().flatten()),
     })
 }
 
@@ -159,6 +159,69 @@ pub fn issue_notice(
     maps: &Maps,
     actor: &Actor,
     cases: &[&CaseRow],
+    now_s: i64,
+) -> Result<DocumentMeta> {
+    notice_for(conn, maps, actor, cases, None, now_s)
+}
+
+/// Corrects an issued notice (admin): a new notice with a new number, printed
+/// from the cases as they stand now and naming the one it replaces. The old
+/// document stays as it was; an audit entry records the new one's hash.
+pub fn reissue_notice(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    code: &str,
+    reason: &str,
+    now_s: i64,
+) -> Result<DocumentMeta> {
+    actor.scope.require_admin()?;
+    let old = store::by_code(conn, code)?
+        .ok_or_else(|| Error::not_found(format!("没有文书 {code}"), format!("no document {code}")))?;
+    if old.kind != "notice" {
+        return Err(Error::invalid(
+            "code",
+            "只有整改通知书可以更正重发",
+            "only rectification notices can be corrected",
+        ));
+    }
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(Error::invalid(
+            "reason",
+            "须填写更正原因（1000 字以内）",
+            "a reason (up to 1000 characters) is required",
+        ));
+    }
+    let mut rows = Vec::new();
+    for id in store::cases_of(conn, old.id)? {
+        rows.extend(case_store::by_id(conn, id)?);
+    }
+    let refs: Vec<&CaseRow> = rows.iter().collect();
+    let new = notice_for(conn, maps, actor, &refs, Some((old.id, old.number.clone())), now_s)?;
+    crate::store::audit::append(
+        conn,
+        crate::store::audit::NewEntry {
+            case_id: None,
+            actor_id: actor.person.id,
+            at: china_timestamp(now_s),
+            action: "reissue".into(),
+            from: Some(old.code.clone()),
+            to: Some(new.code.clone()),
+            comment: format!("更正文书 {} → {}：{reason}", old.number, new.number),
+            media: Vec::new(),
+            document_sha256: Some(new.sha256.clone()),
+        },
+    )?;
+    Ok(new)
+}
+
+fn notice_for(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    cases: &[&CaseRow],
+    supersedes: Option<(i64, String)>,
     now_s: i64,
 ) -> Result<DocumentMeta> {
     let Some(first) = cases.first() else {
@@ -205,11 +268,12 @@ pub fn issue_notice(
         grid_code: first.grid_code.clone(),
         reaches: cases.iter().filter_map(|c| c.reach_code.clone()).collect(),
         points: cases.iter().map(|c| (c.lon, c.lat)).collect(),
+        corrects: supersedes.as_ref().map(|(_, number)| number.clone()),
     };
     let (code, heading) = heading(conn, "notice", cases, now_s)?;
     let pdf = notice::render_notice(&view, &heading, maps)?;
     let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
-    store_document(conn, "notice", (&code, &heading), &pdf, actor, &ids, now_s)
+    store_document(conn, "notice", (&code, &heading), &pdf, actor, (&ids, supersedes.map(|(id, _)| id)), now_s)
 }
 
 /// Issues the re-inspection opinion of an approval or a return (call after
@@ -241,7 +305,7 @@ pub fn issue_review(
     };
     let (code, heading) = heading(conn, "review", &[c], now_s)?;
     let pdf = notice::render_signoff(&view, &heading)?;
-    store_document(conn, "review", (&code, &heading), &pdf, actor, &[c.id], now_s)
+    store_document(conn, "review", (&code, &heading), &pdf, actor, (&[c.id], None), now_s)
 }
 
 /// A document the actor may read (they may read one of its cases), or 404.

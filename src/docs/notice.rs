@@ -96,12 +96,19 @@ pub struct NoticeView {
     pub reaches: Vec<String>,
     /// Finding points (lon, lat), numbered as in the table.
     pub points: Vec<(f64, f64)>,
+    /// The number of the notice this one corrects and replaces, if any.
+    pub corrects: Option<String>,
 }
 
 /// Renders a rectification notice.
 pub fn render_notice(view: &NoticeView, heading: &Heading, maps: &Maps) -> Result<Pdf> {
     let mut doc = Doc::new(&format!("隐患整改通知书 {}", heading.number));
     letterhead(&mut doc, heading, "隐患整改通知书");
+    if let Some(old) = &view.corrects {
+        let y = doc.y - 6.0;
+        doc.text(PAGE_W - MARGIN_X, y, 9.0, &format!("（本通知书更正并替代{old}）"), RED, Align::Right);
+        doc.y += 1.0;
+    }
     let a = &view.addressee;
     doc.fields(
         &[

@@ -116,6 +116,11 @@ pub fn by_code(conn: &Connection, code: &str) -> Result<Option<DocumentMeta>> {
         .optional()?)
 }
 
+/// A document's code by row id.
+pub fn code_of(conn: &Connection, id: i64) -> Result<Option<String>> {
+    Ok(conn.prepare_cached("SELECT code FROM documents WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?)
+}
+
 /// The stored bytes of a document.
 pub fn bytes(conn: &Connection, id: i64) -> Result<Vec<u8>> {
     Ok(conn.prepare_cached("SELECT bytes FROM documents WHERE id = ?1")?.query_row([id], |r| r.get(0))?)

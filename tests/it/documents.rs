@@ -412,3 +412,32 @@ fn the_cli_writes_issued_documents_byte_for_byte_and_a_month_with_a_progress_bar
     assert!(last.starts_with(&format!("[{}] {expected}/{expected}", "#".repeat(30))), "{progress}");
     assert!(!run(&["pdf", "month", "2026-13", "--out", dir.to_str().unwrap()]).status.success());
 }
+
+#[tokio::test]
+async fn a_correction_is_a_new_notice_with_a_new_number_and_the_old_one_stays() {
+    let app = TestApp::demo().await;
+    let admin = app.login("admin").await;
+    let number = registered(&app, &admin, 35).await;
+    let dispatch =
+        json!({"action": "dispatch", "responsible": "世邦机械", "measures": "整改", "deadline": "2099-02-01"});
+    let case = act(&app, &admin, &number, None, dispatch).await.expect(200);
+    let old = documents_of(&case)[0].clone();
+    let old_bytes = app.get_bytes_as(&admin, old["url"].as_str().unwrap()).await;
+    let extend = json!({"action": "extend", "deadline": "2099-03-15", "reason": "设备到货延迟"});
+    act(&app, &admin, &number, None, extend).await.expect(200);
+    let uri = format!("/api/v1/documents/{}/corrections", old["code"].as_str().unwrap());
+    let inspector = app.login("tf0101.safety").await;
+    app.json_as("POST", Some(&inspector), &uri, &json!({"reason": "期限已延长"})).await.expect_error(403, "forbidden");
+    app.json_as("POST", Some(&admin), &uri, &json!({"reason": " "})).await.expect_error(400, "invalid");
+    let corrected = app.json_as("POST", Some(&admin), &uri, &json!({"reason": "期限已延长"})).await.expect(201);
+    assert_eq!(corrected["document"]["supersedes"], old["code"]);
+    assert_ne!(corrected["document"]["number"], old["number"]);
+    let text = parse(&app.get_bytes_as(&admin, corrected["url"].as_str().unwrap()).await).text();
+    assert!(text.contains("2099-03-15"), "{text}");
+    assert!(text.contains(&format!("更正并替代{}", old["number"].as_str().unwrap())), "{text}");
+    assert_eq!(app.get_bytes_as(&admin, old["url"].as_str().unwrap()).await, old_bytes);
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    let hash: String =
+        conn.query_row("SELECT document_sha256 FROM audit_log WHERE action = 'reissue'", [], |r| r.get(0)).unwrap();
+    assert_eq!(json!(hash), corrected["document"]["sha256"]);
+}

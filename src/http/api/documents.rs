@@ -44,6 +44,29 @@ pub async fn issue_notice(
     Ok((StatusCode::CREATED, Json(json!({"document": document, "url": url, "cases": numbers}))))
 }
 
+/// Body of `POST /api/v1/documents/{code}/corrections`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionRequest {
+    /// Why the notice is corrected.
+    reason: String,
+}
+
+/// `POST /api/v1/documents/{code}/corrections`: a corrected notice with a new number (admin).
+pub async fn correct_document(
+    State(app): State<App>,
+    caller: Caller,
+    Path(code): Path<String>,
+    JsonBody(request): JsonBody<CorrectionRequest>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let maps = app.maps();
+    let actor = caller.actor;
+    let document =
+        app.store.write(move |c| documents::reissue_notice(c, &maps, &actor, &code, &request.reason, now_s())).await?;
+    let url = format!("/api/v1/documents/{}", document.code);
+    Ok((StatusCode::CREATED, Json(json!({"document": document, "url": url}))))
+}
+
 /// `GET /api/v1/documents/{code}`: the PDF exactly as issued.
 pub async fn show_document(State(app): State<App>, caller: Caller, Path(code): Path<String>) -> Result<Response> {
     let maps = app.maps();
