@@ -199,12 +199,11 @@ pub fn reissue_notice(
     }
     let refs: Vec<&CaseRow> = rows.iter().collect();
     let new = notice_for(conn, maps, actor, &refs, Some((old.id, old.number.clone())), now_s)?;
-    crate::store::audit::append(
+    crate::store::audit::append_note(
         conn,
-        crate::store::audit::NewEntry {
-            case_id: None,
-            actor_id: actor.person.id,
-            at: china_timestamp(now_s),
+        actor.person.id,
+        china_timestamp(now_s),
+        crate::store::audit::Note {
             action: "reissue".into(),
             from: Some(old.code.clone()),
             to: Some(new.code.clone()),

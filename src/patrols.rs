@@ -20,7 +20,7 @@ use crate::error::{Error, Msg, Result};
 use crate::spatial::Maps;
 use crate::spatial::track::{coverage, coverage_of_all, measure};
 use crate::spatial::track_input::{self, Track};
-use crate::store::audit::{self as audit_store, NewEntry};
+use crate::store::audit::{self as audit_store, Note};
 use crate::store::patrols::{self as store, PatrolRow};
 
 /// A reach counts as touched when the track came within this distance.
@@ -239,18 +239,16 @@ pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInput, 
     row.id = store::insert(conn, &row)?;
     open_findings(conn, maps, actor, &row, &input.findings, now_s)?;
     let verdict = if row.valid { "有效".to_owned() } else { "无效".to_owned() };
-    audit_store::append(
+    audit_store::append_note(
         conn,
-        NewEntry {
-            case_id: None,
-            actor_id: actor.person.id,
-            at: china_timestamp(now_s),
+        actor.person.id,
+        china_timestamp(now_s),
+        Note {
             action: "patrol".into(),
-            from: None,
             to: Some("pending".into()),
             comment: format!("巡河日志 {}（{}，{verdict}）", row.code, river.river.name),
             media: row.photos.clone(),
-            document_sha256: None,
+            ..Note::default()
         },
     )?;
     Ok(row)
@@ -378,18 +376,16 @@ pub fn review(
     next.review_comment = Some(comment.to_owned());
     store::review(conn, &next, current.version)?;
     next.version += 1;
-    audit_store::append(
+    audit_store::append_note(
         conn,
-        NewEntry {
-            case_id: None,
-            actor_id: actor.person.id,
-            at: china_timestamp(now_s),
+        actor.person.id,
+        china_timestamp(now_s),
+        Note {
             action: format!("patrol_{decision}"),
             from: Some(current.review_status.clone()),
             to: Some(to.into()),
             comment: format!("巡河日志 {}：{comment}", current.code),
-            media: Vec::new(),
-            document_sha256: None,
+            ..Note::default()
         },
     )?;
     Ok(next)

@@ -39,6 +39,41 @@ pub fn append(conn: &Connection, new: NewEntry) -> Result<Entry> {
     Ok(entry)
 }
 
+/// What an entry that concerns no case records (a patrol log, its review, a corrected document).
+#[derive(Debug, Clone, Default)]
+pub struct Note {
+    /// Machine name of the action.
+    pub action: String,
+    /// State before, if any.
+    pub from: Option<String>,
+    /// State after, if any.
+    pub to: Option<String>,
+    /// What happened, in words.
+    pub comment: String,
+    /// Attached media ids.
+    pub media: Vec<String>,
+    /// Hash of a document it issued.
+    pub document_sha256: Option<String>,
+}
+
+/// Appends an entry that concerns no case.
+pub fn append_note(conn: &Connection, actor_id: i64, at: String, note: Note) -> Result<Entry> {
+    append(
+        conn,
+        NewEntry {
+            case_id: None,
+            actor_id,
+            at,
+            action: note.action,
+            from: note.from,
+            to: note.to,
+            comment: note.comment,
+            media: note.media,
+            document_sha256: note.document_sha256,
+        },
+    )
+}
+
 fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     let media: String = r.get(8)?;
     Ok(Entry {
