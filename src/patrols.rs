@@ -325,14 +325,15 @@ pub fn load_readable(conn: &Connection, maps: &Maps, actor: &Actor, code: &str) 
         .ok_or_else(|| Error::not_found(format!("没有巡河日志 {code}"), format!("no patrol log {code}")))
 }
 
-/// Approves or returns a pending log with a comment; audited like a case action.
+/// Approves or returns a pending log with a comment, if its version is still
+/// `expected` (from `If-Match`); audited like a case action.
 pub fn review(
     conn: &Connection,
     maps: &Maps,
     actor: &Actor,
     code: &str,
-    decision: &str,
-    comment: &str,
+    (decision, comment): (&str, &str),
+    expected: Option<i64>,
     now_s: i64,
 ) -> Result<PatrolRow> {
     // A review is a write: outside the caller's rivers it is refused (403), not hidden.
@@ -355,6 +356,7 @@ pub fn review(
             ));
         }
     };
+    let expected = expected.unwrap_or(current.version);
     if current.review_status != "pending" {
         return Err(Error::Refused {
             reason: Msg::new("该巡河日志已审核", "the patrol log has already been reviewed"),
@@ -374,7 +376,7 @@ pub fn review(
     next.reviewed_by = Some(actor.person.id);
     next.reviewed_at = Some(china_timestamp(now_s));
     next.review_comment = Some(comment.to_owned());
-    store::review(conn, &next, current.version)?;
+    store::review(conn, &next, expected)?;
     next.version += 1;
     audit_store::append_note(
         conn,

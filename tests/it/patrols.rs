@@ -197,6 +197,13 @@ async fn a_village_chief_cannot_review_a_town_chiefs_log_but_the_town_chief_revi
         .expect(201);
     assert_eq!(village_log["level"], "village");
     let code = village_log["code"].as_str().unwrap();
+    let stale = axum::http::Request::post(format!("/api/v1/patrols/{code}/review"))
+        .header("authorization", format!("Bearer {town}"))
+        .header("content-type", "application/json")
+        .header("if-match", "\"7\"")
+        .body(axum::body::Body::from(review.to_string()))
+        .unwrap();
+    app.send(stale).await.expect_error(412, "stale");
     let returned = app
         .json_as(
             "POST",

@@ -106,19 +106,22 @@ pub struct ReviewInput {
     comment: String,
 }
 
-/// `POST /api/v1/patrols/{code}/review`.
+/// `POST /api/v1/patrols/{code}/review`, optionally with `If-Match: "<version>"`.
 pub async fn review_patrol(
     State(app): State<App>,
     caller: Caller,
     Path(code): Path<String>,
+    headers: HeaderMap,
     JsonBody(input): JsonBody<ReviewInput>,
 ) -> Result<Json<Value>> {
+    let expected = crate::http::extract::if_match(&headers)?;
     let maps = app.maps();
     let actor = caller.actor;
     let body = app
         .store
         .write(move |c| {
-            let row = patrols::review(c, &maps, &actor, &code, &input.decision, &input.comment, now_s())?;
+            let decision = (input.decision.as_str(), input.comment.as_str());
+            let row = patrols::review(c, &maps, &actor, &code, decision, expected, now_s())?;
             view(c, &row)
         })
         .await?;
