@@ -111,7 +111,7 @@ async fn prepared(path: &std::path::Path) -> (Store, String) {
         .write(move |c| {
             geography::load_demo(c)?;
             let maps = geography::load_maps(c)?;
-            demo::seed(c, &maps, hash, gridsafe::domain::time::now_s())?;
+            demo::seed(c, &maps, &hash, gridsafe::domain::time::now_s())?;
             gridsafe::store::media::insert(c, &photo, 1, "bench")?;
             Ok(())
         })

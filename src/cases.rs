@@ -167,7 +167,7 @@ pub fn readable(scope: &Scope, person: i64, f: &CaseFacts) -> bool {
         || f.river.as_ref().is_some_and(|r| scope.rivers.contains(r))
 }
 
-/// A filing after every check: what [`file_checked`] stores.
+/// A filing whose fields passed [`check_fields`]: what [`file_checked`] stores once [`check_stored`] passes too.
 #[derive(Debug, Clone)]
 pub struct Checked {
     kind: Kind,
@@ -185,25 +185,49 @@ pub struct Checked {
 
 /// Checks a filing's fields, location, photos and the filer's scope (reads only).
 pub fn check_filing(conn: &Connection, maps: &Maps, actor: &Actor, input: &CaseInput) -> Result<Checked> {
+    let checked = check_fields(maps, actor, input)?;
+    check_stored(conn, actor, &checked)?;
+    Ok(checked)
+}
+
+/// The checks against stored data, for a filing that passed [`check_fields`]:
+/// a second-level category of the case's kind, uploaded photos, and an
+/// enterprise within the filer's scope.
+pub fn check_stored(conn: &Connection, actor: &Actor, checked: &Checked) -> Result<()> {
+    let (kind, category) = (checked.kind, &checked.category);
+    let (category_kind, parent, _) = store::category(conn, category)?.ok_or_else(|| {
+        Error::invalid("category", format!("没有类别 {category}"), format!("unknown category {category}"))
+    })?;
+    if parent.is_none() || category_kind != kind.as_str() {
+        return Err(Error::invalid(
+            "category",
+            format!("类别 {category} 须为“{}”类的二级类别", kind.as_str()),
+            format!("category {category} must be a second-level category of kind {}", kind.as_str()),
+        ));
+    }
+    check_photos(conn, &checked.photos)?;
+    if let Some(id) = checked.enterprise {
+        crate::store::enterprises::get(conn, id)?
+            .filter(|e| actor.scope.reads_enterprise(e.id, &e.grid_code))
+            .ok_or_else(|| {
+                Error::Forbidden(Msg::new(
+                    format!("企业 {id} 不在您的职责范围内"),
+                    format!("enterprise {id} is outside your scope"),
+                ))
+            })?;
+    }
+    Ok(())
+}
+
+/// The checks that need no database: kind, grade, texts, location (the
+/// village and, for a river case, the reach), a photo given, and whether the
+/// filer may file there. Runs off the writer.
+pub fn check_fields(maps: &Maps, actor: &Actor, input: &CaseInput) -> Result<Checked> {
     let kind = Kind::parse(&input.kind).ok_or_else(|| {
         Error::invalid("kind", "类型须为 safety、environment 或 river", "kind must be safety, environment or river")
     })?;
     let grade = Grade::parse(&input.grade)
         .ok_or_else(|| Error::invalid("grade", "等级须为 general 或 major", "grade must be general or major"))?;
-    let (category_kind, parent, _) = store::category(conn, &input.category)?.ok_or_else(|| {
-        Error::invalid(
-            "category",
-            format!("没有类别 {}", input.category),
-            format!("unknown category {}", input.category),
-        )
-    })?;
-    if parent.is_none() || category_kind != kind.as_str() {
-        return Err(Error::invalid(
-            "category",
-            format!("类别 {} 须为“{}”类的二级类别", input.category, kind.as_str()),
-            format!("category {} must be a second-level category of kind {}", input.category, kind.as_str()),
-        ));
-    }
     let criterion = match grade {
         Grade::Major => Some(text(input.criterion.as_deref(), "criterion", "重大隐患判定依据条款", 500)?.to_owned()),
         Grade::General => input.criterion.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned),
@@ -228,19 +252,7 @@ pub fn check_filing(conn: &Connection, maps: &Maps, actor: &Actor, input: &CaseI
             "a staff report needs at least one photo",
         ));
     }
-    check_photos(conn, &input.photos)?;
     let scope = &actor.scope;
-    if let Some(id) = input.enterprise_id {
-        let enterprise = crate::store::enterprises::get(conn, id)?
-            .filter(|e| scope.reads_enterprise(e.id, &e.grid_code))
-            .ok_or_else(|| {
-                Error::Forbidden(Msg::new(
-                    format!("企业 {id} 不在您的职责范围内"),
-                    format!("enterprise {id} is outside your scope"),
-                ))
-            })?;
-        let _ = enterprise;
-    }
     let reach = snapped.map(|r| r.code.clone());
     let river = snapped.map(|r| r.river.to_string());
     let may_file = scope.admin

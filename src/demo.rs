@@ -83,7 +83,7 @@ fn demo_uscc(i: usize) -> String {
 struct Seeder<'a> {
     conn: &'a Connection,
     maps: &'a Maps,
-    hash: String,
+    hash: &'a str,
     now_s: i64,
     people: usize,
 }
@@ -99,7 +99,7 @@ impl Seeder<'_> {
                 username: username.to_owned(),
                 name: display,
                 phone: Some(phone),
-                password_hash: self.hash.clone(),
+                password_hash: self.hash.to_owned(),
                 demo: true,
             },
             &china_timestamp(self.now_s),
@@ -132,7 +132,7 @@ impl Seeder<'_> {
 /// Seeds people, enterprises and assignments into a database that has the
 /// demo geography and nobody in it. `hash` is the demo password's hash,
 /// computed once by the caller (off the writer thread).
-pub fn seed(conn: &Connection, maps: &Maps, hash: String, now_s: i64) -> Result<()> {
+pub fn seed(conn: &Connection, maps: &Maps, hash: &str, now_s: i64) -> Result<()> {
     if people_store::count(conn)? > 0 {
         return Ok(());
     }

@@ -95,7 +95,7 @@ async fn seed_demo(store: &Store, maps: &Arc<Maps>) -> anyhow::Result<()> {
     let maps = maps.clone();
     let cases = store
         .write(move |c| {
-            demo::seed(c, &maps, hash, now_s())?;
+            demo::seed(c, &maps, &hash, now_s())?;
             let cases = demo::seed_cases(c, &maps, now_s(), demo::DEMO_CASES)?;
             let patrols = demo::seed_patrols(c, &maps, now_s())?;
             Ok((cases, patrols))

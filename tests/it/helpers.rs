@@ -75,7 +75,7 @@ impl TestApp {
         let test = Self::build(|c| geography::load_demo(c).map(drop)).await;
         let maps = test.app.maps();
         let hash = demo_hash();
-        test.app.store.write(move |c| gridsafe::demo::seed(c, &maps, hash, now_s())).await.expect("demo seeds");
+        test.app.store.write(move |c| gridsafe::demo::seed(c, &maps, &hash, now_s())).await.expect("demo seeds");
         test
     }
 
@@ -90,7 +90,7 @@ impl TestApp {
         .await
     }
 
-    async fn build(load: impl FnOnce(&rusqlite::Connection) -> gridsafe::error::Result<()> + Send + 'static) -> Self {
+    async fn build(load: impl FnMut(&rusqlite::Connection) -> gridsafe::error::Result<()> + Send + 'static) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("test.db"), &StoreOptions::default()).expect("store opens");
         store.write(load).await.expect("geography loads");

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::cases::{self, ActionInput, CaseInput};
+use crate::domain::audit::Entry;
 use crate::domain::case::{Grade, Kind, Status};
 use crate::domain::people;
 use crate::domain::time::{china_date, china_timestamp, now_s};
@@ -18,6 +19,7 @@ use crate::error::{Error, Msg, Result};
 use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
 use crate::media;
+use crate::store::cases::CaseRow;
 use crate::store::{cases as store, media as media_store};
 
 /// `POST /api/v1/media`: one photo in multipart field `file` → `{id}`.
@@ -121,6 +123,26 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
         .transpose()
 }
 
+/// What a filing came to: a new case, or the case an earlier request with the
+/// same `Idempotency-Key` filed.
+enum Filed {
+    New(Box<(CaseRow, Entry)>),
+    Earlier(String),
+}
+
+/// The case number an earlier request with this key filed, if the key was
+/// used; a 409 if it was used for a different request.
+fn earlier(first: Option<(String, u16, String)>, request_hash: &str) -> Result<Option<String>> {
+    match first {
+        Some((hash, _, number)) if hash == request_hash => Ok(Some(number)),
+        Some(_) => Err(Error::Conflict(Msg::new(
+            "同一 Idempotency-Key 已用于另一份不同的上报",
+            "this Idempotency-Key was already used for a different request",
+        ))),
+        None => Ok(None),
+    }
+}
+
 /// `POST /api/v1/cases`: files a case. With `Idempotency-Key`, a retry gets the
 /// same case back (201) and files nothing new; the key is recorded in the same
 /// transaction as the case, so a crash cannot separate them.
@@ -131,38 +153,42 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
     let maps = app.maps();
     let actor = std::sync::Arc::new(caller.actor);
     let person = actor.person.id;
-    // The writer (the bottleneck under load) checks and stores; the answer is
-    // rendered afterwards on this task. The idempotency record keeps the case
-    // number, so a retry renders the same case again.
-    let filed = {
-        let (maps, actor) = (maps.clone(), actor.clone());
-        app.store
-            .write(move |c| {
-                if let Some(key) = &key {
-                    if let Some((hash, _, number)) = store::idempotent(c, person, key)? {
-                        if hash != request_hash {
-                            return Err(Error::Conflict(Msg::new(
-                                "同一 Idempotency-Key 已用于另一份不同的上报",
-                                "this Idempotency-Key was already used for a different request",
-                            )));
-                        }
-                        return Ok(Err(number));
+    // The writer is the bottleneck under load, so it does only what needs the
+    // database: the idempotency lookup, the checks against stored data and the
+    // inserts. The field and location checks run here first, and the answer
+    // is rendered here after.
+    let filed = match cases::check_fields(&maps, &actor, &input) {
+        Err(refused) => {
+            // A retry of a request that was filed gets its first answer even
+            // if it would not pass now (the filer's scope may have changed).
+            let Some(key) = key else { return Err(refused) };
+            let number = app.store.read(move |c| earlier(store::idempotent(c, person, &key)?, &request_hash)).await?;
+            Filed::Earlier(number.ok_or(refused)?)
+        }
+        Ok(checked) => {
+            let (maps, actor) = (maps.clone(), actor.clone());
+            app.store
+                .write(move |c| {
+                    if let Some(key) = &key
+                        && let Some(number) = earlier(store::idempotent(c, person, key)?, &request_hash)?
+                    {
+                        return Ok(Filed::Earlier(number));
                     }
-                }
-                let now = now_s();
-                // Checked inside the write: what is checked is what is stored (photos, categories).
-                let checked = cases::check_filing(c, &maps, &actor, &input)?;
-                let (row, entry) = cases::file_checked(c, &maps, person, checked, now)?;
-                if let Some(key) = &key {
-                    store::remember(c, person, key, &request_hash, 201, &row.number, &china_timestamp(now))?;
-                }
-                Ok(Ok((row, entry)))
-            })
-            .await?
+                    let now = now_s();
+                    // Checked inside the write: what is checked is what is stored.
+                    cases::check_stored(c, &actor, &checked)?;
+                    let (row, entry) = cases::file_checked(c, &maps, person, checked.clone(), now)?;
+                    if let Some(key) = &key {
+                        store::remember(c, person, key, &request_hash, 201, &row.number, &china_timestamp(now))?;
+                    }
+                    Ok(Filed::New(Box::new((row, entry))))
+                })
+                .await?
+        }
     };
     let body = match filed {
-        Ok((row, entry)) => cases::filed_view(&maps, &actor, &row, &entry, &china_date(now_s()))?,
-        Err(number) => {
+        Filed::New(filed) => cases::filed_view(&maps, &actor, &filed.0, &filed.1, &china_date(now_s()))?,
+        Filed::Earlier(number) => {
             app.store
                 .read(move |c| {
                     let row = cases::load_readable(c, &maps, &actor, &number)?;
