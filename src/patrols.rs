@@ -170,9 +170,25 @@ fn check_checklist(items: &[ChecklistItem]) -> Result<()> {
     Ok(())
 }
 
-/// Files a patrol log for the actor: the track measured against the river,
-/// the verdict of the chief level's rules, each finding opened as a river case.
-pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInput, now_s: i64) -> Result<PatrolRow> {
+/// A patrol log checked and measured, ready for [`file_prepared`]. The
+/// geometry is the costly part of filing (tens of milliseconds for a long
+/// track), so it is done here, on a reader, and not on the single writer.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    level: ChiefLevel,
+    started_s: i64,
+    ended_s: i64,
+    track: Track,
+    notes: String,
+    /// The buffer `measured` was computed with (the level's rule when prepared).
+    buffer_m: f64,
+    measured: patrol::Measured,
+    touched: Vec<Value>,
+}
+
+/// Checks a patrol log and measures its track against the river with the
+/// rules of the actor's chief level: everything filing needs that does not write.
+pub fn prepare(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInput, now_s: i64) -> Result<Prepared> {
     let river = maps.river(&input.river).ok_or_else(|| {
         Error::invalid("river", format!("没有河流 {}", input.river), format!("unknown river {}", input.river))
     })?;
@@ -193,18 +209,49 @@ pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInput, 
     if notes.chars().count() > cases::MAX_DESCRIPTION {
         return Err(Error::invalid("notes", "备注过长", "the notes are too long"));
     }
-    crate::cases::check_photos(conn, &input.photos)?;
-
-    let rules = store::rules(conn, level.as_str())?;
+    let buffer_m = store::rules(conn, level.as_str())?.buffer_m;
     let declared = (ended_s - started_s) as f64 / 60.0;
-    let measured = measure(&track.line, track.times.as_deref(), declared, &river.line, rules.buffer_m);
-    let since = store::previous_end(conn, actor.person.id, started_s)?.map(|end| (started_s - end) as f64 / 60.0);
-    let reasons = patrol::verdict(&rules, &measured, since);
+    let measured = measure(&track.line, track.times.as_deref(), declared, &river.line, buffer_m);
     let reaches: Vec<crate::spatial::reach::Reach> = maps.reaches_of(&input.river).cloned().collect();
     let touched: Vec<Value> = coverage(&track.line, &reaches, COVERAGE_M)
         .into_iter()
         .map(|(r, share)| json!({"code": r.code, "share": (share * 1000.0).round() / 1000.0}))
         .collect();
+    Ok(Prepared { level, started_s, ended_s, track, notes, buffer_m, measured, touched })
+}
+
+/// Files a patrol log for the actor in one go: [`prepare`], then [`file_prepared`].
+pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInput, now_s: i64) -> Result<PatrolRow> {
+    let prepared = prepare(conn, maps, actor, input, now_s)?;
+    file_prepared(conn, maps, actor, input, &prepared, now_s)
+}
+
+/// Files a prepared log: the verdict of the level's rules as they stand now
+/// (remeasured if the buffer rule changed since), the row, each finding opened
+/// as a river case, one audit entry.
+pub fn file_prepared(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    input: &PatrolInput,
+    prepared: &Prepared,
+    now_s: i64,
+) -> Result<PatrolRow> {
+    let Prepared { level, started_s, ended_s, track, notes, .. } = prepared;
+    let (started_s, ended_s) = (*started_s, *ended_s);
+    let river = maps.river(&input.river).ok_or_else(|| {
+        Error::invalid("river", format!("没有河流 {}", input.river), format!("unknown river {}", input.river))
+    })?;
+    crate::cases::check_photos(conn, &input.photos)?;
+    let rules = store::rules(conn, level.as_str())?;
+    let measured = if rules.buffer_m.total_cmp(&prepared.buffer_m).is_eq() {
+        prepared.measured.clone()
+    } else {
+        let declared = (ended_s - started_s) as f64 / 60.0;
+        measure(&track.line, track.times.as_deref(), declared, &river.line, rules.buffer_m)
+    };
+    let since = store::previous_end(conn, actor.person.id, started_s)?.map(|end| (started_s - end) as f64 / 60.0);
+    let reasons = patrol::verdict(&rules, &measured, since);
     let today = china_date(started_s);
     let year: i64 = today[..4].parse().map_err(|e| Error::Internal(anyhow::anyhow!("bad date {today}: {e}")))?;
     let mut row = PatrolRow {
@@ -223,9 +270,9 @@ pub fn file(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInput, 
         minutes: measured.minutes,
         max_speed_kmh: measured.max_speed_kmh,
         off_river_share: measured.off_river_share,
-        reaches: Value::Array(touched),
+        reaches: Value::Array(prepared.touched.clone()),
         checklist: json!(input.checklist),
-        notes,
+        notes: notes.clone(),
         photos: input.photos.clone(),
         valid: reasons.is_empty(),
         reasons: Value::Array(reasons.iter().map(|m| json!({"zh": m.zh, "en": m.en})).collect()),

@@ -5,7 +5,8 @@
 //! Distances to lines use a local equirectangular projection around the track,
 //! exact to well under a metre at the hundreds-of-metres scale these rules use.
 
-use geo::{Coord, Distance, Euclidean, Geodesic, Length, LineString, MultiLineString, Point};
+use geo::{Coord, Distance, Euclidean, Geodesic, Length, Line, LineString, MultiLineString, Point};
+use rstar::RTree;
 
 use crate::domain::patrol::Measured;
 use crate::spatial::reach::Reach;
@@ -31,6 +32,27 @@ impl Frame {
     fn lines(self, lines: &MultiLineString) -> MultiLineString {
         lines.iter().map(|l| l.coords().map(|&c| self.project(c)).collect::<LineString>()).collect()
     }
+
+    /// The segments of `lines` in this frame, indexed for nearness queries.
+    fn segments(self, lines: &MultiLineString) -> Segments {
+        let lines = lines
+            .iter()
+            .flat_map(LineString::lines)
+            .map(|l| Line::new(self.project(l.start), self.project(l.end)))
+            .collect();
+        Segments(RTree::bulk_load(lines))
+    }
+}
+
+/// Line segments in a local frame under an R-tree, so that "is this point
+/// within d metres" costs a logarithmic lookup, not a pass over every
+/// segment (a 50,000-point track against a reach, or a track against the river).
+struct Segments(RTree<Line>);
+
+impl Segments {
+    fn within(&self, p: Coord, metres: f64) -> bool {
+        self.0.locate_within_distance(Point::from(p), metres * metres).next().is_some()
+    }
 }
 
 /// Measures a track against the river it patrols.
@@ -44,7 +66,9 @@ pub fn measure(
     river: &MultiLineString,
     buffer_m: f64,
 ) -> Measured {
-    let distance_m = Geodesic.length(track);
+    // Each leg once, geodesic: the distance and the speeds both use it.
+    let legs: Vec<f64> = track.0.windows(2).map(|p| Geodesic.distance(Point::from(p[0]), Point::from(p[1]))).collect();
+    let distance_m = legs.iter().sum();
     let Some(first) = track.0.first().copied() else {
         return Measured {
             distance_m,
@@ -55,24 +79,17 @@ pub fn measure(
         };
     };
     let frame = Frame::around(first);
-    let river_local = frame.lines(river);
-    let off = track
-        .coords()
-        .filter(|&&c| Euclidean.distance(&Point::from(frame.project(c)), &river_local) > buffer_m)
-        .count();
+    let river_local = frame.segments(river);
+    let off = track.coords().filter(|&&c| !river_local.within(frame.project(c), buffer_m)).count();
     let off_river_share = off as f64 / track.0.len() as f64;
     let (minutes, max_speed_kmh, monotonic) = match times {
         Some(t) if t.len() == track.0.len() && t.len() >= 2 => {
             let monotonic = t.windows(2).all(|w| w[0] <= w[1]);
-            let max_speed = track
-                .0
-                .windows(2)
+            let max_speed = legs
+                .iter()
                 .zip(t.windows(2))
                 .filter(|(_, dt)| dt[1] > dt[0])
-                .map(|(p, dt)| {
-                    let metres = Geodesic.distance(Point::from(p[0]), Point::from(p[1]));
-                    metres / (dt[1] - dt[0]) as f64 * 3.6
-                })
+                .map(|(metres, dt)| metres / (dt[1] - dt[0]) as f64 * 3.6)
                 .fold(0.0, f64::max);
             ((t[t.len() - 1] - t[0]) as f64 / 60.0, max_speed, monotonic)
         }
@@ -95,7 +112,7 @@ pub fn coverage<'a>(track: &LineString, reaches: &'a [Reach], within_m: f64) -> 
 pub fn coverage_of_all<'a>(tracks: &MultiLineString, reaches: &'a [Reach], within_m: f64) -> Vec<(&'a Reach, f64)> {
     let Some(first) = tracks.0.iter().find_map(|t| t.0.first().copied()) else { return Vec::new() };
     let frame = Frame::around(first);
-    let track_local = frame.lines(tracks);
+    let track_local = frame.segments(tracks);
     reaches
         .iter()
         .filter_map(|reach| {
@@ -112,7 +129,7 @@ pub fn coverage_of_all<'a>(tracks: &MultiLineString, reaches: &'a [Reach], withi
                             segment.start.y + (segment.end.y - segment.start.y) * f,
                         );
                         total += piece;
-                        if Euclidean.distance(&p, &track_local) <= within_m {
+                        if track_local.within(p.0, within_m) {
                             near += piece;
                         }
                     }

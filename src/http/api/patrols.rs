@@ -38,6 +38,10 @@ fn summary(p: &PatrolRow) -> Value {
 }
 
 /// `POST /api/v1/patrols`: files a log. With `Idempotency-Key` a retry gets the first log back.
+///
+/// The track is parsed and measured on a reader first; the single writer
+/// only applies the rules and stores, so a long track does not hold up
+/// everyone else's writes.
 pub async fn file_patrol(
     State(app): State<App>,
     caller: Caller,
@@ -46,19 +50,40 @@ pub async fn file_patrol(
 ) -> Result<(StatusCode, Json<Value>)> {
     let key = super::cases::idempotency_key(&headers)?;
     let maps = app.maps();
-    let actor = caller.actor;
+    let actor = std::sync::Arc::new(caller.actor);
+    let input = std::sync::Arc::new(input);
+    let first = |c: &rusqlite::Connection, key: &Option<String>, person: i64| -> Result<Option<Value>> {
+        let Some(key) = key else { return Ok(None) };
+        match store::idempotent(c, person, key)? {
+            Some(id) => store::by_id(c, id)?.map(|p| view(c, &p)).transpose(),
+            None => Ok(None),
+        }
+    };
+    let person = actor.person.id;
+    let (k, m, a, i) = (key.clone(), maps.clone(), actor.clone(), input.clone());
+    let prepared = app
+        .store
+        .read(move |c| {
+            if let Some(earlier) = first(c, &k, person)? {
+                return Ok(Err(earlier));
+            }
+            Ok(Ok(patrols::prepare(c, &m, &a, &i, now_s())?))
+        })
+        .await?;
+    let prepared = match prepared {
+        Ok(prepared) => prepared,
+        Err(earlier) => return Ok((StatusCode::OK, Json(earlier))),
+    };
     let (status, body) = app
         .store
         .write(move |c| {
-            if let Some(key) = &key
-                && let Some(id) = store::idempotent(c, actor.person.id, key)?
-                && let Some(first) = store::by_id(c, id)?
-            {
-                return Ok((StatusCode::OK, view(c, &first)?));
+            // Checked again here: a retry may have been filed since the read.
+            if let Some(earlier) = first(c, &key, person)? {
+                return Ok((StatusCode::OK, earlier));
             }
-            let row = patrols::file(c, &maps, &actor, &input, now_s())?;
+            let row = patrols::file_prepared(c, &maps, &actor, &input, &prepared, now_s())?;
             if let Some(key) = &key {
-                store::remember(c, actor.person.id, key, row.id)?;
+                store::remember(c, person, key, row.id)?;
             }
             Ok((StatusCode::CREATED, view(c, &row)?))
         })
