@@ -70,7 +70,11 @@ fn json_error(rejection: &JsonRejection) -> Error {
 
 /// Parses a JSON body already read (when the raw bytes are needed too, e.g. to hash them).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
-    axum::Json::<T>::from_bytes(bytes).map(|axum::Json(value)| value).map_err(|rejection| json_error(&rejection))
+    // Plain serde_json first (the common, valid case); axum's path-tracking
+    // parser only to explain a failure, naming the field.
+    serde_json::from_slice(bytes).or_else(|_| {
+        axum::Json::<T>::from_bytes(bytes).map(|axum::Json(value)| value).map_err(|rejection| json_error(&rejection))
+    })
 }
 
 /// Reads `If-Match: "<version>"` (or a bare number), if sent.

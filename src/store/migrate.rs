@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_cases", include_str!("../../schema/0003_cases.sql")),
     ("0004_documents", include_str!("../../schema/0004_documents.sql")),
     ("0005_patrols", include_str!("../../schema/0005_patrols.sql")),
+    ("0006_patrol_request_hash", include_str!("../../schema/0006_patrol_request_hash.sql")),
 ];
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.

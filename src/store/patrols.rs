@@ -227,18 +227,20 @@ pub fn case_numbers(conn: &Connection, patrol_id: i64) -> Result<Vec<String>> {
     Ok(stmt.query_map([patrol_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The patrol an earlier request with this key filed.
-pub fn idempotent(conn: &Connection, person: i64, key: &str) -> Result<Option<i64>> {
+/// The patrol an earlier request with this key filed, and that request's hash (if recorded).
+pub fn idempotent(conn: &Connection, person: i64, key: &str) -> Result<Option<(i64, Option<String>)>> {
     Ok(conn
-        .prepare_cached("SELECT patrol_id FROM patrol_idempotency WHERE person_id = ?1 AND key = ?2")?
-        .query_row(params![person, key], |r| r.get(0))
+        .prepare_cached("SELECT patrol_id, request_sha256 FROM patrol_idempotency WHERE person_id = ?1 AND key = ?2")?
+        .query_row(params![person, key], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
 
-/// Remembers the patrol a key filed (same transaction as the patrol).
-pub fn remember(conn: &Connection, person: i64, key: &str, patrol_id: i64) -> Result<()> {
-    conn.prepare_cached("INSERT INTO patrol_idempotency (person_id, key, patrol_id) VALUES (?1, ?2, ?3)")?
-        .execute(params![person, key, patrol_id])?;
+/// Remembers the patrol a key filed and the hash of the request (same transaction as the patrol).
+pub fn remember(conn: &Connection, person: i64, key: &str, patrol_id: i64, request_sha256: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO patrol_idempotency (person_id, key, patrol_id, request_sha256) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![person, key, patrol_id, request_sha256])?;
     Ok(())
 }
 

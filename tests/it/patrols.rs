@@ -90,7 +90,7 @@ async fn the_same_track_as_gpx_measures_the_same_and_a_retry_files_nothing_new()
     let mut body = log("mihe", &Value::Null, OCT_5, end);
     body.as_object_mut().unwrap().remove("track");
     body["gpx"] = json!(gpx);
-    let request = || {
+    let request = |body: &Value| {
         axum::http::Request::post("/api/v1/patrols")
             .header("authorization", format!("Bearer {chief}"))
             .header("content-type", "application/json")
@@ -98,7 +98,7 @@ async fn the_same_track_as_gpx_measures_the_same_and_a_retry_files_nothing_new()
             .body(axum::body::Body::from(body.to_string()))
             .unwrap()
     };
-    let from_gpx = app.send(request()).await.expect(201);
+    let from_gpx = app.send(request(&body)).await.expect(201);
     for field in ["minutes", "points", "reaches"] {
         assert_eq!(from_gpx[field], from_json[field], "{field}");
     }
@@ -109,8 +109,12 @@ async fn the_same_track_as_gpx_measures_the_same_and_a_retry_files_nothing_new()
     for (p, q) in a.as_array().unwrap().iter().zip(b.as_array().unwrap()) {
         assert!(close(&p[0], &q[0]) && close(&p[1], &q[1]), "{p} vs {q}");
     }
-    let retried = app.send(request()).await.expect(200);
+    let retried = app.send(request(&body)).await.expect(200);
     assert_eq!(retried["code"], from_gpx["code"]);
+    assert_eq!(count(&app, "patrols"), 2);
+    // The same key with a different log is refused, and files nothing.
+    body["notes"] = json!("另一份日志");
+    app.send(request(&body)).await.expect_error(409, "conflict");
     assert_eq!(count(&app, "patrols"), 2);
 }
 

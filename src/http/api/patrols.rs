@@ -46,30 +46,38 @@ pub async fn file_patrol(
     State(app): State<App>,
     caller: Caller,
     headers: HeaderMap,
-    JsonBody(input): JsonBody<PatrolInput>,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
     let key = super::cases::idempotency_key(&headers)?;
+    let input: PatrolInput = crate::http::extract::parse_json(&body)?;
+    let request_hash = crate::domain::audit::sha256_hex(&body);
     let maps = app.maps();
     let actor = std::sync::Arc::new(caller.actor);
     let input = std::sync::Arc::new(input);
-    let first = |c: &rusqlite::Connection, key: &Option<String>, person: i64| -> Result<Option<Value>> {
+    let hash = request_hash.clone();
+    let first = move |c: &rusqlite::Connection, key: &Option<String>, person: i64| -> Result<Option<Value>> {
         let Some(key) = key else { return Ok(None) };
         match store::idempotent(c, person, key)? {
-            Some(id) => store::by_id(c, id)?.map(|p| view(c, &p)).transpose(),
+            Some((_, Some(earlier))) if earlier != hash => Err(Error::Conflict(crate::error::Msg::new(
+                "同一 Idempotency-Key 已用于另一份不同的巡河日志",
+                "this Idempotency-Key was already used for a different patrol log",
+            ))),
+            Some((id, _)) => store::by_id(c, id)?.map(|p| view(c, &p)).transpose(),
             None => Ok(None),
         }
     };
     let person = actor.person.id;
-    let (k, m, a, i) = (key.clone(), maps.clone(), actor.clone(), input.clone());
-    let prepared = app
-        .store
-        .read(move |c| {
-            if let Some(earlier) = first(c, &k, person)? {
-                return Ok(Err(earlier));
-            }
-            Ok(Ok(patrols::prepare(c, &m, &a, &i, now_s())?))
-        })
-        .await?;
+    let prepared = {
+        let (key, maps, actor, input, first) = (key.clone(), maps.clone(), actor.clone(), input.clone(), first.clone());
+        app.store
+            .read(move |c| {
+                if let Some(earlier) = first(c, &key, person)? {
+                    return Ok(Err(earlier));
+                }
+                Ok(Ok(patrols::prepare(c, &maps, &actor, &input, now_s())?))
+            })
+            .await?
+    };
     let prepared = match prepared {
         Ok(prepared) => prepared,
         Err(earlier) => return Ok((StatusCode::OK, Json(earlier))),
@@ -83,7 +91,7 @@ pub async fn file_patrol(
             }
             let row = patrols::file_prepared(c, &maps, &actor, &input, &prepared, now_s())?;
             if let Some(key) = &key {
-                store::remember(c, person, key, row.id)?;
+                store::remember(c, person, key, row.id, &request_hash)?;
             }
             Ok((StatusCode::CREATED, view(c, &row)?))
         })
