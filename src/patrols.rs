@@ -170,6 +170,11 @@ fn check_checklist(items: &[ChecklistItem]) -> Result<()> {
     Ok(())
 }
 
+/// The river a log is filed for, or a 400 naming it.
+fn river_of<'a>(maps: &'a Maps, code: &str) -> Result<&'a crate::spatial::features::RiverFeature> {
+    maps.river(code).ok_or_else(|| Error::invalid("river", format!("没有河流 {code}"), format!("unknown river {code}")))
+}
+
 /// A patrol log checked and measured, ready for [`file_prepared`]. The
 /// geometry is the costly part of filing (tens of milliseconds for a long
 /// track), so it is done here, on a reader, and not on the single writer.
@@ -189,9 +194,7 @@ pub struct Prepared {
 /// Checks a patrol log and measures its track against the river with the
 /// rules of the actor's chief level: everything filing needs that does not write.
 pub fn prepare(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInput, now_s: i64) -> Result<Prepared> {
-    let river = maps.river(&input.river).ok_or_else(|| {
-        Error::invalid("river", format!("没有河流 {}", input.river), format!("unknown river {}", input.river))
-    })?;
+    let river = river_of(maps, &input.river)?;
     let level = chief_level(maps, actor, &input.river).ok_or_else(|| {
         Error::Forbidden(Msg::new("只能为本人负责的河流填写巡河日志", "a chief files logs only for their own rivers"))
     })?;
@@ -239,9 +242,7 @@ pub fn file_prepared(
 ) -> Result<PatrolRow> {
     let Prepared { level, started_s, ended_s, track, notes, .. } = prepared;
     let (started_s, ended_s) = (*started_s, *ended_s);
-    let river = maps.river(&input.river).ok_or_else(|| {
-        Error::invalid("river", format!("没有河流 {}", input.river), format!("unknown river {}", input.river))
-    })?;
+    let river = river_of(maps, &input.river)?;
     crate::cases::check_photos(conn, &input.photos)?;
     let rules = store::rules(conn, level.as_str())?;
     let measured = if rules.buffer_m.total_cmp(&prepared.buffer_m).is_eq() {

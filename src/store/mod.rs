@@ -374,6 +374,7 @@ mod tests {
         use std::sync::atomic::{AtomicUsize, Ordering};
         let gate = Arc::new(Barrier::new(2));
         let mut held = Some(gate.clone());
+        let (holding, started) = std::sync::mpsc::channel();
         let holder = tokio::spawn({
             let store = store.clone();
             async move {
@@ -381,6 +382,7 @@ mod tests {
                     .write(move |_| {
                         // It may run again (if the batch starts over): hold only once.
                         if let Some(held) = held.take() {
+                            let _ = holding.send(());
                             held.wait();
                         }
                         Ok(())
@@ -388,6 +390,8 @@ mod tests {
                     .await
             }
         });
+        // Queue the jobs only once the writer is held, so they form one batch.
+        tokio::task::spawn_blocking(move || started.recv()).await.unwrap().unwrap();
         // (row to insert, create a table, then fail?)
         let mut queued = Vec::new();
         for (row, ddl, fail) in jobs {

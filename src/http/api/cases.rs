@@ -130,17 +130,24 @@ enum Filed {
     Earlier(String),
 }
 
-/// The case number an earlier request with this key filed, if the key was
-/// used; a 409 if it was used for a different request.
-fn earlier(first: Option<(String, u16, String)>, request_hash: &str) -> Result<Option<String>> {
+/// What an earlier request with the same `Idempotency-Key` filed, if the key
+/// was used; a 409 if it was used for a different request. `first` is the
+/// recorded request hash (none for keys recorded before hashes were kept,
+/// taken as matching) and what that request filed.
+pub(super) fn earlier<T>(first: Option<(Option<String>, T)>, request_hash: &str) -> Result<Option<T>> {
     match first {
-        Some((hash, _, number)) if hash == request_hash => Ok(Some(number)),
-        Some(_) => Err(Error::Conflict(Msg::new(
-            "同一 Idempotency-Key 已用于另一份不同的上报",
+        Some((Some(hash), _)) if hash != request_hash => Err(Error::Conflict(Msg::new(
+            "同一 Idempotency-Key 已用于另一份不同的请求",
             "this Idempotency-Key was already used for a different request",
         ))),
+        Some((_, filed)) => Ok(Some(filed)),
         None => Ok(None),
     }
+}
+
+/// The case number and request hash an earlier filing with this key left.
+fn idempotent(c: &rusqlite::Connection, person: i64, key: &str) -> Result<Option<(Option<String>, String)>> {
+    Ok(store::idempotent(c, person, key)?.map(|(hash, _, number)| (Some(hash), number)))
 }
 
 /// `POST /api/v1/cases`: files a case. With `Idempotency-Key`, a retry gets the
@@ -162,7 +169,7 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
             // A retry of a request that was filed gets its first answer even
             // if it would not pass now (the filer's scope may have changed).
             let Some(key) = key else { return Err(refused) };
-            let number = app.store.read(move |c| earlier(store::idempotent(c, person, &key)?, &request_hash)).await?;
+            let number = app.store.read(move |c| earlier(idempotent(c, person, &key)?, &request_hash)).await?;
             Filed::Earlier(number.ok_or(refused)?)
         }
         Ok(checked) => {
@@ -170,7 +177,7 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
             app.store
                 .write(move |c| {
                     if let Some(key) = &key
-                        && let Some(number) = earlier(store::idempotent(c, person, key)?, &request_hash)?
+                        && let Some(number) = earlier(idempotent(c, person, key)?, &request_hash)?
                     {
                         return Ok(Filed::Earlier(number));
                     }

@@ -57,14 +57,9 @@ pub async fn file_patrol(
     let hash = request_hash.clone();
     let first = move |c: &rusqlite::Connection, key: &Option<String>, person: i64| -> Result<Option<Value>> {
         let Some(key) = key else { return Ok(None) };
-        match store::idempotent(c, person, key)? {
-            Some((_, Some(earlier))) if earlier != hash => Err(Error::Conflict(crate::error::Msg::new(
-                "同一 Idempotency-Key 已用于另一份不同的巡河日志",
-                "this Idempotency-Key was already used for a different patrol log",
-            ))),
-            Some((id, _)) => store::by_id(c, id)?.map(|p| view(c, &p)).transpose(),
-            None => Ok(None),
-        }
+        let first = store::idempotent(c, person, key)?.map(|(id, hash)| (hash, id));
+        let Some(id) = super::cases::earlier(first, &hash)? else { return Ok(None) };
+        store::by_id(c, id)?.map(|p| view(c, &p)).transpose()
     };
     let person = actor.person.id;
     let prepared = {
