@@ -5,6 +5,7 @@ use std::sync::{Arc, RwLock};
 
 use tokio::net::TcpListener;
 
+use crate::domain::time::Clock;
 use crate::error::Result;
 use crate::spatial::Maps;
 use crate::store::Store;
@@ -28,6 +29,8 @@ pub struct App {
     pub limiter: Arc<crate::http::auth::LoginLimiter>,
     /// Recently resolved sessions.
     pub sessions: Arc<crate::http::auth::SessionCache>,
+    /// Where every handler reads the time (fixed in tests).
+    pub clock: Clock,
 }
 
 impl App {
@@ -39,7 +42,20 @@ impl App {
             ui: Arc::new(ui),
             limiter: Arc::default(),
             sessions: Arc::default(),
+            clock: Clock::system(),
         }
+    }
+
+    /// The same application reading the time from `clock`.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The current Unix time in seconds, from the application's clock.
+    pub fn now_s(&self) -> i64 {
+        self.clock.now_s()
     }
 
     /// A snapshot of the geography; an import swaps in a new one without blocking readers.

@@ -307,6 +307,26 @@ pub fn issue_review(
     store_document(conn, "review", (&code, &heading), &pdf, actor, (&[c.id], None), now_s)
 }
 
+/// The latest document of `kind` (`notice` or `review`) of a case the actor
+/// may read: after a correction, the corrected notice. 404 otherwise.
+pub fn latest_for_case(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    number: &str,
+    kind: &str,
+) -> Result<DocumentMeta> {
+    let case = crate::cases::load_readable(conn, maps, actor, number)?;
+    store::for_case(conn, case.id)?.into_iter().rev().find(|d| d.kind == kind).ok_or_else(|| {
+        let (zh, en) = if kind == "notice" {
+            ("整改通知书", "rectification notice")
+        } else {
+            ("整改复查意见书", "re-inspection opinion")
+        };
+        Error::not_found(format!("隐患 {number} 尚未出具{zh}"), format!("case {number} has no {en} yet"))
+    })
+}
+
 /// A document the actor may read (they may read one of its cases), or 404.
 pub fn readable(conn: &Connection, maps: &Maps, actor: &Actor, code: &str) -> Result<DocumentMeta> {
     let not_found = || Error::not_found(format!("没有文书 {code}"), format!("no document {code}"));

@@ -2,7 +2,7 @@
 
 use crate::accounts::{self, AssignmentInput};
 use crate::config::DbArgs;
-use crate::domain::time::now_s;
+use crate::domain::time::Clock;
 use crate::geography;
 
 /// Arguments of `gridsafe assign`.
@@ -40,7 +40,7 @@ pub struct Args {
 }
 
 /// Checks and stores the assignment.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
     let conn = args.db.open()?;
     let maps = geography::load_maps(&conn)?;
     let input = AssignmentInput {
@@ -53,7 +53,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         from: args.from.clone(),
         to: args.to.clone(),
     };
-    let assignment = accounts::create_assignment(&conn, &maps, &input, now_s())?;
+    let assignment = accounts::create_assignment(&conn, &maps, &input, clock.now_s())?;
     if args.json {
         return super::print_json(&assignment);
     }

@@ -1,7 +1,7 @@
 //! `gridsafe coverage`: every gap in the responsibility net, by name.
 
 use crate::config::DbArgs;
-use crate::domain::time::{china_date, now_s};
+use crate::domain::time::Clock;
 use crate::{accounts, geography};
 
 /// Arguments of `gridsafe coverage`.
@@ -16,10 +16,10 @@ pub struct Args {
 }
 
 /// Prints the report.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
     let conn = args.db.open()?;
     let maps = geography::load_maps(&conn)?;
-    let gaps = accounts::coverage(&conn, &maps, &china_date(now_s()))?;
+    let gaps = accounts::coverage(&conn, &maps, &clock.today())?;
     if args.json {
         super::print_json(&gaps)?;
     } else if gaps.is_empty() {

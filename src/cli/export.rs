@@ -9,7 +9,7 @@ use crate::cases::{self, CaseFilter};
 use crate::config::DbArgs;
 use crate::domain::access::Scope;
 use crate::domain::people;
-use crate::domain::time::{china_date, now_s};
+use crate::domain::time::Clock;
 use crate::store::people::Person;
 use crate::{docs, geography, store};
 
@@ -42,14 +42,14 @@ pub enum What {
 }
 
 /// Writes the ledger. The command line acts as the town office: every case is in scope.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
     let What::Ledger { from, to, out } = &args.what;
     let xlsx = match out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
         Some("xlsx") => true,
         Some("csv") => false,
         _ => bail!("输出文件须以 .csv 或 .xlsx 结尾 / the output file must end in .csv or .xlsx"),
     };
-    let today = china_date(now_s());
+    let today = clock.today();
     let from = match from {
         Some(d) => people::date("from", d)?,
         None => format!("{}-01-01", &today[..4]),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::config::DbArgs;
-use crate::domain::time::now_s;
+use crate::domain::time::Clock;
 use crate::geography::{self, ImportSummary};
 
 /// What a file holds.
@@ -36,7 +36,7 @@ pub struct Args {
 
 /// Checks the whole file and replaces the stored features in one transaction;
 /// reaches are recomputed. On any problem the database is left as it was.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let mut conn = args.db.open()?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -46,7 +46,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         Kind::Rivers => geography::import_rivers(&tx, &text, &source)?,
         Kind::Enterprises => {
             let maps = geography::load_maps(&tx)?;
-            let count = crate::enterprises::import_csv(&tx, &maps, &text, now_s())?;
+            let count = crate::enterprises::import_csv(&tx, &maps, &text, clock.now_s())?;
             ImportSummary { kind: "enterprises", features: count, reaches: 0, warnings: Vec::new() }
         }
     };

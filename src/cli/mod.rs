@@ -14,6 +14,8 @@ pub mod user;
 
 use clap::{Parser, Subcommand};
 
+use crate::domain::time::Clock;
+
 /// gridsafe: grid-based safety-production and environmental inspection and the
 /// river-chief system (网格化安全生产·环保监管与河长制) for a township.
 #[derive(Debug, Parser)]
@@ -22,6 +24,17 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Run as if it were this moment (RFC 3339 or Unix seconds) instead of
+    /// reading the system clock: for tests and reproducible demos.
+    #[arg(long, env = "GRIDSAFE_NOW", global = true, hide = true, value_parser = parse_now)]
+    pub now: Option<i64>,
+}
+
+fn parse_now(text: &str) -> Result<i64, String> {
+    text.parse::<i64>()
+        .ok()
+        .or_else(|| crate::spatial::track_input::parse_rfc3339(text))
+        .ok_or_else(|| format!("not RFC 3339 or Unix seconds: {text}"))
 }
 
 /// The subcommands.
@@ -54,16 +67,17 @@ pub enum Command {
 impl Cli {
     /// Runs the chosen subcommand.
     pub fn run(self) -> anyhow::Result<()> {
+        let clock = self.now.map_or_else(Clock::system, Clock::fixed);
         match self.command {
             Command::Init(args) => init::run(&args),
-            Command::Serve(args) => serve::run(args),
-            Command::Import(args) => import::run(&args),
+            Command::Serve(args) => serve::run(args, clock),
+            Command::Import(args) => import::run(&args, &clock),
             Command::Locate(args) => locate::run(&args),
-            Command::User(args) => user::run(&args),
-            Command::Assign(args) => assign::run(&args),
-            Command::Coverage(args) => coverage::run(&args),
+            Command::User(args) => user::run(&args, &clock),
+            Command::Assign(args) => assign::run(&args, &clock),
+            Command::Coverage(args) => coverage::run(&args, &clock),
             Command::Audit(args) => audit::run(&args),
-            Command::Export(args) => export::run(&args),
+            Command::Export(args) => export::run(&args, &clock),
             Command::Pdf(args) => pdf::run(&args),
             Command::Patrols(args) => patrols::run(&args),
         }

@@ -8,7 +8,7 @@ use crate::accounts;
 use crate::app::{self, App, UiSettings};
 use crate::config::Config;
 use crate::demo;
-use crate::domain::time::now_s;
+use crate::domain::time::Clock;
 use crate::geography;
 use crate::spatial::Maps;
 use crate::store::{self, Store};
@@ -22,15 +22,15 @@ pub struct Args {
 }
 
 /// Starts the runtime and serves.
-pub fn run(args: Args) -> anyhow::Result<()> {
+pub fn run(args: Args, clock: Clock) -> anyhow::Result<()> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?
-        .block_on(serve(args.config))
+        .block_on(serve(args.config, clock))
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
     let path = config.db.db.clone();
     let store =
         Store::open(&path, &config.store_options()).with_context(|| format!("cannot open {}", path.display()))?;
@@ -65,11 +65,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let maps = Arc::new(maps);
     if config.demo {
-        seed_demo(&store, &maps).await?;
+        seed_demo(&store, &maps, clock.now_s()).await?;
     } else {
-        let for_admin = maps.clone();
+        let (for_admin, now) = (maps.clone(), clock.now_s());
         let first = store
-            .write(move |c| accounts::create_first_admin(c, &for_admin, now_s()))
+            .write(move |c| accounts::create_first_admin(c, &for_admin, now))
             .await
             .context("cannot create the first admin")?;
         if let Some(password) = first {
@@ -78,7 +78,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             );
         }
     }
-    let app = App::new(store, maps, UiSettings { tile_url: config.tile_url.clone() });
+    let app = App::new(store, maps, UiSettings { tile_url: config.tile_url.clone() }).with_clock(clock);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -90,14 +90,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// Seeds the demo people and enterprises once, then prints the demo logins.
-async fn seed_demo(store: &Store, maps: &Arc<Maps>) -> anyhow::Result<()> {
+async fn seed_demo(store: &Store, maps: &Arc<Maps>, now: i64) -> anyhow::Result<()> {
     let hash = tokio::task::spawn_blocking(|| accounts::hash_password(demo::DEMO_PASSWORD)).await??;
     let maps = maps.clone();
     let cases = store
         .write(move |c| {
-            demo::seed(c, &maps, &hash, now_s())?;
-            let cases = demo::seed_cases(c, &maps, now_s(), demo::DEMO_CASES)?;
-            let patrols = demo::seed_patrols(c, &maps, now_s())?;
+            demo::seed(c, &maps, &hash, now)?;
+            let cases = demo::seed_cases(c, &maps, now, demo::DEMO_CASES)?;
+            let patrols = demo::seed_patrols(c, &maps, now)?;
             Ok((cases, patrols))
         })
         .await

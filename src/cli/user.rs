@@ -7,7 +7,7 @@ use anyhow::Context;
 use crate::accounts::{self, PersonInput};
 use crate::config::DbArgs;
 use crate::domain::people;
-use crate::domain::time::{china_timestamp, now_s};
+use crate::domain::time::{Clock, china_timestamp};
 use crate::store::people as people_store;
 
 /// Arguments of `gridsafe user`.
@@ -62,7 +62,7 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 /// Runs the account action.
-pub fn run(args: &Args) -> anyhow::Result<()> {
+pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
     let conn = args.db.open()?;
     match &args.action {
         Action::Add { username, name, phone, .. } => {
@@ -72,13 +72,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 phone: phone.clone(),
                 password: read_password()?,
             };
-            let person = people_store::insert(&conn, &accounts::new_person(&input)?, &china_timestamp(now_s()))?;
+            let person = people_store::insert(&conn, &accounts::new_person(&input)?, &china_timestamp(clock.now_s()))?;
             println!("已创建用户 / created user {} ({}), id {}", person.username, person.name, person.id);
         }
         Action::Passwd { username, .. } => {
             let password = read_password()?;
             let hash = accounts::hash_password(people::password(&password)?)?;
-            people_store::set_password(&conn, &username.trim().to_ascii_lowercase(), &hash, now_s())?;
+            people_store::set_password(&conn, &username.trim().to_ascii_lowercase(), &hash, clock.now_s())?;
             println!("已更新密码，原会话已失效 / password changed; open sessions ended");
         }
         Action::List { json } => {

@@ -75,11 +75,60 @@ pub fn china_timestamp(unix_s: i64) -> String {
     )
 }
 
-/// The current Unix time in seconds.
+/// The current Unix time in seconds, read from the system.
+///
+/// Services never call this: they are handed the time by their caller, which
+/// reads it from the [`Clock`] it was given, so tests run the same on any day.
 pub fn now_s() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Where the program reads the time: the system clock in production, a fixed
+/// (settable) time in tests. Cheap to clone; clones of a fixed clock share it.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    fixed: Option<std::sync::Arc<std::sync::atomic::AtomicI64>>,
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Self { fixed: None }
+    }
+
+    /// A clock that stands at `unix_s` until [`Clock::set`] moves it.
+    ///
+    /// ```
+    /// use gridsafe::domain::time::{Clock, china_date};
+    /// let clock = Clock::fixed(1_795_000_000);
+    /// assert_eq!(china_date(clock.now_s()), "2026-11-18");
+    /// clock.clone().set(1_795_000_000 + 86_400);
+    /// assert_eq!(china_date(clock.now_s()), "2026-11-19");
+    /// ```
+    pub fn fixed(unix_s: i64) -> Self {
+        Self { fixed: Some(std::sync::Arc::new(std::sync::atomic::AtomicI64::new(unix_s))) }
+    }
+
+    /// The current Unix time in seconds.
+    pub fn now_s(&self) -> i64 {
+        self.fixed.as_ref().map_or_else(now_s, |t| t.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// Today's date in China time.
+    pub fn today(&self) -> String {
+        china_date(self.now_s())
+    }
+
+    /// Moves a fixed clock (and every clone of it) to `unix_s`.
+    ///
+    /// # Panics
+    /// On the system clock, which cannot be set.
+    pub fn set(&self, unix_s: i64) {
+        let fixed = self.fixed.as_ref().expect("only a fixed clock can be set");
+        fixed.store(unix_s, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[cfg(test)]

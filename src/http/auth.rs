@@ -15,7 +15,6 @@ use serde_json::json;
 
 use crate::accounts::{self, Actor, SESSION_TTL_S};
 use crate::app::App;
-use crate::domain::time::now_s;
 use crate::error::{Error, Msg, Result};
 use crate::http::extract::JsonBody;
 
@@ -98,7 +97,7 @@ pub async fn login(
     ClientAddress(address): ClientAddress,
     JsonBody(input): JsonBody<LoginInput>,
 ) -> Result<Response> {
-    let now = now_s();
+    let now = app.now_s();
     let user = input.username.trim().to_ascii_lowercase();
     app.limiter.check(&user, &address, now)?;
     let (name, password) = (user.clone(), input.password);
@@ -132,7 +131,7 @@ pub async fn login(
 /// `POST /api/v1/logout`: ends the caller's session and clears the cookie.
 pub async fn logout(State(app): State<App>, caller: Caller) -> Result<Response> {
     let hash = accounts::token_sha256(&caller.token);
-    let now = now_s();
+    let now = app.now_s();
     app.store.write(move |c| crate::store::people::revoke_session(c, &hash, now)).await?;
     app.sessions.forget(&caller.token);
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -209,7 +208,7 @@ impl FromRequestParts<App> for Caller {
         let unauthenticated =
             || Error::Unauthenticated(Msg::new("请先登录（会话无效或已过期）", "log in first (no valid session)"));
         let token = token_from(parts).filter(|t| !t.is_empty()).ok_or_else(unauthenticated)?;
-        let now = now_s();
+        let now = app.now_s();
         if let Some(actor) = app.sessions.get(&token, now) {
             return Ok(Self { actor, token });
         }

@@ -334,6 +334,44 @@ mod tests {
         StoreOptions { readers: 2, write_queue: 1, wait: Duration::from_millis(200) }
     }
 
+    fn synchronous(c: &Connection) -> Result<i64> {
+        Ok(c.pragma_query_value(None, "synchronous", |r| r.get(0))?)
+    }
+
+    /// `synchronous=FULL` (2) on every connection: with `NORMAL` a power cut
+    /// can undo a commit that was already answered 201.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_connection_the_store_opens_commits_with_synchronous_full() {
+        const FULL: i64 = 2;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        assert_eq!(synchronous(&open_connection(&path).unwrap()).unwrap(), FULL, "open_connection");
+        assert_eq!(synchronous(&open_migrated(&path).unwrap()).unwrap(), FULL, "open_migrated (the CLI)");
+        let store = Store::open(&path, &StoreOptions { readers: 3, ..StoreOptions::default() }).unwrap();
+        assert_eq!(store.write(synchronous).await.unwrap(), FULL, "the writer");
+        let journal: String =
+            store.write(|c| Ok(c.pragma_query_value(None, "journal_mode", |r| r.get(0))?)).await.unwrap();
+        assert_eq!(journal, "wal");
+        // Three reads held open at once take all three readers.
+        let gate = Arc::new(Barrier::new(3));
+        let reads: Vec<_> = (0..3)
+            .map(|_| {
+                let (store, gate) = (store.clone(), gate.clone());
+                tokio::spawn(async move {
+                    store
+                        .read(move |c| {
+                            gate.wait();
+                            synchronous(c)
+                        })
+                        .await
+                })
+            })
+            .collect();
+        for read in reads {
+            assert_eq!(read.await.unwrap().unwrap(), FULL, "a reader");
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn reads_proceed_while_a_write_is_held_open() {
         let dir = tempfile::tempdir().unwrap();
@@ -368,6 +406,14 @@ mod tests {
         assert_eq!(seen, 2);
     }
 
+    /// `store.write` as a future that owns its store, so it can be polled here and spawned later.
+    async fn write_owned<F>(store: Store, f: F) -> Result<()>
+    where
+        F: FnMut(&Connection) -> Result<()> + Send + 'static,
+    {
+        store.write(f).await
+    }
+
     /// Queues `jobs` behind a job that holds the writer, so they all land in
     /// one batch; returns their outcomes and how often each ran.
     async fn one_batch(store: &Store, jobs: Vec<(Option<i64>, bool, bool)>) -> Vec<(bool, usize)> {
@@ -397,28 +443,24 @@ mod tests {
         for (row, ddl, fail) in jobs {
             let runs = Arc::new(AtomicUsize::new(0));
             let counter = runs.clone();
-            let store = store.clone();
-            queued.push((
-                tokio::spawn(async move {
-                    store
-                        .write(move |c| {
-                            counter.fetch_add(1, Ordering::SeqCst);
-                            if let Some(x) = row {
-                                c.execute("INSERT INTO t VALUES (?1)", [x])?;
-                            }
-                            if ddl {
-                                c.execute_batch("CREATE TABLE u (y INTEGER)")?;
-                            }
-                            if fail {
-                                return Err(Error::invalid("x", "坏", "bad"));
-                            }
-                            Ok(())
-                        })
-                        .await
-                }),
-                runs,
-            ));
-            tokio::time::sleep(Duration::from_millis(20)).await; // keep the queue in order
+            let mut write = Box::pin(write_owned(store.clone(), move |c| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                if let Some(x) = row {
+                    c.execute("INSERT INTO t VALUES (?1)", [x])?;
+                }
+                if ddl {
+                    c.execute_batch("CREATE TABLE u (y INTEGER)")?;
+                }
+                if fail {
+                    return Err(Error::invalid("x", "坏", "bad"));
+                }
+                Ok(())
+            }));
+            // One poll takes a free write slot and queues the job, then waits
+            // for the answer: so the jobs queue in this order.
+            let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+            assert!(write.as_mut().poll(&mut context).is_pending(), "the writer is held, so the job waits");
+            queued.push((tokio::spawn(write), runs));
         }
         tokio::task::spawn_blocking(move || gate.wait()).await.unwrap();
         holder.await.unwrap().unwrap();

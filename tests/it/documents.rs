@@ -369,7 +369,7 @@ fn the_cli_writes_issued_documents_byte_for_byte_and_a_month_with_a_progress_bar
     let app = runtime.block_on(async {
         let app = TestApp::demo().await;
         let maps = app.app.maps();
-        let now = gridsafe::domain::time::now_s();
+        let now = crate::helpers::NOW;
         app.app.store.write(move |c| gridsafe::demo::seed_cases(c, &maps, now, 40)).await.unwrap();
         app
     });

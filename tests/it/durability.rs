@@ -36,65 +36,106 @@ fn request(address: &str, method: &str, path: &str, token: Option<&str>, body: O
     (status, body)
 }
 
-/// Starts `gridsafe serve --demo` on a free port; returns the child and its address.
-fn start(db: &std::path::Path) -> (Child, String) {
+/// A server under test: the child, its address and the file its stderr goes to.
+struct Server {
+    child: Child,
+    address: String,
+    stderr: std::path::PathBuf,
+}
+
+impl Server {
+    /// The last lines the server wrote to stderr, for a failure message.
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(&self.stderr).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+}
+
+/// Starts `gridsafe serve --demo` on a free port, its stderr kept in `stderr`.
+fn start(db: &std::path::Path, stderr: std::path::PathBuf) -> Server {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(&stderr).expect("log file");
     let mut child = Command::new(env!("CARGO_BIN_EXE_gridsafe"))
         .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--db"])
         .arg(db)
         .env("RUST_LOG", "warn")
+        .env("GRIDSAFE_NOW", crate::helpers::NOW.to_string())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("server starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let address = loop {
-        let line = lines.next().expect("the server prints its address").expect("readable");
+        let Some(Ok(line)) = lines.next() else {
+            let log = std::fs::read_to_string(&stderr).unwrap_or_default();
+            panic!("the server ended before printing its address; stderr:\n{log}");
+        };
         if let Some(rest) = line.split("http://").nth(1) {
             break rest.split('/').next().expect("host:port").to_owned();
         }
     };
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    (child, address)
+    Server { child, address, stderr }
 }
 
-fn login(address: &str) -> String {
+fn login(server: &Server) -> String {
     let credentials = json!({"username": "admin", "password": gridsafe::demo::DEMO_PASSWORD}).to_string();
-    let (status, body) = request(address, "POST", "/api/v1/login", None, Some(&credentials));
-    assert_eq!(status, 200, "{body}");
+    let (status, body) = request(&server.address, "POST", "/api/v1/login", None, Some(&credentials));
+    assert_eq!(status, 200, "{body}\nserver stderr:\n{}", server.log_tail());
     serde_json::from_str::<Value>(&body).expect("json")["token"].as_str().expect("token").to_owned()
 }
 
+/// What a client was told: the case number and the title it filed under.
+type Acknowledged = Arc<Mutex<Vec<(String, String)>>>;
+
 #[test]
-fn every_acknowledged_filing_survives_a_kill_9() {
+fn every_acknowledged_filing_survives_a_kill_9_with_its_content() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("town.db");
-    let (mut server, address) = start(&db);
-    let token = login(&address);
+    let log = dir.path().join("server.log");
+    let mut server = start(&db, log.clone());
+    let token = login(&server);
     // Reuse a demo photo and a demo case's place.
-    let (_, list) = request(&address, "GET", "/api/v1/cases?limit=1&kind=safety", Some(&token), None);
+    let (_, list) = request(&server.address, "GET", "/api/v1/cases?limit=1&kind=safety", Some(&token), None);
     let number = serde_json::from_str::<Value>(&list).unwrap()["items"][0]["number"].as_str().unwrap().to_owned();
-    let (_, case) = request(&address, "GET", &format!("/api/v1/cases/{number}"), Some(&token), None);
+    let (_, case) = request(&server.address, "GET", &format!("/api/v1/cases/{number}"), Some(&token), None);
     let case: Value = serde_json::from_str(&case).unwrap();
-    let filing = json!({"kind": "safety", "category": "S-F01", "grade": "general", "title": "耐久性测试",
-        "description": "kill -9", "lon": case["lon"], "lat": case["lat"], "photos": [case["photos"][0]["id"]]})
-    .to_string();
+    let (lon, lat, photo) = (case["lon"].clone(), case["lat"].clone(), case["photos"][0]["id"].clone());
 
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let acknowledged = Acknowledged::default();
+    let failures = Arc::new(Mutex::new(Vec::<String>::new()));
     let deadline = Instant::now() + Duration::from_secs(30);
     let clients: Vec<_> = (0..8)
-        .map(|_| {
-            let (address, token, filing, acknowledged) =
-                (address.clone(), token.clone(), filing.clone(), acknowledged.clone());
+        .map(|client| {
+            let (address, token, acknowledged, failures) =
+                (server.address.clone(), token.clone(), acknowledged.clone(), failures.clone());
+            let (lon, lat, photo) = (lon.clone(), lat.clone(), photo.clone());
             std::thread::spawn(move || {
-                while Instant::now() < deadline {
-                    let (status, body) = request(&address, "POST", "/api/v1/cases", Some(&token), Some(&filing));
-                    if status != 201 {
-                        break; // the server is gone
+                for n in 0.. {
+                    if Instant::now() >= deadline {
+                        break;
                     }
-                    let number = serde_json::from_str::<Value>(&body).unwrap()["number"].as_str().unwrap().to_owned();
-                    acknowledged.lock().unwrap().push(number);
+                    // Each filing says who sent it, so its content can be checked after the restart.
+                    let title = format!("耐久性测试 {client}-{n}");
+                    let filing = json!({"kind": "safety", "category": "S-F01", "grade": "general",
+                        "title": title, "description": format!("kill -9 客户端 {client} 第 {n} 件"),
+                        "lon": lon, "lat": lat, "photos": [photo]})
+                    .to_string();
+                    let (status, body) = request(&address, "POST", "/api/v1/cases", Some(&token), Some(&filing));
+                    match status {
+                        0 => break, // the server is gone: not acknowledged
+                        201 => {
+                            let number =
+                                serde_json::from_str::<Value>(&body).unwrap()["number"].as_str().unwrap().to_owned();
+                            acknowledged.lock().unwrap().push((number, title));
+                        }
+                        _ => {
+                            failures.lock().unwrap().push(format!("{status} {body}"));
+                            break;
+                        }
+                    }
                 }
             })
         })
@@ -103,22 +144,29 @@ fn every_acknowledged_filing_survives_a_kill_9() {
     while acknowledged.lock().unwrap().len() < 200 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    server.kill().expect("SIGKILL");
-    server.wait().expect("reaped");
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().expect("reaped");
     for client in clients {
         client.join().expect("client thread");
     }
+    let failures = failures.lock().unwrap().clone();
+    assert!(failures.is_empty(), "clients were refused: {failures:?}\nserver stderr:\n{}", server.log_tail());
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() >= 200, "only {} filings before the kill", acknowledged.len());
+    assert!(acknowledged.len() >= 200, "only {} filings before the kill\n{}", acknowledged.len(), server.log_tail());
 
-    let (mut server, address) = start(&db);
-    let token = login(&address);
-    for number in &acknowledged {
-        let (status, body) = request(&address, "GET", &format!("/api/v1/cases/{number}"), Some(&token), None);
-        assert_eq!(status, 200, "acknowledged case {number} was lost: {body}");
+    let mut server = start(&db, log);
+    let token = login(&server);
+    for (number, title) in &acknowledged {
+        let (status, body) = request(&server.address, "GET", &format!("/api/v1/cases/{number}"), Some(&token), None);
+        assert_eq!(status, 200, "acknowledged case {number} was lost: {body}\n{}", server.log_tail());
+        let case: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(case["title"], title.as_str(), "case {number} came back with other content");
+        assert_eq!(case["status"], "reported");
+        assert_eq!(case["photos"][0]["id"], photo, "case {number} lost its photo");
+        assert_eq!(case["timeline"].as_array().map(Vec::len), Some(1), "case {number} lost its audit entry");
     }
-    server.kill().expect("stop");
-    server.wait().expect("reaped");
+    server.child.kill().expect("stop");
+    server.child.wait().expect("reaped");
     let verify =
         Command::new(env!("CARGO_BIN_EXE_gridsafe")).args(["audit", "verify", "--db"]).arg(&db).output().unwrap();
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));

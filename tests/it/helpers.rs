@@ -7,12 +7,17 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use gridsafe::app::{App, UiSettings};
-use gridsafe::domain::time::now_s;
+use gridsafe::domain::time::Clock;
 use gridsafe::store::{Store, StoreOptions};
 use gridsafe::{geography, http};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
+
+/// The moment every test app stands at: 2026-11-18 16:26:40 China time. The
+/// demo is seeded relative to it and the app's clock stays there (unless a
+/// test moves it), so every test runs the same on any day.
+pub const NOW: i64 = 1_795_000_000;
 
 /// The demo password's hash, computed once per test binary (argon2 is slow by design).
 fn demo_hash() -> String {
@@ -75,7 +80,7 @@ impl TestApp {
         let test = Self::build(|c| geography::load_demo(c).map(drop)).await;
         let maps = test.app.maps();
         let hash = demo_hash();
-        test.app.store.write(move |c| gridsafe::demo::seed(c, &maps, &hash, now_s())).await.expect("demo seeds");
+        test.app.store.write(move |c| gridsafe::demo::seed(c, &maps, &hash, NOW)).await.expect("demo seeds");
         test
     }
 
@@ -95,7 +100,7 @@ impl TestApp {
         let store = Store::open(&dir.path().join("test.db"), &StoreOptions::default()).expect("store opens");
         store.write(load).await.expect("geography loads");
         let maps = store.read(geography::load_maps).await.expect("maps load");
-        let app = App::new(store, maps, UiSettings::default());
+        let app = App::new(store, maps, UiSettings::default()).with_clock(Clock::fixed(NOW));
         Self { router: http::router(app.clone()), app, dir }
     }
 

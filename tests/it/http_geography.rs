@@ -105,6 +105,7 @@ async fn rivers_list_and_detail_with_reaches() {
         let sum: f64 = reaches.iter().map(|r| r["properties"]["length_m"].as_f64().unwrap()).sum();
         let in_town = river["length_m"].as_f64().unwrap();
         assert!((sum - in_town).abs() < 1.0 + reaches.len() as f64 * 0.05, "{code}: {sum} vs {in_town}");
+        assert!(!reaches.is_empty(), "{code}");
         assert!(reaches.iter().all(|r| r["properties"]["grid_name"].is_string()));
     }
     app.get("/api/v1/rivers/nope").await.expect_error(404, "not_found");

@@ -9,7 +9,7 @@ use crate::helpers::TestApp;
 async fn demo_with_cases() -> TestApp {
     let app = TestApp::demo().await;
     let maps = app.app.maps();
-    let now = gridsafe::domain::time::now_s();
+    let now = crate::helpers::NOW;
     app.app.store.write(move |c| gridsafe::demo::seed_cases(c, &maps, now, 120)).await.unwrap();
     app
 }
@@ -35,6 +35,7 @@ async fn the_csv_ledger_is_scoped_and_filtered_like_the_case_list() {
     assert!(closed.iter().all(|r| &r[13] == "已销号" && !r[12].is_empty() && r[11].contains("验收通过")));
     let inspector = app.login("tf0101.safety").await;
     let mine = csv_records(app.get_as(&inspector, "/api/v1/ledger.csv").await.text.as_bytes());
+    assert!(!mine.is_empty(), "the demo has cases in 八里");
     assert!(mine.iter().all(|r| &r[3] == "八里"), "an inspector's ledger holds only their grid");
     app.get_as(&admin, "/api/v1/ledger.csv?status=open").await.expect_error(400, "invalid");
     app.get("/api/v1/ledger.csv").await.expect_error(401, "unauthenticated");

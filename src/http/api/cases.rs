@@ -14,10 +14,11 @@ use crate::cases::{self, ActionInput, CaseInput};
 use crate::domain::audit::Entry;
 use crate::domain::case::{Grade, Kind, Status};
 use crate::domain::people;
-use crate::domain::time::{china_date, china_timestamp, now_s};
+use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
 use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
+use crate::http::idempotency::{Keyed, Once};
 use crate::media;
 use crate::store::cases::CaseRow;
 use crate::store::{cases as store, media as media_store};
@@ -26,6 +27,7 @@ use crate::store::{cases as store, media as media_store};
 pub async fn upload_media(
     State(app): State<App>,
     caller: Caller,
+    headers: HeaderMap,
     mut form: Multipart,
 ) -> Result<(StatusCode, Json<Value>)> {
     let bad = |e: &axum::extract::multipart::MultipartError| {
@@ -46,9 +48,14 @@ pub async fn upload_media(
     let photo = tokio::task::spawn_blocking(move || media::prepare(&upload))
         .await
         .map_err(|e| Error::Internal(anyhow::anyhow!("photo task failed: {e}")))??;
-    let (id, by, now) = (photo.id.clone(), caller.actor.person.id, china_timestamp(now_s()));
-    app.store.write(move |c| media_store::insert(c, &photo, by, &now)).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id}))))
+    // A photo is stored once per content, so its id identifies the request.
+    let once = Once::new(&headers, "/api/v1/media", &photo.id)?;
+    let (by, now) = (caller.actor.person.id, china_timestamp(app.now_s()));
+    once.create(&app, by, move |c| {
+        media_store::insert(c, &photo, by, &now)?;
+        Ok(json!({"id": photo.id}))
+    })
+    .await
 }
 
 /// Query of `GET /api/v1/media/{id}`.
@@ -106,23 +113,6 @@ pub async fn list_categories(State(app): State<App>) -> Result<Json<Value>> {
     Ok(Json(json!(tops)))
 }
 
-pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
-    headers
-        .get("idempotency-key")
-        .map(|v| {
-            v.to_str().ok().map(str::trim).filter(|k| !k.is_empty() && k.len() <= 200).map(str::to_owned).ok_or_else(
-                || {
-                    Error::invalid(
-                        "Idempotency-Key",
-                        "Idempotency-Key 须为 1–200 个字符",
-                        "Idempotency-Key must be 1–200 characters",
-                    )
-                },
-            )
-        })
-        .transpose()
-}
-
 /// What a filing came to: a new case, or the case an earlier request with the
 /// same `Idempotency-Key` filed.
 enum Filed {
@@ -136,10 +126,7 @@ enum Filed {
 /// taken as matching) and what that request filed.
 pub(super) fn earlier<T>(first: Option<(Option<String>, T)>, request_hash: &str) -> Result<Option<T>> {
     match first {
-        Some((Some(hash), _)) if hash != request_hash => Err(Error::Conflict(Msg::new(
-            "同一 Idempotency-Key 已用于另一份不同的请求",
-            "this Idempotency-Key was already used for a different request",
-        ))),
+        Some((Some(hash), _)) if hash != request_hash => Err(crate::http::idempotency::key_reused()),
         Some((_, filed)) => Ok(Some(filed)),
         None => Ok(None),
     }
@@ -154,10 +141,10 @@ fn idempotent(c: &rusqlite::Connection, person: i64, key: &str) -> Result<Option
 /// same case back (201) and files nothing new; the key is recorded in the same
 /// transaction as the case, so a crash cannot separate them.
 pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMap, body: Bytes) -> Result<Response> {
-    let key = idempotency_key(&headers)?;
+    let key = crate::http::idempotency::idempotency_key(&headers)?;
     let input: CaseInput = crate::http::extract::parse_json(&body)?;
     let request_hash = crate::domain::audit::sha256_hex(&body);
-    let maps = app.maps();
+    let (maps, now) = (app.maps(), app.now_s());
     let actor = std::sync::Arc::new(caller.actor);
     let person = actor.person.id;
     // The writer is the bottleneck under load, so it does only what needs the
@@ -181,7 +168,6 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
                     {
                         return Ok(Filed::Earlier(number));
                     }
-                    let now = now_s();
                     // Checked inside the write: what is checked is what is stored.
                     cases::check_stored(c, &actor, &checked)?;
                     let (row, entry) = cases::file_checked(c, &maps, person, checked.clone(), now)?;
@@ -194,12 +180,12 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
         }
     };
     let body = match filed {
-        Filed::New(filed) => cases::filed_view(&maps, &actor, &filed.0, &filed.1, &china_date(now_s()))?,
+        Filed::New(filed) => cases::filed_view(&maps, &actor, &filed.0, &filed.1, &china_date(now))?,
         Filed::Earlier(number) => {
             app.store
                 .read(move |c| {
                     let row = cases::load_readable(c, &maps, &actor, &number)?;
-                    Ok(cases::view(c, &maps, &actor, &row, &china_date(now_s()))?.to_string())
+                    Ok(cases::view(c, &maps, &actor, &row, &china_date(now))?.to_string())
                 })
                 .await?
         }
@@ -209,13 +195,13 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
 
 /// `GET /api/v1/cases/{number}`: the case with its timeline and the viewer's actions.
 pub async fn show_case(State(app): State<App>, caller: Caller, Path(number): Path<String>) -> Result<Json<Value>> {
-    let maps = app.maps();
+    let (maps, today) = (app.maps(), app.clock.today());
     let actor = caller.actor;
     let view = app
         .store
         .read(move |c| {
             let row = cases::load_readable(c, &maps, &actor, &number)?;
-            cases::view(c, &maps, &actor, &row, &china_date(now_s()))
+            cases::view(c, &maps, &actor, &row, &today)
         })
         .await?;
     Ok(Json(view))
@@ -230,12 +216,11 @@ pub async fn act_on_case(
     JsonBody(input): JsonBody<ActionInput>,
 ) -> Result<Json<Value>> {
     let expected = crate::http::extract::if_match(&headers)?;
-    let maps = app.maps();
+    let (maps, now) = (app.maps(), app.now_s());
     let actor = caller.actor;
     let view = app
         .store
         .write(move |c| {
-            let now = now_s();
             let row = cases::act(c, &maps, &actor, &number, &input, expected, now)?;
             cases::view(c, &maps, &actor, &row, &china_date(now))
         })
@@ -284,7 +269,7 @@ pub async fn list_cases(State(app): State<App>, caller: Caller, Query(q): Query<
     let filter = q.filter()?;
     let maps = app.maps();
     let actor = caller.actor;
-    let today = china_date(now_s());
+    let today = app.clock.today();
     let rows = app.store.read(store::list).await?;
     let selected = cases::select(rows, &maps, &actor, &filter, &today)?;
     let mut page: Vec<(u8, i64, Value)> = selected
@@ -359,11 +344,10 @@ async fn ledger(
     q: &CaseQuery,
 ) -> Result<(Vec<crate::docs::ledger::LedgerRow>, (Vec<crate::docs::ledger::KpiRow>, String, String))> {
     let filter = q.filter()?;
-    let maps = app.maps();
+    let (maps, today) = (app.maps(), app.clock.today());
     let actor = caller.actor;
     app.store
         .read(move |c| {
-            let today = china_date(now_s());
             let selected = cases::select(store::list(c)?, &maps, &actor, &filter, &today)?;
             let rows = cases::ledger_rows(c, &maps, &selected, &today)?;
             let from = filter.from.clone().unwrap_or_else(|| format!("{}-01-01", &today[..4]));
@@ -447,7 +431,7 @@ pub struct NewCategory {
 pub async fn create_category(
     State(app): State<App>,
     caller: Caller,
-    JsonBody(input): JsonBody<NewCategory>,
+    Keyed { input, once }: Keyed<NewCategory>,
 ) -> Result<(StatusCode, Json<Value>)> {
     caller.actor.scope.require_admin()?;
     let code = input.code.trim().to_owned();
@@ -469,25 +453,23 @@ pub async fn create_category(
         return Err(Error::invalid("name", "类别名称须为 1–50 字", "a name is 1–50 characters"));
     }
     let category = store::Category { code, kind: kind.as_str().into(), parent: input.parent.clone(), name };
-    let stored = category.clone();
-    app.store
-        .write(move |c| {
-            if let Some(parent) = &category.parent {
-                match store::category(c, parent)? {
-                    Some((kind, None, _)) if kind == category.kind => {}
-                    _ => {
-                        return Err(Error::invalid(
-                            "parent",
-                            format!("上级类别 {parent} 须为同类型的一级类别"),
-                            format!("parent {parent} must be an active first-level category of the same kind"),
-                        ));
-                    }
+    once.create(&app, caller.actor.person.id, move |c| {
+        if let Some(parent) = &category.parent {
+            match store::category(c, parent)? {
+                Some((kind, None, _)) if kind == category.kind => {}
+                _ => {
+                    return Err(Error::invalid(
+                        "parent",
+                        format!("上级类别 {parent} 须为同类型的一级类别"),
+                        format!("parent {parent} must be an active first-level category of the same kind"),
+                    ));
                 }
             }
-            store::insert_category(c, &category)
-        })
-        .await?;
-    Ok((StatusCode::CREATED, Json(json!(stored))))
+        }
+        store::insert_category(c, &category)?;
+        Ok(json!(category))
+    })
+    .await
 }
 
 /// Body of `PATCH /api/v1/categories/{code}`.

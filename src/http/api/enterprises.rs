@@ -10,11 +10,12 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::domain::access::forbidden;
 use crate::domain::enterprise::Governance;
-use crate::domain::time::{china_timestamp, now_s};
+use crate::domain::time::china_timestamp;
 use crate::enterprises::{self, EnterpriseInput, EnterprisePatch, GovernanceInput};
 use crate::error::{Error, Result};
 use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
+use crate::http::idempotency::Keyed;
 use crate::store::enterprises::{self as store, Enterprise};
 
 /// Query of `GET /api/v1/enterprises`.
@@ -84,7 +85,7 @@ pub async fn show_enterprise(State(app): State<App>, caller: Caller, Path(id): P
 pub async fn create_enterprise(
     State(app): State<App>,
     caller: Caller,
-    JsonBody(input): JsonBody<EnterpriseInput>,
+    Keyed { input, once }: Keyed<EnterpriseInput>,
 ) -> Result<(StatusCode, Json<Value>)> {
     let maps = app.maps();
     let scope = caller.actor.scope;
@@ -92,9 +93,8 @@ pub async fn create_enterprise(
     if !scope.writes_enterprise(&fields.grid_code) {
         return Err(forbidden());
     }
-    let now = china_timestamp(now_s());
-    let created = app.store.write(move |c| store::insert(c, &fields, &now)).await?;
-    Ok((StatusCode::CREATED, Json(json!(created))))
+    let now = china_timestamp(app.now_s());
+    once.create(&app, caller.actor.person.id, move |c| Ok(json!(store::insert(c, &fields, &now)?))).await
 }
 
 /// `PATCH /api/v1/enterprises/{id}`: edits fields; `If-Match` guards against lost updates.
@@ -113,7 +113,7 @@ pub async fn update_enterprise(
     if !scope.writes_enterprise(&fields.grid_code) {
         return Err(forbidden());
     }
-    let now = china_timestamp(now_s());
+    let now = china_timestamp(app.now_s());
     let updated = app.store.write(move |c| store::update(c, id, expected, &fields, &now)).await?;
     Ok(Json(json!(updated)))
 }
@@ -130,7 +130,7 @@ pub async fn change_governance(
     if let Some(version) = crate::http::extract::if_match(&headers)? {
         current.version = version;
     }
-    let by = caller.actor.person.id;
-    let updated = app.store.write(move |c| enterprises::change_governance(c, &current, &input, by, now_s())).await?;
+    let (by, now) = (caller.actor.person.id, app.now_s());
+    let updated = app.store.write(move |c| enterprises::change_governance(c, &current, &input, by, now)).await?;
     Ok(Json(json!(updated)))
 }

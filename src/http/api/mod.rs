@@ -45,6 +45,8 @@ pub fn routes() -> Router<App> {
         .route("/ledger.csv", get(cases::ledger_csv))
         .route("/ledger.xlsx", get(cases::ledger_xlsx))
         .route("/cases/{number}/actions", post(cases::act_on_case))
+        .route("/cases/{number}/notice.pdf", get(documents::show_case_notice))
+        .route("/cases/{number}/signoff.pdf", get(documents::show_case_signoff))
         .route("/media/{id}", get(cases::show_media))
         .route("/notices", post(documents::issue_notice))
         .route("/documents/{code}", get(documents::show_document))

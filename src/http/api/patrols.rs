@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::docs::pdf::Pdf;
-use crate::domain::time::{china_date, now_s};
 use crate::error::{Error, Result};
 use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
@@ -48,7 +47,7 @@ pub async fn file_patrol(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let key = super::cases::idempotency_key(&headers)?;
+    let key = crate::http::idempotency::idempotency_key(&headers)?;
     let input: PatrolInput = crate::http::extract::parse_json(&body)?;
     let request_hash = crate::domain::audit::sha256_hex(&body);
     let maps = app.maps();
@@ -61,7 +60,7 @@ pub async fn file_patrol(
         let Some(id) = super::cases::earlier(first, &hash)? else { return Ok(None) };
         store::by_id(c, id)?.map(|p| view(c, &p)).transpose()
     };
-    let person = actor.person.id;
+    let (person, now) = (actor.person.id, app.now_s());
     let prepared = {
         let (key, maps, actor, input, first) = (key.clone(), maps.clone(), actor.clone(), input.clone(), first.clone());
         app.store
@@ -69,7 +68,7 @@ pub async fn file_patrol(
                 if let Some(earlier) = first(c, &key, person)? {
                     return Ok(Err(earlier));
                 }
-                Ok(Ok(patrols::prepare(c, &maps, &actor, &input, now_s())?))
+                Ok(Ok(patrols::prepare(c, &maps, &actor, &input, now)?))
             })
             .await?
     };
@@ -84,7 +83,7 @@ pub async fn file_patrol(
             if let Some(earlier) = first(c, &key, person)? {
                 return Ok((StatusCode::OK, earlier));
             }
-            let row = patrols::file_prepared(c, &maps, &actor, &input, &prepared, now_s())?;
+            let row = patrols::file_prepared(c, &maps, &actor, &input, &prepared, now)?;
             if let Some(key) = &key {
                 store::remember(c, person, key, row.id, &request_hash)?;
             }
@@ -143,13 +142,13 @@ pub async fn review_patrol(
     JsonBody(input): JsonBody<ReviewInput>,
 ) -> Result<Json<Value>> {
     let expected = crate::http::extract::if_match(&headers)?;
-    let maps = app.maps();
+    let (maps, now) = (app.maps(), app.now_s());
     let actor = caller.actor;
     let body = app
         .store
         .write(move |c| {
             let decision = (input.decision.as_str(), input.comment.as_str());
-            let row = patrols::review(c, &maps, &actor, &code, decision, expected, now_s())?;
+            let row = patrols::review(c, &maps, &actor, &code, decision, expected, now)?;
             view(c, &row)
         })
         .await?;
@@ -163,8 +162,8 @@ pub struct MonthQuery {
     month: Option<String>,
 }
 
-fn month_of(q: &MonthQuery) -> Result<String> {
-    let month = q.month.clone().unwrap_or_else(|| china_date(now_s())[..7].to_owned());
+fn month_of(q: &MonthQuery, today: &str) -> Result<String> {
+    let month = q.month.clone().unwrap_or_else(|| today[..7].to_owned());
     let ok = month.len() == 7 && crate::domain::people::date("month", &format!("{month}-01")).is_ok();
     if ok { Ok(month) } else { Err(Error::invalid("month", "月份须为 YYYY-MM", "month must be YYYY-MM")) }
 }
@@ -177,7 +176,7 @@ pub async fn show_compliance(
     caller: Caller,
     Query(q): Query<MonthQuery>,
 ) -> Result<Json<Value>> {
-    let month = month_of(&q)?;
+    let month = month_of(&q, &app.clock.today())?;
     let maps = app.maps();
     let actor = caller.actor;
     let body = app
@@ -209,14 +208,14 @@ fn pdf(pdf: Pdf, name: &str) -> Response {
 
 /// `GET /api/v1/patrols/{code}/pdf`: the patrol log as a PDF.
 pub async fn patrol_pdf(State(app): State<App>, caller: Caller, Path(code): Path<String>) -> Result<Response> {
-    let maps = app.maps();
+    let (maps, now) = (app.maps(), app.now_s());
     let actor = caller.actor;
     let name = code.clone();
     let doc = app
         .store
         .read(move |c| {
             let p = patrols::load_readable(c, &maps, &actor, &code)?;
-            patrols::log_pdf(c, &maps, &p, now_s())
+            patrols::log_pdf(c, &maps, &p, now)
         })
         .await?;
     Ok(pdf(doc, &name))
@@ -230,8 +229,8 @@ pub async fn river_report(
     Path(river): Path<String>,
     Query(q): Query<MonthQuery>,
 ) -> Result<Response> {
-    let month = month_of(&q)?;
-    let maps = app.maps();
+    let month = month_of(&q, &app.clock.today())?;
+    let (maps, now) = (app.maps(), app.now_s());
     let actor = caller.actor;
     let name = format!("{river}-{month}");
     let doc = app
@@ -240,7 +239,7 @@ pub async fn river_report(
             if !actor.scope.admin && patrols::chief_level(&maps, &actor, &river).is_none() {
                 return Err(Error::not_found(format!("没有河流 {river}"), format!("no river {river}")));
             }
-            patrols::report_pdf(c, &maps, &river, &month, now_s())
+            patrols::report_pdf(c, &maps, &river, &month, now)
         })
         .await?;
     Ok(pdf(doc, &name))

@@ -10,10 +10,11 @@ use serde_json::{Value, json};
 use crate::accounts::{self, AssignmentInput, PersonInput};
 use crate::app::App;
 use crate::domain::people::{self, Role, ScopeItem};
-use crate::domain::time::{china_date, china_timestamp, now_s};
+use crate::domain::time::china_timestamp;
 use crate::error::{Error, Result};
 use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
+use crate::http::idempotency::Keyed;
 use crate::store::{assignments as assignment_store, people as people_store};
 
 fn no_person(id: i64) -> Error {
@@ -48,15 +49,14 @@ pub async fn show_person(State(app): State<App>, caller: Caller, Path(id): Path<
 pub async fn create_person(
     State(app): State<App>,
     caller: Caller,
-    JsonBody(input): JsonBody<PersonInput>,
+    Keyed { input, once }: Keyed<PersonInput>,
 ) -> Result<(StatusCode, Json<Value>)> {
     caller.actor.scope.require_admin()?;
     let new = tokio::task::spawn_blocking(move || accounts::new_person(&input))
         .await
         .map_err(|e| Error::Internal(anyhow::anyhow!("hashing task failed: {e}")))??;
-    let now = china_timestamp(now_s());
-    let person = app.store.write(move |c| people_store::insert(c, &new, &now)).await?;
-    Ok((StatusCode::CREATED, Json(json!(person))))
+    let now = china_timestamp(app.now_s());
+    once.create(&app, caller.actor.person.id, move |c| Ok(json!(people_store::insert(c, &new, &now)?))).await
 }
 
 /// Query of `GET /api/v1/assignments`.
@@ -90,13 +90,16 @@ pub async fn list_assignments(
 pub async fn create_assignment(
     State(app): State<App>,
     caller: Caller,
-    JsonBody(input): JsonBody<AssignmentInput>,
+    Keyed { input, once }: Keyed<AssignmentInput>,
 ) -> Result<(StatusCode, Json<Value>)> {
     caller.actor.scope.require_admin()?;
     let maps = app.maps();
-    let assignment = app.store.write(move |c| accounts::create_assignment(c, &maps, &input, now_s())).await?;
+    let now = app.now_s();
+    let created = once
+        .create(&app, caller.actor.person.id, move |c| Ok(json!(accounts::create_assignment(c, &maps, &input, now)?)))
+        .await?;
     app.sessions.clear();
-    Ok((StatusCode::CREATED, Json(json!(assignment))))
+    Ok(created)
 }
 
 /// Body of `POST /api/v1/assignments/{id}/end`.
@@ -120,7 +123,7 @@ pub async fn end_assignment(
     caller.actor.scope.require_admin()?;
     let to = match input.to.as_deref() {
         Some(d) => people::date("to", d)?,
-        None => china_date(now_s()),
+        None => app.clock.today(),
     };
     let reason = input.reason.trim().to_owned();
     if reason.is_empty() {
@@ -153,7 +156,7 @@ pub async fn responsible(
     }
     let date = match query.date.as_deref() {
         Some(d) => people::date("date", d)?,
-        None => china_date(now_s()),
+        None => app.clock.today(),
     };
     let chain: Vec<String> = maps.chain(&code).into_iter().map(|g| g.code.to_string()).collect();
     let on = date.clone();
@@ -178,7 +181,7 @@ pub async fn responsible(
 pub async fn show_coverage(State(app): State<App>, caller: Caller) -> Result<Json<Value>> {
     caller.actor.scope.require_admin()?;
     let maps = app.maps();
-    let today = china_date(now_s());
+    let today = app.clock.today();
     let gaps = app.store.read(move |c| accounts::coverage(c, &maps, &today)).await?;
     Ok(Json(json!({"complete": gaps.is_empty(), "gap_count": gaps.len(), "gaps": gaps})))
 }
