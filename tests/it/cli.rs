@@ -11,6 +11,7 @@ fn gridsafe(db: &Path, args: &[&str]) -> Output {
         .arg("--db")
         .arg(db)
         .env("RUST_LOG", "warn")
+        .env("GRIDSAFE_NOW", crate::helpers::NOW.to_string())
         .output()
         .expect("the binary runs")
 }
@@ -122,6 +123,7 @@ fn gridsafe_stdin(db: &Path, args: &[&str], input: &str) -> Output {
         .arg("--db")
         .arg(db)
         .env("RUST_LOG", "warn")
+        .env("GRIDSAFE_NOW", crate::helpers::NOW.to_string())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

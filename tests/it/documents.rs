@@ -375,7 +375,13 @@ fn the_cli_writes_issued_documents_byte_for_byte_and_a_month_with_a_progress_bar
     });
     let db = app.db_path();
     let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_gridsafe")).args(args).arg("--db").arg(&db).output().unwrap()
+        std::process::Command::new(env!("CARGO_BIN_EXE_gridsafe"))
+            .args(args)
+            .arg("--db")
+            .arg(&db)
+            .env("GRIDSAFE_NOW", crate::helpers::NOW.to_string())
+            .output()
+            .unwrap()
     };
     let conn = rusqlite::Connection::open(&db).unwrap();
     let (case, month, bytes): (String, String, Vec<u8>) = conn

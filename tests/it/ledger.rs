@@ -69,6 +69,7 @@ fn the_cli_exports_csv_and_xlsx_and_refuses_other_formats() {
     let run = |file: &std::path::Path| {
         std::process::Command::new(env!("CARGO_BIN_EXE_gridsafe"))
             .args(["export", "ledger", "--from", "2026-01-01", "--out"])
+            .env("GRIDSAFE_NOW", crate::helpers::NOW.to_string())
             .arg(file)
             .arg("--db")
             .arg(&db)
