@@ -20,19 +20,24 @@ pub fn png(seed: u8) -> Vec<u8> {
 
 /// Uploads bytes as multipart field `file`.
 pub async fn upload(app: &TestApp, token: &str, bytes: &[u8]) -> TestResponse {
-    let boundary = "gridsafe-test-boundary";
+    upload_keyed(app, token, bytes, "gridsafe-test-boundary", None).await
+}
+
+/// Uploads bytes as multipart field `file` with this boundary and, if given, an `Idempotency-Key`.
+pub async fn upload_keyed(app: &TestApp, token: &str, bytes: &[u8], boundary: &str, key: Option<&str>) -> TestResponse {
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.png\"\r\nContent-Type: image/png\r\n\r\n"
     )
     .into_bytes();
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let request = Request::post("/api/v1/media")
+    let mut request = Request::post("/api/v1/media")
         .header("authorization", format!("Bearer {token}"))
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(Body::from(body))
-        .unwrap();
-    app.send(request).await
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"));
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    app.send(request.body(Body::from(body)).unwrap()).await
 }
 
 /// Uploads a fresh photo and returns its id.

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::Request;
 use serde_json::{Value, json};
 
-use crate::cases::{count, png, registered};
+use crate::cases::{count, png, registered, upload_keyed};
 use crate::helpers::{TestApp, TestResponse};
 
 async fn post(app: &TestApp, token: &str, uri: &str, key: &str, body: &Value) -> TestResponse {
@@ -58,32 +58,15 @@ async fn every_creating_post_honours_the_same_idempotency_key() {
     honoured(&app, &admin, &uri, "documents", &json!({"reason": "期限已延长"}), &json!({"reason": "地址有误"})).await;
 }
 
-/// Uploads a photo with a key; the multipart boundary differs on each try, as a phone's would.
-async fn upload(app: &TestApp, token: &str, key: &str, bytes: &[u8], boundary: &str) -> TestResponse {
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.png\"\r\nContent-Type: image/png\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let request = Request::post("/api/v1/media")
-        .header("authorization", format!("Bearer {token}"))
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .header("idempotency-key", key)
-        .body(Body::from(body))
-        .unwrap();
-    app.send(request).await
-}
-
 #[tokio::test]
 async fn a_retried_photo_upload_is_answered_once_and_a_reused_key_with_another_photo_is_refused() {
     let app = TestApp::demo().await;
     let inspector = app.login("tf0101.safety").await;
     let before = count(&app, "media");
-    let first = upload(&app, &inspector, "photo-1", &png(91), "b-one").await.expect(201);
-    let again = upload(&app, &inspector, "photo-1", &png(91), "b-two").await.expect(201);
+    let first = upload_keyed(&app, &inspector, &png(91), "b-one", Some("photo-1")).await.expect(201);
+    let again = upload_keyed(&app, &inspector, &png(91), "b-two", Some("photo-1")).await.expect(201);
     assert_eq!(first, again);
     assert_eq!(count(&app, "media"), before + 1);
-    upload(&app, &inspector, "photo-1", &png(92), "b-three").await.expect_error(409, "conflict");
+    upload_keyed(&app, &inspector, &png(92), "b-three", Some("photo-1")).await.expect_error(409, "conflict");
     assert_eq!(count(&app, "media"), before + 1, "nothing stored under a reused key");
 }
