@@ -63,6 +63,7 @@ async fn a_retried_photo_upload_is_answered_once_and_a_reused_key_with_another_p
     let app = TestApp::demo().await;
     let inspector = app.login("tf0101.safety").await;
     let before = count(&app, "media");
+    // The multipart boundary differs on each try, as a phone's would.
     let first = upload_keyed(&app, &inspector, &png(91), "b-one", Some("photo-1")).await.expect(201);
     let again = upload_keyed(&app, &inspector, &png(91), "b-two", Some("photo-1")).await.expect(201);
     assert_eq!(first, again);
