@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -12,9 +12,9 @@ use crate::app::App;
 use crate::cases::{self, NoticeItem};
 use crate::documents;
 use crate::domain::time::now_s;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::auth::Caller;
-use crate::http::extract::JsonBody;
+use crate::http::extract::{JsonBody, if_none_match};
 use crate::store::documents as store;
 
 /// Body of `POST /api/v1/notices`.
@@ -67,23 +67,47 @@ pub async fn correct_document(
     Ok((StatusCode::CREATED, Json(json!({"document": document, "url": url}))))
 }
 
-/// `GET /api/v1/documents/{code}`: the PDF exactly as issued.
-pub async fn show_document(State(app): State<App>, caller: Caller, Path(code): Path<String>) -> Result<Response> {
+/// `GET /api/v1/documents/{code}`: the PDF exactly as issued (a case's notice
+/// or re-inspection opinion, or a joint notice). Its ETag is its SHA-256, so a
+/// client that sends it back in `If-None-Match` gets 304 without the bytes.
+pub async fn show_document(
+    State(app): State<App>,
+    caller: Caller,
+    Path(code): Path<String>,
+    request: HeaderMap,
+) -> Result<Response> {
     let maps = app.maps();
     let actor = caller.actor;
     let (meta, bytes) = app
         .store
         .read(move |c| {
             let meta = documents::readable(c, &maps, &actor, &code)?;
-            let bytes = store::bytes(c, meta.id)?;
+            // Scope is checked first: a 304 must not confirm a document the caller may not read.
+            let bytes =
+                if if_none_match(&request, &etag(&meta.sha256)) { None } else { Some(store::bytes(c, meta.id)?) };
             Ok((meta, bytes))
         })
         .await?;
-    let headers = [
-        (header::CONTENT_TYPE, "application/pdf".to_owned()),
-        (header::ETAG, format!("\"{}\"", meta.sha256)),
-        (header::CONTENT_DISPOSITION, format!("inline; filename=\"{}.pdf\"", meta.code)),
+    let mut headers = vec![
+        (header::ETAG, etag(&meta.sha256)),
         (header::CACHE_CONTROL, "private, max-age=31536000, immutable".to_owned()),
     ];
-    Ok((headers, bytes).into_response())
+    let Some(bytes) = bytes else {
+        return Ok((StatusCode::NOT_MODIFIED, headers_map(headers)?).into_response());
+    };
+    headers.push((header::CONTENT_TYPE, "application/pdf".to_owned()));
+    headers.push((header::CONTENT_DISPOSITION, format!("inline; filename=\"{}.pdf\"", meta.code)));
+    Ok((headers_map(headers)?, bytes).into_response())
+}
+
+fn etag(sha256: &str) -> String {
+    format!("\"{sha256}\"")
+}
+
+fn headers_map(pairs: Vec<(HeaderName, String)>) -> Result<HeaderMap> {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        map.insert(name, HeaderValue::try_from(value).map_err(|e| Error::Internal(e.into()))?);
+    }
+    Ok(map)
 }
