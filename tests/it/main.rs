@@ -15,3 +15,4 @@ mod patrol_docs;
 mod patrols;
 mod server;
 mod state_machine;
+mod tour;
