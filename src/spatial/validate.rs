@@ -311,6 +311,27 @@ mod tests {
     }
 
     #[test]
+    fn a_parent_with_broken_properties_is_not_reported_again_as_unknown() {
+        // T1's level did not parse (already a problem of its own): its
+        // children must not be told that their parent does not exist.
+        let mut entries: Vec<GridEntry> = town()
+            .into_iter()
+            .enumerate()
+            .map(|(index, f)| GridEntry {
+                index,
+                code: Some(f.grid.code.clone()),
+                grid: Some(f.grid),
+                shape: Some(f.shape),
+            })
+            .collect();
+        entries[1].grid = None;
+        entries[3].shape = None;
+        let report = entries_report(&entries, Tolerance::default());
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    }
+
+    #[test]
     fn a_village_whose_code_does_not_extend_its_parent_is_refused() {
         let mut features = town();
         features[3].grid.code = GridCode::parse("X102").unwrap();
