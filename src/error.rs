@@ -74,8 +74,13 @@ pub enum Error {
     #[error("too large: {0}")]
     TooLarge(Msg),
     /// Too many attempts; wait before retrying.
-    #[error("rate limited: {0}")]
-    RateLimited(Msg),
+    #[error("rate limited: {reason}")]
+    RateLimited {
+        /// What happened and how long to wait, for people.
+        reason: Msg,
+        /// How long to wait, for programs (sent as `Retry-After`); the message says the same.
+        retry_after_s: u64,
+    },
     /// The store could not take the work within the bounded wait.
     #[error("busy: {0}")]
     Busy(Msg),

@@ -36,15 +36,27 @@ pub struct ImportSummary {
     pub warnings: Vec<String>,
 }
 
-/// Parses and validates a grids file; every problem rejects it.
+/// Parses and validates a grids file; every problem rejects it, and every
+/// problem that can be found is listed (feature index, code, what is wrong).
 pub fn check_grids(text: &str) -> Result<(Vec<GridFeature>, Vec<Problem>)> {
-    let grids = features::parse_grids(text).map_err(|p| features::rejection("网格文件", "grids file", &p))?;
-    let report = validate::grids(&grids, Tolerance::default());
-    if report.problems.is_empty() {
-        Ok((grids, report.warnings))
-    } else {
-        Err(features::rejection("网格文件", "grids file", &report.problems))
+    let reject = |problems: &[Problem]| features::rejection("网格文件", "grids file", problems);
+    let (entries, mut problems) = features::read_grids(text).map_err(|p| reject(&p))?;
+    // The tree and topology rules run on whatever could be read, so one
+    // rejection lists every problem, not only the first kind found.
+    let report = validate::entries_report(&entries, Tolerance::default());
+    problems.extend(report.problems);
+    problems.sort_by_key(|p| p.index);
+    if !problems.is_empty() {
+        return Err(reject(&problems));
     }
+    let grids = entries
+        .into_iter()
+        .map(|e| match (e.grid, e.shape) {
+            (Some(grid), Some(shape)) => Ok(GridFeature { grid, shape }),
+            _ => Err(Error::Internal(anyhow::anyhow!("feature #{} read without problems but incomplete", e.index))),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((grids, report.warnings))
 }
 
 /// Parses a rivers file; every problem rejects it.

@@ -57,13 +57,13 @@ pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
     if args.json {
         return super::print_json(&assignment);
     }
-    println!(
+    outln!(
         "已分配 / assigned #{}: {} {} {:?} from {}",
         assignment.id,
         args.username,
         assignment.role.zh(),
         args.scope,
         assignment.from
-    );
+    )?;
     Ok(())
 }

@@ -36,7 +36,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             if json {
                 super::print_json(&serde_json::json!({"ok": true, "entries": count}))?;
             } else {
-                println!("审计链完整，共 {count} 条 / the audit chain is intact: {count} entries");
+                outln!("审计链完整，共 {count} 条 / the audit chain is intact: {count} entries")?;
             }
             Ok(())
         }

@@ -23,11 +23,11 @@ pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
     if args.json {
         super::print_json(&gaps)?;
     } else if gaps.is_empty() {
-        println!("全覆盖，无缺口 / full coverage, no gaps");
+        outln!("全覆盖，无缺口 / full coverage, no gaps")?;
     } else {
-        println!("覆盖缺口 {} 处 / {} coverage gaps:", gaps.len(), gaps.len());
+        outln!("覆盖缺口 {} 处 / {} coverage gaps:", gaps.len(), gaps.len())?;
         for gap in &gaps {
-            println!("  - {}  ({})", gap.message, gap.message_en);
+            outln!("  - {}  ({})", gap.message, gap.message_en)?;
         }
     }
     Ok(())

@@ -51,17 +51,12 @@ pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
         }
     };
     tx.commit()?;
-    if args.json {
-        super::print_json(&summary)
-    } else {
-        print_summary(&summary);
-        Ok(())
-    }
+    if args.json { super::print_json(&summary) } else { Ok(print_summary(&summary)?) }
 }
 
 /// Prints what an import did, warnings included.
-pub fn print_summary(s: &ImportSummary) {
-    println!(
+pub fn print_summary(s: &ImportSummary) -> std::io::Result<()> {
+    outln!(
         "已导入 {} 个{}要素，重新计算 {} 个河段 / imported {} {}, {} reaches recomputed",
         s.features,
         match s.kind {
@@ -73,8 +68,9 @@ pub fn print_summary(s: &ImportSummary) {
         s.features,
         s.kind,
         s.reaches
-    );
+    )?;
     for w in &s.warnings {
-        println!("  警告 / warning: {w}");
+        outln!("  警告 / warning: {w}")?;
     }
+    Ok(())
 }

@@ -46,9 +46,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if args.json {
         return super::print_json(&summaries);
     }
-    println!("已创建数据库 / created {}", args.db.db.display());
+    outln!("已创建数据库 / created {}", args.db.db.display())?;
     for s in &summaries {
-        super::import::print_summary(s);
+        super::import::print_summary(s)?;
     }
     Ok(())
 }

@@ -29,7 +29,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     if args.json {
         return super::print_json(&located);
     }
-    println!(
+    outln!(
         "{} › {} › {}  ({} › {} › {})",
         located.town.name,
         located.community.name,
@@ -37,6 +37,6 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         located.town.code,
         located.community.code,
         located.village.code
-    );
+    )?;
     Ok(())
 }

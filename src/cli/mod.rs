@@ -1,4 +1,16 @@
 //! The `gridsafe` command line: one file per subcommand, each with its Args and `run`.
+//!
+//! Output goes through [`outln!`], which returns the write error instead of
+//! panicking as `println!` does, so `gridsafe user list | head -5` ends quietly
+//! when `head` closes the pipe (`main` treats a broken pipe as a normal end).
+
+/// `println!` that returns `std::io::Result<()>` (a closed pipe is an error to pass up, not a panic).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
 
 pub mod assign;
 pub mod audit;
@@ -84,9 +96,17 @@ impl Cli {
     }
 }
 
+/// Whether an error is, at bottom, a write to a pipe whose reader has gone
+/// (`gridsafe user list | head`): the output was not wanted, nothing failed.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
 /// Prints a value as pretty JSON on stdout.
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    outln!("{}", serde_json::to_string_pretty(value)?)?;
     Ok(())
 }
 

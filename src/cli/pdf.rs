@@ -78,14 +78,14 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             let meta = find(&conn, kind, number)?;
             let bytes = store::bytes(&conn, meta.id)?;
             std::fs::write(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
-            println!(
+            outln!(
                 "{} {} → {} ({} bytes, sha256 {})",
                 meta.code,
                 meta.number,
                 out.display(),
                 bytes.len(),
                 meta.sha256
-            );
+            )?;
         }
         What::Month { month, out, reviews } => {
             let valid = month.len() == 7
@@ -105,7 +105,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
                 bar.step(&meta.code);
             }
             bar.done();
-            println!("{} 份文书已写入 {} / {} documents written", docs.len(), out.display(), docs.len());
+            outln!("{} 份文书已写入 {} / {} documents written", docs.len(), out.display(), docs.len())?;
         }
     }
     Ok(())

@@ -73,9 +73,9 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
             .await
             .context("cannot create the first admin")?;
         if let Some(password) = first {
-            println!(
+            outln!(
                 "已创建管理员账号 admin，初始密码（只显示这一次）/ created user admin, password (shown once): {password}"
-            );
+            )?;
         }
     }
     let app = App::new(store, maps, UiSettings { tile_url: config.tile_url.clone() }).with_clock(clock);
@@ -83,9 +83,9 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let address = listener.local_addr()?;
-    println!("gridsafe 已启动 / listening on http://{address}/  (数据库 / database: {})", path.display());
+    outln!("gridsafe 已启动 / listening on http://{address}/  (数据库 / database: {})", path.display())?;
     app::serve(listener, app, shutdown_signal()).await?;
-    println!("gridsafe 已停止 / stopped");
+    outln!("gridsafe 已停止 / stopped")?;
     Ok(())
 }
 
@@ -105,9 +105,9 @@ async fn seed_demo(store: &Store, maps: &Arc<Maps>, now: i64) -> anyhow::Result<
     if cases.0 > 0 || cases.1 > 0 {
         tracing::info!(cases = cases.0, patrols = cases.1, "demo cases and patrols filed");
     }
-    println!("演示账号（密码均为 {}）/ demo logins (password {}):", demo::DEMO_PASSWORD, demo::DEMO_PASSWORD);
+    outln!("演示账号（密码均为 {}）/ demo logins (password {}):", demo::DEMO_PASSWORD, demo::DEMO_PASSWORD)?;
     for (username, role) in demo::DEMO_LOGINS {
-        println!("  {username:<16} {role}");
+        outln!("  {username:<16} {role}")?;
     }
     Ok(())
 }

@@ -73,13 +73,13 @@ pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
                 password: read_password()?,
             };
             let person = people_store::insert(&conn, &accounts::new_person(&input)?, &china_timestamp(clock.now_s()))?;
-            println!("已创建用户 / created user {} ({}), id {}", person.username, person.name, person.id);
+            outln!("已创建用户 / created user {} ({}), id {}", person.username, person.name, person.id)?;
         }
         Action::Passwd { username, .. } => {
             let password = read_password()?;
             let hash = accounts::hash_password(people::password(&password)?)?;
             people_store::set_password(&conn, &username.trim().to_ascii_lowercase(), &hash, clock.now_s())?;
-            println!("已更新密码，原会话已失效 / password changed; open sessions ended");
+            outln!("已更新密码，原会话已失效 / password changed; open sessions ended")?;
         }
         Action::List { json } => {
             let people = people_store::list(&conn)?;
@@ -87,7 +87,7 @@ pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
                 return super::print_json(&people);
             }
             for p in people {
-                println!("{:>5}  {:<20} {}{}", p.id, p.username, p.name, if p.demo { "  (演示 demo)" } else { "" });
+                outln!("{:>5}  {:<20} {}{}", p.id, p.username, p.name, if p.demo { "  (演示 demo)" } else { "" })?;
             }
         }
     }

@@ -35,24 +35,37 @@ pub struct LoginLimiter {
 }
 
 impl LoginLimiter {
-    fn recent(&self, key: &str, now: i64) -> usize {
+    /// Seconds until `key` drops below `max` recent failures, if it is at or over it now.
+    fn locked_for(&self, key: &str, max: usize, now: i64) -> Option<i64> {
         let mut map = self.failures.lock().expect("limiter lock poisoned");
         let entry = map.entry(key.to_owned()).or_default();
         entry.retain(|t| now - t < WINDOW_S);
-        entry.len()
+        if entry.len() < max {
+            return None;
+        }
+        // A sliding window: the lock lifts when the failure that brought the
+        // count to `max` ages out, `len - max` places from the oldest.
+        entry.sort_unstable();
+        Some(entry[entry.len() - max] + WINDOW_S - now)
     }
 
-    /// Refuses when either key has too many recent failures.
+    /// Refuses when either key has too many recent failures, saying how long
+    /// the lock has left (the same figure in the message and in `Retry-After`).
     pub fn check(&self, user: &str, address: &str, now: i64) -> Result<()> {
-        if self.recent(&format!("u:{user}"), now) >= MAX_FAILURES_PER_USER
-            || self.recent(&format!("a:{address}"), now) >= MAX_FAILURES_PER_ADDRESS
-        {
-            return Err(Error::RateLimited(Msg::new(
-                "登录失败次数过多，请 15 分钟后再试",
-                "too many failed logins; try again in 15 minutes",
-            )));
-        }
-        Ok(())
+        let by_user = self.locked_for(&format!("u:{user}"), MAX_FAILURES_PER_USER, now);
+        let by_address = self.locked_for(&format!("a:{address}"), MAX_FAILURES_PER_ADDRESS, now);
+        let Some(wait_s) = by_user.max(by_address) else {
+            return Ok(());
+        };
+        let wait_s = wait_s.max(1);
+        let minutes = (wait_s + 59) / 60;
+        Err(Error::RateLimited {
+            reason: Msg::new(
+                format!("登录失败次数过多，请 {minutes} 分钟后再试"),
+                format!("too many failed logins; try again in {minutes} minute{}", if minutes == 1 { "" } else { "s" }),
+            ),
+            retry_after_s: wait_s.unsigned_abs(),
+        })
     }
 
     /// Records a failure against both keys.
@@ -218,5 +231,46 @@ impl FromRequestParts<App> for Caller {
         let (actor, expires_at) = found.ok_or_else(unauthenticated)?;
         app.sessions.put(&token, &actor, now, expires_at);
         Ok(Self { actor, token })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(limiter: &LoginLimiter, user: &str, address: &str, now: i64) -> (String, u64) {
+        match limiter.check(user, address, now) {
+            Err(Error::RateLimited { reason, retry_after_s }) => (reason.zh, retry_after_s),
+            other => panic!("not refused at {now}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_lock_lasts_until_the_failures_age_out_and_says_so() {
+        let limiter = LoginLimiter::default();
+        let t0 = 1_800_000_000;
+        for n in 0..MAX_FAILURES_PER_USER as i64 {
+            limiter.fail("li.hua", "10.0.0.1", t0 + n * 60);
+        }
+        // Right after the fifth failure: locked until the first one is 15 minutes old.
+        let (message, retry) = refusal(&limiter, "li.hua", "10.0.0.2", t0 + 4 * 60);
+        assert_eq!(retry, 11 * 60);
+        assert!(message.contains("11 分钟"), "{message}");
+        // 10 s before the lock lifts: 10 s, and "1 minute", not 15.
+        let (message, retry) = refusal(&limiter, "li.hua", "10.0.0.2", t0 + WINDOW_S - 10);
+        assert_eq!(retry, 10);
+        assert!(message.contains("1 分钟"), "{message}");
+        assert!(limiter.check("li.hua", "10.0.0.2", t0 + WINDOW_S).is_ok());
+    }
+
+    #[test]
+    fn an_address_lock_reports_its_own_remaining_time() {
+        let limiter = LoginLimiter::default();
+        let t0 = 1_800_000_000;
+        for n in 0..MAX_FAILURES_PER_ADDRESS as i64 {
+            limiter.fail(&format!("guess{n}"), "10.0.0.7", t0 + n);
+        }
+        let (_, retry) = refusal(&limiter, "admin", "10.0.0.7", t0 + 100);
+        assert_eq!(retry, (WINDOW_S - 100) as u64);
     }
 }

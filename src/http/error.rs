@@ -40,11 +40,10 @@ impl IntoResponse for Error {
             Error::Unauthenticated(msg) => body(StatusCode::UNAUTHORIZED, "unauthenticated", &msg, &Value::Null),
             Error::TooLarge(msg) => body(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &msg, &Value::Null),
             Error::Stale(msg) => body(StatusCode::PRECONDITION_FAILED, "stale", &msg, &Value::Null),
-            Error::RateLimited(msg) => {
-                let mut response = body(StatusCode::TOO_MANY_REQUESTS, "rate_limited", &msg, &Value::Null);
-                response
-                    .headers_mut()
-                    .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
+            Error::RateLimited { reason, retry_after_s } => {
+                let details = json!({"retry_after_s": retry_after_s});
+                let mut response = body(StatusCode::TOO_MANY_REQUESTS, "rate_limited", &reason, &details);
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_s.into());
                 response
             }
             Error::Busy(msg) => {

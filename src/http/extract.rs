@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Msg};
 
-/// Like `axum::extract::Query`, rejecting with [`Error::Invalid`] on field `query`.
+/// Like `axum::extract::Query`, rejecting with [`Error::Invalid`] naming the parameter.
 /// Use `#[serde(deny_unknown_fields)]` on the target so unknown parameters are refused.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);
@@ -24,11 +24,52 @@ where
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(value)| Self(value))
-            .map_err(|rejection| {
-                let detail = rejection.body_text();
-                Error::invalid("query", format!("查询参数有误：{detail}"), format!("bad query string: {detail}"))
-            })
+            .map_err(|rejection| query_error(&rejection.body_text()))
     }
+}
+
+/// Words a query-string rejection like a body error: the field named, the
+/// message Chinese first, and for an unknown parameter the accepted ones.
+///
+/// axum says "Failed to deserialize query string: <path>: <serde message>".
+fn query_error(detail: &str) -> Error {
+    let inner = detail.strip_prefix("Failed to deserialize query string: ").unwrap_or(detail);
+    let (path, message) = match inner.split_once(": ") {
+        Some((path, rest)) if !path.is_empty() && !path.contains(' ') && path != "." => (Some(path), rest),
+        _ => (None, inner),
+    };
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let field = named_field(rest).or(path).unwrap_or("query");
+        let accepted: Vec<&str> = rest.split('`').skip(3).step_by(2).collect();
+        let (zh, en) = if accepted.is_empty() {
+            ("此处不接受任何查询参数".to_owned(), "no query parameters are accepted here".to_owned())
+        } else {
+            (format!("可用的参数：{}", accepted.join("、")), format!("accepted: {}", accepted.join(", ")))
+        };
+        return Error::invalid(
+            field,
+            format!("未知的查询参数 {field}；{zh}"),
+            format!("unknown query parameter {field}; {en}"),
+        );
+    }
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        let field = named_field(rest).unwrap_or("query");
+        return Error::invalid(field, format!("缺少查询参数 {field}"), format!("missing query parameter {field}"));
+    }
+    let field = path.unwrap_or("query");
+    let zh_reason = match message {
+        m if m.contains("invalid digit") || m.contains("invalid float") || m.starts_with("cannot parse integer") => {
+            "须为数字".to_owned()
+        }
+        m if m.contains("`true` or `false`") => "须为 true 或 false".to_owned(),
+        m if m.contains("number too large") || m.contains("number too small") => "数值超出范围".to_owned(),
+        m => m.to_owned(),
+    };
+    Error::invalid(
+        field,
+        format!("查询参数 {field} 无效：{zh_reason}"),
+        format!("invalid query parameter {field}: {message}"),
+    )
 }
 
 /// Like `axum::Json`, rejecting with our error type: a syntax error or a
@@ -97,6 +138,17 @@ pub fn if_match(headers: &axum::http::HeaderMap) -> Result<Option<i64>, Error> {
         .transpose()
 }
 
+/// Whether `If-None-Match` names `etag` (a quoted entity tag) or is `*`: the
+/// client's copy is current and the answer is 304. Weak comparison (RFC 9110
+/// §13.1.2): a `W/` prefix is ignored.
+pub fn if_none_match(headers: &axum::http::HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(axum::http::header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|list| list.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag))
+}
+
 impl<T, S> FromRequest<S> for JsonBody<T>
 where
     T: DeserializeOwned,
@@ -109,5 +161,40 @@ where
             .await
             .map(|axum::Json(value)| Self(value))
             .map_err(|rejection| json_error(&rejection))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid(error: Error) -> (String, Msg) {
+        match error {
+            Error::Invalid { field, reason } => (field, reason),
+            other => panic!("not Invalid: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_query_parameter_is_named_with_the_accepted_ones() {
+        let (field, reason) = invalid(query_error(
+            "Failed to deserialize query string: cursor: unknown field `cursor`, expected one of `limit`, `after`",
+        ));
+        assert_eq!(field, "cursor");
+        assert_eq!(reason.zh, "未知的查询参数 cursor；可用的参数：limit、after");
+        assert_eq!(reason.en, "unknown query parameter cursor; accepted: limit, after");
+        let (_, reason) = invalid(query_error("Failed to deserialize query string: unknown field `x`, expected `a`"));
+        assert!(reason.zh.ends_with("可用的参数：a"), "{reason:?}");
+    }
+
+    #[test]
+    fn a_bad_query_value_names_its_parameter_in_chinese_first() {
+        let (field, reason) =
+            invalid(query_error("Failed to deserialize query string: limit: invalid digit found in string"));
+        assert_eq!(field, "limit");
+        assert_eq!(reason.zh, "查询参数 limit 无效：须为数字");
+        assert!(!reason.zh.contains("deserialize") && !reason.en.contains("deserialize"), "{reason:?}");
+        let (field, reason) = invalid(query_error("Failed to deserialize query string: missing field `month`"));
+        assert_eq!((field.as_str(), reason.zh.as_str()), ("month", "缺少查询参数 month"));
     }
 }

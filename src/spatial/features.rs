@@ -260,12 +260,25 @@ fn feature_of(raw: Value, index: usize, problems: &mut Vec<Problem>) -> Option<(
     }
 }
 
-/// Parses a grids FeatureCollection: properties `code`, `name`, `level`,
-/// `parent` (null for the town) and optional `stat_code`; Polygon or MultiPolygon.
-///
-/// Returns every feature or every problem; tree and topology are checked by
-/// [`crate::spatial::validate::grids`].
-pub fn parse_grids(text: &str) -> Result<Vec<GridFeature>, Vec<Problem>> {
+/// One feature of a grids file, as far as it could be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridEntry {
+    /// Zero-based index of the feature in the file.
+    pub index: usize,
+    /// The feature's code, when it parsed (even if other properties did not).
+    pub code: Option<GridCode>,
+    /// Its place in the tree, when code, level and parent parsed (a missing
+    /// name reads as empty here; it is reported as a problem all the same).
+    pub grid: Option<Grid>,
+    /// Its area, when the geometry is a valid (multi)polygon.
+    pub shape: Option<MultiPolygon>,
+}
+
+/// Reads every feature of a grids FeatureCollection as far as it goes, with
+/// every problem found on the way, so tree and topology rules can still be
+/// checked on the features that are sound. `Err` only when the text is not a
+/// FeatureCollection at all.
+pub fn read_grids(text: &str) -> Result<(Vec<GridEntry>, Vec<Problem>), Vec<Problem>> {
     let raw = features(text)?;
     let mut problems = Vec::new();
     let mut out = Vec::with_capacity(raw.len());
@@ -295,8 +308,8 @@ pub fn parse_grids(text: &str) -> Result<Vec<GridFeature>, Vec<Problem>> {
         };
         let parent = parent.map_err(|p| problems.push(p)).ok();
         let stat_code = match props.get("stat_code") {
-            None | Some(Value::Null) => Some(None),
-            Some(Value::String(s)) if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) => Some(Some(s.clone())),
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) => Some(s.clone()),
             Some(_) => {
                 problems.push(Problem::at(
                     index,
@@ -308,13 +321,28 @@ pub fn parse_grids(text: &str) -> Result<Vec<GridFeature>, Vec<Problem>> {
             }
         };
         let shape = shape_of(&feature, index, code_ref, &mut problems);
-        if let (Some(code), Some(name), Some(level), Some(parent), Some(stat_code), Some(shape)) =
-            (code, name, level, parent, stat_code, shape)
-        {
-            out.push(GridFeature { grid: Grid { code, name, level, parent, stat_code }, shape });
-        }
+        let grid = match (&code, level, parent) {
+            (Some(code), Some(level), Some(parent)) => {
+                Some(Grid { code: code.clone(), name: name.unwrap_or_default(), level, parent, stat_code })
+            }
+            _ => None,
+        };
+        out.push(GridEntry { index, code, grid, shape });
     }
-    if problems.is_empty() { Ok(out) } else { Err(problems) }
+    Ok((out, problems))
+}
+
+/// Parses a grids FeatureCollection: properties `code`, `name`, `level`,
+/// `parent` (null for the town) and optional `stat_code`; Polygon or MultiPolygon.
+///
+/// Returns every feature or every problem of the features themselves; tree
+/// and topology are checked by [`crate::spatial::validate::grids`].
+pub fn parse_grids(text: &str) -> Result<Vec<GridFeature>, Vec<Problem>> {
+    let (entries, problems) = read_grids(text)?;
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(entries.into_iter().filter_map(|e| Some(GridFeature { grid: e.grid?, shape: e.shape? })).collect())
 }
 
 /// Parses a rivers FeatureCollection: properties `code` and `name`;

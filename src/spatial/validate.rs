@@ -4,13 +4,13 @@
 //! warnings, because real boundaries often leave slivers (roads, river beds)
 //! that no village claims.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use geo::orient::{Direction, Orient};
 use geo::{BooleanOps, BoundingRect, GeodesicArea, Intersects, MultiPolygon, Rect};
 
-use crate::domain::grid::GridLevel;
-use crate::spatial::features::{GridFeature, Problem};
+use crate::domain::grid::{GridCode, GridLevel};
+use crate::spatial::features::{GridEntry, GridFeature, Problem};
 
 /// How much imprecision the topology checks forgive, in square metres and as a
 /// share of the child's area; whichever is larger applies.
@@ -70,78 +70,112 @@ pub fn area_m2(shape: &MultiPolygon) -> f64 {
 /// hierarchical codes) and the topology (children inside parents, siblings not
 /// overlapping, parents covered by their children).
 pub fn grids(features: &[GridFeature], tol: Tolerance) -> Report {
+    let entries: Vec<GridEntry> = features
+        .iter()
+        .enumerate()
+        .map(|(index, f)| GridEntry {
+            index,
+            code: Some(f.grid.code.clone()),
+            grid: Some(f.grid.clone()),
+            shape: Some(f.shape.clone()),
+        })
+        .collect();
+    entries_report(&entries, tol)
+}
+
+/// Like [`grids`], over a file read only in part ([`crate::spatial::features::read_grids`]):
+/// every rule is checked where it can be, so one pass lists every problem.
+///
+/// A feature with a tree problem (duplicate code, unknown or wrong parent) or
+/// without a valid shape takes no part in the topology checks, and neither do
+/// the children of a duplicated code (their parent is ambiguous), so one fault
+/// is not reported again as a string of others. Coverage gaps are looked for
+/// only in a file with no problem at all.
+pub fn entries_report(entries: &[GridEntry], tol: Tolerance) -> Report {
     let mut report = Report::default();
-    let children = tree(features, &mut report.problems);
-    // Topology is only meaningful on a sound tree.
-    if report.problems.is_empty() {
-        topology(features, &children, tol, &mut report);
-    }
+    let children = tree(entries, &mut report.problems);
+    topology(entries, &children, tol, &mut report);
+    // Parse problems come from the caller; keep everything in file order.
+    report.problems.sort_by_key(|p| p.index);
     report
 }
 
-/// Checks codes, the single town and every parent link; returns each parent's children.
-fn tree(features: &[GridFeature], problems: &mut Vec<Problem>) -> HashMap<usize, Vec<usize>> {
-    let at = |i: usize, zh: String, en: String| Problem::at(i, Some(features[i].grid.code.as_str()), zh, en);
+/// Checks codes, the single town and every parent link; returns each sound
+/// parent's sound children (positions in `entries`).
+fn tree(entries: &[GridEntry], problems: &mut Vec<Problem>) -> BTreeMap<usize, Vec<usize>> {
+    let at = |k: usize, zh: String, en: String| {
+        Problem::at(entries[k].index, entries[k].code.as_ref().map(GridCode::as_str), zh, en)
+    };
 
     let mut by_code: HashMap<&str, usize> = HashMap::new();
-    for (i, f) in features.iter().enumerate() {
-        if let Some(first) = by_code.insert(f.grid.code.as_str(), i) {
-            by_code.insert(f.grid.code.as_str(), first);
+    let mut duplicated: HashSet<&str> = HashSet::new();
+    let mut flagged: HashSet<usize> = HashSet::new();
+    for (k, e) in entries.iter().enumerate() {
+        let Some(code) = &e.code else { continue };
+        if let Some(&first) = by_code.get(code.as_str()) {
+            let first = entries[first].index;
             problems.push(at(
-                i,
+                k,
                 format!("编码重复（与第 {first} 个要素相同）"),
                 format!("duplicate code (same as feature #{first})"),
             ));
+            duplicated.insert(code.as_str());
+            flagged.insert(k);
+        } else {
+            by_code.insert(code.as_str(), k);
         }
     }
 
-    let towns: Vec<usize> = (0..features.len()).filter(|&i| features[i].grid.level == GridLevel::Town).collect();
-    if towns.len() != 1 {
+    let towns = entries.iter().filter(|e| e.grid.as_ref().is_some_and(|g| g.level == GridLevel::Town)).count();
+    // A town whose level could not be read is already a problem of its own.
+    let levels_known = entries.iter().all(|e| e.grid.is_some());
+    if towns > 1 || (towns == 0 && levels_known) {
         problems.push(Problem::file(
-            format!("文件必须恰好包含一个镇级网格，实际有 {} 个", towns.len()),
-            format!("the file must hold exactly one town grid, it holds {}", towns.len()),
+            format!("文件必须恰好包含一个镇级网格，实际有 {towns} 个"),
+            format!("the file must hold exactly one town grid, it holds {towns}"),
         ));
     }
 
-    let mut children: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, f) in features.iter().enumerate() {
-        let grid = &f.grid;
+    let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (k, e) in entries.iter().enumerate() {
+        let Some(grid) = &e.grid else { continue };
         match (&grid.parent, grid.level.parent_level()) {
             (Some(_), None) => {
-                problems.push(at(i, "镇级网格不能有上级".into(), "the town cannot have a parent".into()));
+                problems.push(at(k, "镇级网格不能有上级".into(), "the town cannot have a parent".into()));
             }
             (None, Some(_)) => problems.push(at(
-                i,
+                k,
                 format!("{}级网格必须有上级（parent）", grid.level.zh()),
                 format!("a {} grid must have a parent", grid.level),
             )),
             (None, None) => {}
             (Some(parent), Some(want)) => match by_code.get(parent.as_str()) {
                 None => {
-                    problems.push(at(i, format!("上级编码 {parent} 不存在"), format!("unknown parent code {parent}")));
+                    problems.push(at(k, format!("上级编码 {parent} 不存在"), format!("unknown parent code {parent}")));
                 }
-                Some(&p) if features[p].grid.level != want => problems.push(at(
-                    i,
-                    format!(
-                        "上级 {parent} 是{}级，{}级网格的上级必须是{}级",
-                        features[p].grid.level.zh(),
-                        grid.level.zh(),
-                        want.zh()
-                    ),
-                    format!(
-                        "parent {parent} is a {}, a {}'s parent must be a {want}",
-                        features[p].grid.level, grid.level
-                    ),
-                )),
                 Some(&p) => {
-                    if !grid.code.as_str().starts_with(parent.as_str()) || grid.code == *parent {
+                    // The parent's own properties are broken (already reported): its level is unknown.
+                    let Some(parent_level) = entries[p].grid.as_ref().map(|g| g.level) else { continue };
+                    if parent_level != want {
                         problems.push(at(
-                            i,
+                            k,
+                            format!(
+                                "上级 {parent} 是{}级，{}级网格的上级必须是{}级",
+                                parent_level.zh(),
+                                grid.level.zh(),
+                                want.zh()
+                            ),
+                            format!("parent {parent} is a {parent_level}, a {}'s parent must be a {want}", grid.level),
+                        ));
+                    } else if !grid.code.as_str().starts_with(parent.as_str()) || grid.code == *parent {
+                        problems.push(at(
+                            k,
                             format!("编码必须以上级编码 {parent} 开头（层级编码）"),
                             format!("the code must start with its parent's code {parent} (hierarchical codes)"),
                         ));
+                    } else if !flagged.contains(&k) && !duplicated.contains(parent.as_str()) {
+                        children.entry(p).or_default().push(k);
                     }
-                    children.entry(p).or_default().push(i);
                 }
             },
         }
@@ -150,29 +184,31 @@ fn tree(features: &[GridFeature], problems: &mut Vec<Problem>) -> HashMap<usize,
     children
 }
 
-/// Checks children inside parents and siblings apart (problems), and parents covered (warnings).
-fn topology(features: &[GridFeature], children: &HashMap<usize, Vec<usize>>, tol: Tolerance, report: &mut Report) {
-    let areas: Vec<f64> = features.iter().map(|f| area_m2(&f.shape)).collect();
-    let rects: Vec<Option<Rect>> = features.iter().map(|f| f.shape.bounding_rect()).collect();
-    let mut parents: Vec<usize> = children.keys().copied().collect();
-    parents.sort_unstable();
-    for p in parents {
-        let kids = &children[&p];
-        let parent = &features[p];
-        for &c in kids {
-            let outside = area_m2(&features[c].shape.difference(&parent.shape));
+/// Checks children inside parents and siblings apart (problems), and parents
+/// covered (warnings, only when nothing else is wrong). Parents and children
+/// without a valid shape are skipped: their shape is already a problem.
+fn topology(entries: &[GridEntry], children: &BTreeMap<usize, Vec<usize>>, tol: Tolerance, report: &mut Report) {
+    let code = |k: usize| entries[k].code.as_ref().map_or("", GridCode::as_str);
+    let at = |k: usize, zh: String, en: String| Problem::at(entries[k].index, Some(code(k)), zh, en);
+    let shapes: Vec<Option<&MultiPolygon>> = entries.iter().map(|e| e.shape.as_ref()).collect();
+    let areas: Vec<f64> = shapes.iter().map(|s| s.map_or(0.0, area_m2)).collect();
+    let rects: Vec<Option<Rect>> = shapes.iter().map(|s| s.and_then(BoundingRect::bounding_rect)).collect();
+    let mut gaps = Vec::new();
+    for (&p, kids) in children {
+        let Some(parent) = shapes[p] else { continue };
+        let kids: Vec<(usize, &MultiPolygon)> = kids.iter().filter_map(|&c| Some((c, shapes[c]?))).collect();
+        for &(c, shape) in &kids {
+            let outside = area_m2(&shape.difference(parent));
             if !tol.allows(outside, areas[c]) {
-                report.problems.push(Problem::at(
+                report.problems.push(at(
                     c,
-                    Some(features[c].grid.code.as_str()),
-                    format!("有 {outside:.0} 平方米超出上级 {} 的范围", parent.grid.code),
-                    format!("{outside:.0} m² lie outside its parent {}", parent.grid.code),
+                    format!("有 {outside:.0} 平方米超出上级 {} 的范围", code(p)),
+                    format!("{outside:.0} m² lie outside its parent {}", code(p)),
                 ));
             }
         }
-        let mut reported = HashSet::new();
-        for (n, &a) in kids.iter().enumerate() {
-            for &b in &kids[n + 1..] {
+        for (n, &(a, shape_a)) in kids.iter().enumerate() {
+            for &(b, shape_b) in &kids[n + 1..] {
                 let touching = match (rects[a], rects[b]) {
                     (Some(ra), Some(rb)) => ra.intersects(&rb),
                     _ => false,
@@ -180,23 +216,27 @@ fn topology(features: &[GridFeature], children: &HashMap<usize, Vec<usize>>, tol
                 if !touching {
                     continue;
                 }
-                let overlap = area_m2(&features[a].shape.intersection(&features[b].shape));
-                if !tol.allows(overlap, areas[a].min(areas[b])) && reported.insert((a, b)) {
-                    report.problems.push(Problem::at(
+                let overlap = area_m2(&shape_a.intersection(shape_b));
+                if !tol.allows(overlap, areas[a].min(areas[b])) {
+                    report.problems.push(at(
                         b,
-                        Some(features[b].grid.code.as_str()),
-                        format!("与同级网格 {} 重叠 {overlap:.0} 平方米", features[a].grid.code),
-                        format!("overlaps its sibling {} by {overlap:.0} m²", features[a].grid.code),
+                        format!("与同级网格 {} 重叠 {overlap:.0} 平方米", code(a)),
+                        format!("overlaps its sibling {} by {overlap:.0} m²", code(a)),
                     ));
                 }
             }
         }
-        let union = kids.iter().fold(MultiPolygon::new(vec![]), |acc, &c| acc.union(&features[c].shape));
-        let gap = area_m2(&parent.shape.difference(&union));
+        gaps.push((p, parent, kids));
+    }
+    if !report.problems.is_empty() {
+        return;
+    }
+    for (p, parent, kids) in gaps {
+        let union = kids.iter().fold(MultiPolygon::new(vec![]), |acc, &(_, shape)| acc.union(shape));
+        let gap = area_m2(&parent.difference(&union));
         if !tol.allows(gap, areas[p]) {
-            report.warnings.push(Problem::at(
+            report.warnings.push(at(
                 p,
-                Some(parent.grid.code.as_str()),
                 format!("下级网格未覆盖 {gap:.0} 平方米（覆盖缺口）"),
                 format!("{gap:.0} m² are not covered by any child grid (coverage gap)"),
             ));
@@ -268,6 +308,27 @@ mod tests {
         assert!(report.problems.is_empty());
         assert_eq!(report.warnings.len(), 1);
         assert_eq!(report.warnings[0].code.as_deref(), Some("T1"));
+    }
+
+    #[test]
+    fn a_parent_with_broken_properties_is_not_reported_again_as_unknown() {
+        // T1's level did not parse (already a problem of its own): its
+        // children must not be told that their parent does not exist.
+        let mut entries: Vec<GridEntry> = town()
+            .into_iter()
+            .enumerate()
+            .map(|(index, f)| GridEntry {
+                index,
+                code: Some(f.grid.code.clone()),
+                grid: Some(f.grid),
+                shape: Some(f.shape),
+            })
+            .collect();
+        entries[1].grid = None;
+        entries[3].shape = None;
+        let report = entries_report(&entries, Tolerance::default());
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert!(report.warnings.is_empty(), "{:?}", report.warnings);
     }
 
     #[test]

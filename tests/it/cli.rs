@@ -100,6 +100,26 @@ fn a_rejected_import_lists_every_problem_and_leaves_the_database_as_it_was() {
 }
 
 #[test]
+fn a_rejected_import_names_a_self_intersection_an_unknown_parent_and_a_duplicate_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("town.db");
+    succeeded(&gridsafe(&db, &["init", "--maps", &maps_dir()]));
+    let before = snapshot(&db);
+    let path = fixture("grids_three_faults.geojson").display().to_string();
+    let output = gridsafe(&db, &["import", "grids", &path]);
+    assert!(!output.status.success(), "the faulty file was accepted");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "feature #3 [T0102]: 多边形无效",
+        "feature #4 [T0903]: 上级编码 T09 不存在",
+        "feature #5 [T0101]: 编码重复（与第 2 个要素相同）",
+    ] {
+        assert!(stderr.contains(expected), "{expected} missing from:\n{stderr}");
+    }
+    assert_eq!(snapshot(&db), before, "a rejected file changed the database");
+}
+
+#[test]
 fn an_accepted_import_replaces_the_grids_and_recomputes_reaches() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("town.db");
@@ -190,4 +210,38 @@ fn users_are_added_assigned_and_show_up_in_coverage() {
     let unknown = gridsafe(&db, &["assign", "li.hua", "inspector", "TF9999", "--duty", "safety"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("TF9999"));
     succeeded(&gridsafe_stdin(&db, &["user", "passwd", "li.hua", "--password-stdin"], "another-long-password"));
+}
+
+#[test]
+fn every_listing_ends_quietly_when_the_reader_closes_the_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("town.db");
+    succeeded(&gridsafe(&db, &["init", "--maps", &maps_dir()]));
+    // `outln!` commands and a `println!` left elsewhere (patrols) alike.
+    for args in [
+        &["user", "list"][..],
+        &["user", "list", "--json"],
+        &["coverage"],
+        &["coverage", "--json"],
+        &["locate", "118.62", "36.73"],
+        &["audit", "verify"],
+        &["patrols", "compliance", "--month", "2026-11"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gridsafe"))
+            .args(args)
+            .arg("--db")
+            .arg(&db)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end before the program writes anything: `| head -0`.
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(output.status.code(), Some(101), "{args:?}: {stderr}");
+        assert!(output.status.success(), "{args:?}: {:?} {stderr}", output.status);
+    }
 }

@@ -62,6 +62,41 @@ fn an_unknown_parent_is_rejected() {
 }
 
 #[test]
+fn a_file_with_three_kinds_of_fault_lists_all_three() {
+    // T0102 crosses itself, T0903 names the unknown parent T09, and the last
+    // feature repeats T0101: one pass must name all three, in file order.
+    let problems = rejected("grids_three_faults.geojson");
+    assert!(problems[0].starts_with("feature #3 [T0102]") && problems[0].contains("invalid polygon"), "{problems:#?}");
+    let rest: Vec<&String> = problems.iter().filter(|p| !p.starts_with("feature #3 [T0102]")).collect();
+    assert_eq!(rest.len(), 2, "{problems:#?}");
+    assert!(rest[0].starts_with("feature #4 [T0903]") && rest[0].contains("unknown parent code T09"), "{problems:#?}");
+    assert!(
+        rest[1].starts_with("feature #5 [T0101]") && rest[1].contains("duplicate code (same as feature #2)"),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn a_rejected_grids_import_writes_nothing() {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    gridsafe::store::migrate::run(&mut conn).unwrap();
+    gridsafe::geography::import_grids(&conn, &fixture_text("grids_valid.geojson"), "fixture").unwrap();
+    let count = |c: &rusqlite::Connection| -> (i64, i64) {
+        let grids = c.query_row("SELECT count(*) FROM grids", [], |r| r.get(0)).unwrap();
+        let imports = c.query_row("SELECT count(*) FROM map_imports", [], |r| r.get(0)).unwrap();
+        (grids, imports)
+    };
+    let before = count(&conn);
+    let Err(Error::Rejected { problems, .. }) =
+        gridsafe::geography::import_grids(&conn, &fixture_text("grids_three_faults.geojson"), "fixture")
+    else {
+        panic!("the faulty file was accepted");
+    };
+    assert!(problems.len() >= 3, "{problems:#?}");
+    assert_eq!(count(&conn), before);
+}
+
+#[test]
 fn a_child_outside_its_parent_is_rejected() {
     let problems = rejected("grids_child_outside_parent.geojson");
     // The village pokes out of both its community and its town's extent: the

@@ -17,3 +17,4 @@ mod patrols;
 mod rules;
 mod server;
 mod state_machine;
+mod tour;

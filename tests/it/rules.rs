@@ -44,7 +44,19 @@ async fn a_major_hazards_notice_prints_its_five_point_plan_and_the_transfer_stat
     let dispatch = json!({"action": "dispatch", "responsible": "世邦机械", "measures": "停产整改",
         "deadline": "2026-12-20", "plan": plan});
     act(&app, &admin, &number, None, dispatch).await.expect(200);
-    let pdf = app.get_bytes_as(&admin, &format!("/api/v1/cases/{number}/notice.pdf")).await;
+    let uri = format!("/api/v1/cases/{number}/notice.pdf");
+    let pdf = app.get_bytes_as(&admin, &uri).await;
+    // The case's route serves the stored notice, and honours its ETag like the document route.
+    let etag = app.get_as(&admin, &uri).await.headers["etag"].to_str().unwrap().to_owned();
+    let request = axum::http::Request::get(&uri)
+        .header("authorization", format!("Bearer {admin}"))
+        .header("if-none-match", &etag)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let cached = app.send(request).await;
+    assert_eq!((cached.status.as_u16(), cached.text.as_str()), (304, ""));
+    app.get_as(&admin, &format!("/api/v1/cases/{number}/signoff.pdf")).await.expect_error(404, "not_found");
+    app.get_as(&app.login("tf0103.safety").await, &uri).await.expect_error(404, "not_found");
     let doc = lopdf::Document::load_mem(&pdf).unwrap();
     let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
     let text: String = doc.extract_text(&pages).unwrap().chars().filter(|c| !c.is_whitespace()).collect();

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::cases::{self, NoticeItem};
 use crate::documents;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::auth::Caller;
+use crate::http::extract::if_none_match;
 use crate::http::idempotency::Keyed;
 use crate::store::documents as store;
 
@@ -68,52 +69,77 @@ pub async fn correct_document(
     .await
 }
 
-/// `GET /api/v1/documents/{code}`: the PDF exactly as issued.
-pub async fn show_document(State(app): State<App>, caller: Caller, Path(code): Path<String>) -> Result<Response> {
-    let maps = app.maps();
-    let actor = caller.actor;
-    let (meta, bytes) = app
-        .store
-        .read(move |c| {
-            let meta = documents::readable(c, &maps, &actor, &code)?;
-            let bytes = store::bytes(c, meta.id)?;
-            Ok((meta, bytes))
-        })
-        .await?;
-    Ok(pdf_response(&meta, bytes))
+/// `GET /api/v1/documents/{code}`: the PDF exactly as issued (a case's notice
+/// or re-inspection opinion, or a joint notice). Its ETag is its SHA-256, so a
+/// client that sends it back in `If-None-Match` gets 304 without the bytes.
+pub async fn show_document(
+    State(app): State<App>,
+    caller: Caller,
+    Path(code): Path<String>,
+    request: HeaderMap,
+) -> Result<Response> {
+    let (maps, actor) = (app.maps(), caller.actor);
+    serve_document(&app, request, move |c| documents::readable(c, &maps, &actor, &code)).await
 }
 
 /// `GET /api/v1/cases/{number}/notice.pdf`: the case's (latest) rectification notice.
-pub async fn show_case_notice(State(app): State<App>, caller: Caller, Path(number): Path<String>) -> Result<Response> {
-    case_document(&app, caller, number, "notice").await
+pub async fn show_case_notice(
+    State(app): State<App>,
+    caller: Caller,
+    Path(number): Path<String>,
+    request: HeaderMap,
+) -> Result<Response> {
+    let (maps, actor) = (app.maps(), caller.actor);
+    serve_document(&app, request, move |c| documents::latest_for_case(c, &maps, &actor, &number, "notice")).await
 }
 
 /// `GET /api/v1/cases/{number}/signoff.pdf`: the case's latest re-inspection opinion.
-pub async fn show_case_signoff(State(app): State<App>, caller: Caller, Path(number): Path<String>) -> Result<Response> {
-    case_document(&app, caller, number, "review").await
+pub async fn show_case_signoff(
+    State(app): State<App>,
+    caller: Caller,
+    Path(number): Path<String>,
+    request: HeaderMap,
+) -> Result<Response> {
+    let (maps, actor) = (app.maps(), caller.actor);
+    serve_document(&app, request, move |c| documents::latest_for_case(c, &maps, &actor, &number, "review")).await
 }
 
-async fn case_document(app: &App, caller: Caller, number: String, kind: &'static str) -> Result<Response> {
-    let maps = app.maps();
-    let actor = caller.actor;
+/// Serves the document `find` names (which checks scope: 404 outside it),
+/// or 304 when the client already holds these bytes.
+async fn serve_document<F>(app: &App, request: HeaderMap, find: F) -> Result<Response>
+where
+    F: FnOnce(&rusqlite::Connection) -> Result<store::DocumentMeta> + Send + 'static,
+{
     let (meta, bytes) = app
         .store
         .read(move |c| {
-            let meta = documents::latest_for_case(c, &maps, &actor, &number, kind)?;
-            let bytes = store::bytes(c, meta.id)?;
+            let meta = find(c)?;
+            // Scope is checked first: a 304 must not confirm a document the caller may not read.
+            let bytes =
+                if if_none_match(&request, &etag(&meta.sha256)) { None } else { Some(store::bytes(c, meta.id)?) };
             Ok((meta, bytes))
         })
         .await?;
-    Ok(pdf_response(&meta, bytes))
-}
-
-/// A stored document as the answer: its SHA-256 as the ETag, cacheable for good.
-fn pdf_response(meta: &store::DocumentMeta, bytes: Vec<u8>) -> Response {
-    let headers = [
-        (header::CONTENT_TYPE, "application/pdf".to_owned()),
-        (header::ETAG, format!("\"{}\"", meta.sha256)),
-        (header::CONTENT_DISPOSITION, format!("inline; filename=\"{}.pdf\"", meta.code)),
+    let mut headers = vec![
+        (header::ETAG, etag(&meta.sha256)),
         (header::CACHE_CONTROL, "private, max-age=31536000, immutable".to_owned()),
     ];
-    (headers, bytes).into_response()
+    let Some(bytes) = bytes else {
+        return Ok((StatusCode::NOT_MODIFIED, headers_map(headers)?).into_response());
+    };
+    headers.push((header::CONTENT_TYPE, "application/pdf".to_owned()));
+    headers.push((header::CONTENT_DISPOSITION, format!("inline; filename=\"{}.pdf\"", meta.code)));
+    Ok((headers_map(headers)?, bytes).into_response())
+}
+
+fn etag(sha256: &str) -> String {
+    format!("\"{sha256}\"")
+}
+
+fn headers_map(pairs: Vec<(HeaderName, String)>) -> Result<HeaderMap> {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        map.insert(name, HeaderValue::try_from(value).map_err(|e| Error::Internal(e.into()))?);
+    }
+    Ok(map)
 }
