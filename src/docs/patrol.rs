@@ -6,8 +6,9 @@
 //! database or decides validity: the caller passes the verdict in.
 
 use super::map;
-use super::notice::{Heading, footer, letterhead, qr_block, signatures};
+use super::notice::{Heading, closing, footer, letterhead};
 use super::pdf::{Align, Area, BLACK, BODY_BOTTOM, BODY_W, Cell, Column, Doc, GREY, MARGIN_X, Pdf, RED};
+use crate::domain::kpi::percent;
 use crate::domain::patrol::RECORD_TYPES;
 use crate::error::Result;
 use crate::spatial::Maps;
@@ -51,7 +52,7 @@ pub struct PatrolLogView {
 
 /// Renders a patrol log.
 pub fn render_patrol_log(view: &PatrolLogView, heading: &Heading, maps: &Maps) -> Result<Pdf> {
-    let mut doc = Doc::new(&format!("巡河日志 {}", heading.number));
+    let mut doc = Doc::new(&format!("巡河日志 {}", heading.number), &heading.issuer, heading.issued_at);
     letterhead(&mut doc, heading, "巡河日志");
     doc.fields(
         &[
@@ -150,10 +151,7 @@ pub fn render_patrol_log(view: &PatrolLogView, heading: &Heading, maps: &Maps) -
         other => doc.fields(&[other], 24.0, 9.5),
     }
     doc.y += 4.0;
-    signatures(&mut doc, heading, &["河长及同行人员（签名）：", "审核人（签名）："]);
-    doc.ensure(40.0);
-    let top = doc.y + 2.0;
-    qr_block(&mut doc, heading, top)?;
+    closing(&mut doc, heading, &["河长及同行人员（签名）：", "审核人（签名）："])?;
     doc.finish(&footer(heading))
 }
 
@@ -198,7 +196,8 @@ pub struct ComplianceRow {
     pub required: u32,
     /// Valid patrols made (有效巡河次数).
     pub valid_done: u32,
-    /// `valid_done / required` as a share (1.0 = 100%, may exceed it); printed as a percentage.
+    /// The completion rate as computed by [`crate::domain::kpi::patrol_rate`]
+    /// (at most 1.0); printed as a percentage.
     pub rate: f64,
 }
 
@@ -242,7 +241,8 @@ pub struct MonthlyReportView {
 pub fn render_monthly_report(view: &MonthlyReportView, heading: &Heading, maps: &Maps) -> Result<Pdf> {
     let month = chinese_month(&view.month);
     let title = format!("{} {month} 河长巡河月报", view.river_name);
-    let mut doc = Doc::new(&format!("{title} {}", heading.number));
+    // The report's number already names the river and month: the title alone says it once.
+    let mut doc = Doc::new(&title, &heading.issuer, heading.issued_at);
     letterhead(&mut doc, heading, &title);
     let valid = view.patrols.iter().filter(|p| p.valid).count();
     let valid_km: f64 = view.patrols.iter().filter(|p| p.valid).map(|p| p.distance_m).sum::<f64>() / 1000.0;
@@ -286,10 +286,7 @@ pub fn render_monthly_report(view: &MonthlyReportView, heading: &Heading, maps: 
     cases(&mut doc, view);
 
     doc.y += 4.0;
-    signatures(&mut doc, heading, &["填报人（签名）：", "河长办负责人（签名）："]);
-    doc.ensure(40.0);
-    let top = doc.y + 2.0;
-    qr_block(&mut doc, heading, top)?;
+    closing(&mut doc, heading, &["填报人（签名）：", "河长办负责人（签名）："])?;
     doc.finish(&footer(heading))
 }
 
@@ -452,9 +449,6 @@ fn km(metres: f64) -> String {
     format!("{:.2} 公里", metres / 1000.0)
 }
 
-fn percent(share: f64) -> String {
-    format!("{:.0}%", share * 100.0)
-}
 
 /// Minutes as 55 分钟 or 1 小时 35 分钟.
 fn duration(minutes: f64) -> String {

@@ -10,6 +10,7 @@ mod enterprises;
 mod geography;
 mod helpers;
 mod http_geography;
+mod kpi;
 mod ledger;
 mod patrol_docs;
 mod patrols;
