@@ -6,7 +6,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use calamine::{Data, DataType, Reader, Xlsx, open_workbook_from_rs};
 use gridsafe::accounts::{Actor, actor_of};
 use gridsafe::cases::{ActionInput, CaseInput};
 use gridsafe::domain::time::days_from_civil;
