@@ -95,7 +95,7 @@ async fn walk(app: &TestApp, stories: Vec<Story>) {
     }
 }
 
-/// Six cases of March 2026 in one village, each on a boundary.
+/// Seven cases of March 2026 in one village, each on a boundary.
 fn march() -> Vec<Story> {
     vec![
         // 1: closed on its deadline day (03-10): due 03-10, closed, on time. 9 days.
@@ -122,23 +122,27 @@ fn march() -> Vec<Story> {
         Story { filed: (2, 20), deadline: "2026-03-05", extended: None, returned: None, closed: Some((3, 4)) },
         // 6: deadline in April, open: filed in March, not due.
         Story { filed: (3, 3), deadline: "2026-04-10", extended: None, returned: None, closed: None },
+        // 7: deadline in April but closed 03-25: due 03-25 (in March), on time. 20 days.
+        Story { filed: (3, 5), deadline: "2026-04-30", extended: None, returned: None, closed: Some((3, 25)) },
     ]
 }
 
 /// March's figures for the village, worked out by hand from [`march`]:
-/// filed 1, 2, 3, 4, 6 = 5; due 1, 2, 3, 4, 5 = 5; closed 1, 2, 4, 5 = 4 → 4/5 = 0.8;
-/// on time 1 (03-10 ≤ 03-10), 4 (03-20 ≤ 03-25), 5 (03-04 ≤ 03-05) = 3 → 3/5 = 0.6;
-/// reworked 2 → 1/5 = 0.2; extended 4 → 1/5 = 0.2; days to close 9, 10, 12, 18 → (10 + 12) / 2 = 11.
+/// filed 1, 2, 3, 4, 6, 7 = 6; due 1, 2, 3, 4, 5, 7 = 6 (not 6);
+/// closed 1, 2, 4, 5, 7 = 5 → 5/6 = 0.8333;
+/// on time 1 (03-10 ≤ 03-10), 4 (03-20 ≤ 03-25), 5 (03-04 ≤ 03-05), 7 = 4 → 4/6 = 0.6667;
+/// reworked 2 → 1/6 = 0.1667; extended 4 → 1/6 = 0.1667;
+/// days to close 9, 10, 12, 18, 20 → the middle one, 12.
 const EXPECTED: [(&str, f64); 9] = [
-    ("filed", 5.0),
-    ("due", 5.0),
-    ("closed", 4.0),
-    ("closed_on_time", 3.0),
-    ("closure_rate", 0.8),
-    ("on_time_rate", 0.6),
-    ("rework_rate", 0.2),
-    ("extension_rate", 0.2),
-    ("median_days_to_close", 11.0),
+    ("filed", 6.0),
+    ("due", 6.0),
+    ("closed", 5.0),
+    ("closed_on_time", 4.0),
+    ("closure_rate", 0.8333),
+    ("on_time_rate", 0.6667),
+    ("rework_rate", 0.1667),
+    ("extension_rate", 0.1667),
+    ("median_days_to_close", 12.0),
 ];
 
 /// The KPI row of the village in a ledger workbook's 分网格统计 sheet, as (field, value).
@@ -184,24 +188,24 @@ async fn a_hand_made_month_gives_the_worked_out_kpis_in_the_api_the_ledger_and_t
     let stats = app.get_as(&admin, "/api/v1/stats?from=2026-03-01&to=2026-03-31").await.expect(200);
     assert_eq!(api_row(&stats), EXPECTED, "{stats}");
     // The town total holds only these cases (the demo seeds none).
-    assert_eq!(stats["total"]["due"], 5);
+    assert_eq!(stats["total"]["due"], 6);
 
     // February: case 5 was filed then, nothing fell due, nothing was closed.
     let feb = app.get_as(&admin, "/api/v1/stats?from=2026-02-01&to=2026-02-28").await.expect(200);
     let kpi = &feb["groups"][0]["kpi"];
     assert_eq!((kpi["filed"].as_u64(), kpi["due"].as_u64(), kpi["closure_rate"].clone()), (Some(1), Some(0), Value::Null));
 
-    // The ledger of March lists the five cases filed in March, and its sheet has the API's figures
+    // The ledger of March lists the six cases filed in March, and its sheet has the API's figures
     // (case 5, filed in February, still counts as due in March).
     let uri = "/api/v1/ledger.xlsx?from=2026-03-01&to=2026-03-31";
     let bytes = app.get_bytes_as(&admin, uri).await;
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
-    assert_eq!(book.worksheet_range("隐患台账").unwrap().height(), 1 + 5);
+    assert_eq!(book.worksheet_range("隐患台账").unwrap().height(), 1 + 6);
     assert_eq!(sheet_row(bytes), EXPECTED);
     // A ledger of the closed cases only: the statistics still count the open ones.
     let closed = app.get_bytes_as(&admin, &format!("{uri}&status=closed")).await;
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(closed.clone())).unwrap();
-    assert_eq!(book.worksheet_range("隐患台账").unwrap().height(), 1 + 3);
+    assert_eq!(book.worksheet_range("隐患台账").unwrap().height(), 1 + 4);
     assert_eq!(sheet_row(closed), EXPECTED);
 
     // The command line's ledger agrees.
