@@ -301,6 +301,7 @@ pub fn render_signoff(view: &SignoffView, heading: &Heading) -> Result<Pdf> {
             &[("隐患名称", view.title.clone())],
             &[("被检查单位", a.name.clone())],
             &[("统一社会信用代码", a.uscc.clone().unwrap_or_else(|| "—".into())), ("所属网格", a.grid.clone())],
+            &[("单位地址", a.address.clone().unwrap_or_else(|| "—".into()))],
             &[("整改措施", view.measures.clone())],
             &[("整改期限", view.deadline.clone())],
             &[("整改情况", view.fix.clone())],
@@ -355,6 +356,11 @@ fn qr_block(doc: &mut Doc, heading: &Heading, top: f32) -> Result<()> {
 const SIGNATURES_H: f32 = 38.0;
 /// Height the QR code and its caption need below the signatures.
 const QR_BLOCK_H: f32 = 40.0;
+
+/// Whether [`closing`] fits below the cursor on the current page.
+pub(super) fn closing_fits(doc: &Doc) -> bool {
+    doc.y + SIGNATURES_H + QR_BLOCK_H <= super::pdf::BODY_BOTTOM
+}
 
 /// The end of a document: the signature lines and seal, then the QR code,
 /// kept together on one page so the last page never holds the QR code alone.

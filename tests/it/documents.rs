@@ -495,7 +495,12 @@ async fn documents_to_a_registered_enterprise_print_its_uscc_address_and_grid_an
     let closed = act(&app, &expert, &first, None, json!({"action": "approve", "comment": "同意销号"})).await.expect(200);
     let review = documents_of(&closed).into_iter().find(|d| d["kind"] == "review").unwrap();
     let text = parse(&app.get_bytes_as(&admin, review["url"].as_str().unwrap()).await).text();
-    for expected in [format!("被检查单位世邦机械"), format!("统一社会信用代码{uscc}"), format!("{grid_name}（{grid}）")] {
+    for expected in [
+        format!("被检查单位世邦机械"),
+        format!("统一社会信用代码{uscc}"),
+        format!("{grid_name}（{grid}）"),
+        format!("单位地址{address}"),
+    ] {
         assert!(text.contains(&expected), "missing {expected:?} in {text}");
     }
 
