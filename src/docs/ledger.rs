@@ -154,8 +154,7 @@ pub fn xlsx(rows: &[LedgerRow], kpis: &[KpiRow], period: &str) -> Result<Vec<u8>
         for (col, count) in [(2u16, k.filed), (3, k.due), (4, k.closed), (5, k.closed_on_time)] {
             sheet.write_number(r, col, u32::try_from(count).unwrap_or(u32::MAX)).map_err(xlsx_error)?;
         }
-        for (col, value) in [(6u16, k.closure_rate), (7, k.on_time_rate), (8, k.rework_rate), (9, k.extension_rate)]
-        {
+        for (col, value) in [(6u16, k.closure_rate), (7, k.on_time_rate), (8, k.rework_rate), (9, k.extension_rate)] {
             if let Some(v) = value {
                 sheet.write_number_with_format(r, col, v, &percent).map_err(xlsx_error)?;
             }

@@ -130,7 +130,10 @@ pub fn markers(points: &[(f32, f32)], width: impl Fn(&str) -> f32) -> Vec<Marker
         let text_h = MARKER_PT * 1.2 / 2.835;
         let top = m.y - MARKER_R - 1.2;
         let right = m.x + MARKER_R + 0.5 + width(&m.label);
-        Rect::new(Coord { x: m.x - MARKER_R, y: top.min(m.y - MARKER_R) }, Coord { x: right, y: (top + text_h).max(m.y + MARKER_R) })
+        Rect::new(
+            Coord { x: m.x - MARKER_R, y: top.min(m.y - MARKER_R) },
+            Coord { x: right, y: (top + text_h).max(m.y + MARKER_R) },
+        )
     };
     loop {
         let boxes: Vec<Rect<f32>> = clusters.iter().map(|c| footprint(&marker(c))).collect();
@@ -495,7 +498,12 @@ mod tests {
     fn boxes_overlap(ms: &[Marker]) -> bool {
         let text_h = MARKER_PT * 1.2 / 2.835;
         let b = |m: &Marker| {
-            mm_rect(m.x - MARKER_R, m.y - MARKER_R - 1.2, 2.0 * MARKER_R + 0.5 + width(&m.label), text_h.max(2.0 * MARKER_R) + 1.2)
+            mm_rect(
+                m.x - MARKER_R,
+                m.y - MARKER_R - 1.2,
+                2.0 * MARKER_R + 0.5 + width(&m.label),
+                text_h.max(2.0 * MARKER_R) + 1.2,
+            )
         };
         ms.iter().enumerate().any(|(i, a)| ms[i + 1..].iter().any(|c| b(a).intersects(&b(c))))
     }
@@ -519,7 +527,8 @@ mod tests {
     #[test]
     fn no_two_markers_overlap_however_the_points_fall() {
         // A dense cluster, a diagonal line and scattered points: every case's number stays readable.
-        let mut points: Vec<(f32, f32)> = (0..12).map(|i| (30.0 + (i % 4) as f32 * 1.5, 20.0 + (i / 4) as f32)).collect();
+        let mut points: Vec<(f32, f32)> =
+            (0..12).map(|i| (30.0 + (i % 4) as f32 * 1.5, 20.0 + (i / 4) as f32)).collect();
         points.extend((0..10).map(|i| (60.0 + i as f32 * 3.0, 10.0 + i as f32 * 3.0)));
         points.extend([(5.0, 5.0), (100.0, 40.0), (7.0, 6.0)]);
         let ms = markers(&points, width);

@@ -442,7 +442,8 @@ mod tests {
         let width = |title: &str| FINDINGS_COLUMNS.iter().find(|(t, _)| *t == title).map(|(_, w)| *w).unwrap();
         // The table wraps cell text at the column width less 2 × 1.2 mm padding, at 8.5 pt.
         let lines = |text: &str, title: &str| wrap(text, width(title) - 2.4, 8.5).len();
-        for basis in ["《中华人民共和国安全生产法》第四十一条", "《工贸企业重大事故隐患判定标准》第四条"] {
+        for basis in ["《中华人民共和国安全生产法》第四十一条", "《工贸企业重大事故隐患判定标准》第四条"]
+        {
             assert!(lines(basis, "判定依据") <= 3, "{basis}: {} lines", lines(basis, "判定依据"));
         }
         // The neighbours keep their usual content on as few lines as before.

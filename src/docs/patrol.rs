@@ -476,7 +476,6 @@ fn km(metres: f64) -> String {
     format!("{:.2} 公里", metres / 1000.0)
 }
 
-
 /// Minutes as 55 分钟 or 1 小时 35 分钟.
 fn duration(minutes: f64) -> String {
     let total = minutes.max(0.0).round() as u64;

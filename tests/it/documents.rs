@@ -479,7 +479,7 @@ async fn documents_to_a_registered_enterprise_print_its_uscc_address_and_grid_an
     let issued = app.json_as("POST", Some(&admin), "/api/v1/notices", &body).await.expect(201);
     let text = parse(&app.get_bytes_as(&admin, issued["url"].as_str().unwrap()).await).text();
     for expected in [
-        format!("被检查单位世邦机械"),
+        "被检查单位世邦机械".to_owned(),
         format!("统一社会信用代码{uscc}"),
         format!("单位地址{address}"),
         format!("{grid_name}（{grid}）"),
@@ -490,13 +490,15 @@ async fn documents_to_a_registered_enterprise_print_its_uscc_address_and_grid_an
 
     // The re-inspection opinion of one of them names the same addressee.
     let expert = app.login("expert1").await;
-    let fix = json!({"action": "submit", "photos": [crate::cases::photo(&app, &admin, 42).await], "description": "已加装"});
+    let fix =
+        json!({"action": "submit", "photos": [crate::cases::photo(&app, &admin, 42).await], "description": "已加装"});
     act(&app, &admin, &first, None, fix).await.expect(200);
-    let closed = act(&app, &expert, &first, None, json!({"action": "approve", "comment": "同意销号"})).await.expect(200);
+    let closed =
+        act(&app, &expert, &first, None, json!({"action": "approve", "comment": "同意销号"})).await.expect(200);
     let review = documents_of(&closed).into_iter().find(|d| d["kind"] == "review").unwrap();
     let text = parse(&app.get_bytes_as(&admin, review["url"].as_str().unwrap()).await).text();
     for expected in [
-        format!("被检查单位世邦机械"),
+        "被检查单位世邦机械".to_owned(),
         format!("统一社会信用代码{uscc}"),
         format!("{grid_name}（{grid}）"),
         format!("单位地址{address}"),
@@ -509,7 +511,8 @@ async fn documents_to_a_registered_enterprise_print_its_uscc_address_and_grid_an
     let dispatch = json!({"action": "dispatch", "responsible": "李记五金加工部", "measures": "规范布线", "deadline": "2099-02-01"});
     let case = act(&app, &admin, &third, None, dispatch).await.expect(200);
     let text = parse(&app.get_bytes_as(&admin, documents_of(&case)[0]["url"].as_str().unwrap()).await).text();
-    for expected in ["被检查单位李记五金加工部", "统一社会信用代码—", "单位地址—", &format!("（{village}）")] {
+    for expected in ["被检查单位李记五金加工部", "统一社会信用代码—", "单位地址—", &format!("（{village}）")]
+    {
         assert!(text.contains(expected), "missing {expected:?} in {text}");
     }
 }
@@ -548,7 +551,11 @@ fn a_notice_carries_its_issue_time_and_title_and_hazards_at_one_point_share_a_re
         ..Finding::default()
     };
     let view = NoticeView {
-        addressee: Addressee { name: "世邦机械".into(), grid: "谭坊镇 / 谭坊社区 / 八里（TF0101）".into(), ..Addressee::default() },
+        addressee: Addressee {
+            name: "世邦机械".into(),
+            grid: "谭坊镇 / 谭坊社区 / 八里（TF0101）".into(),
+            ..Addressee::default()
+        },
         inspected_on: "2026-11-20".into(),
         inspectors: vec!["王建国".into()],
         findings: vec![finding(1), finding(2)],

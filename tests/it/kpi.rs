@@ -80,10 +80,15 @@ async fn walk(app: &TestApp, stories: Vec<Story>) {
         };
         act("admin", t(s.filed), dispatch);
         if let Some((day, deadline)) = s.extended {
-            let extend = ActionInput { deadline: Some(deadline.into()), reason: Some("设备到货延迟".into()), ..action("extend") };
+            let extend = ActionInput {
+                deadline: Some(deadline.into()),
+                reason: Some("设备到货延迟".into()),
+                ..action("extend")
+            };
             act("admin", t(day), extend);
         }
-        let submit = || ActionInput { photos: vec![after.clone()], description: Some("已整改".into()), ..action("submit") };
+        let submit =
+            || ActionInput { photos: vec![after.clone()], description: Some("已整改".into()), ..action("submit") };
         if let Some(day) = s.returned {
             act("admin", t(day), submit());
             act("expert1", t(day), ActionInput { reason: Some("整改不到位".into()), ..action("return") });
@@ -101,13 +106,7 @@ fn march() -> Vec<Story> {
         // 1: closed on its deadline day (03-10): due 03-10, closed, on time. 9 days.
         Story { filed: (3, 1), deadline: "2026-03-10", extended: None, returned: None, closed: Some((3, 10)) },
         // 2: returned once, closed the day after its deadline: due 03-10, closed, late. 10 days.
-        Story {
-            filed: (3, 1),
-            deadline: "2026-03-10",
-            extended: None,
-            returned: Some((3, 6)),
-            closed: Some((3, 11)),
-        },
+        Story { filed: (3, 1), deadline: "2026-03-10", extended: None, returned: Some((3, 6)), closed: Some((3, 11)) },
         // 3: deadline on the period's last day, still open: due, not closed.
         Story { filed: (3, 2), deadline: "2026-03-31", extended: None, returned: None, closed: None },
         // 4: extended on 03-14 from 03-15 to 03-25, closed 03-20: due 03-20, on time. 18 days.
@@ -168,7 +167,7 @@ fn sheet_row(bytes: Vec<u8>) -> Vec<(&'static str, f64)> {
             "销号天数中位数"
         ]
     );
-    let row = rows.iter().find(|r| r[0].to_string() == VILLAGE).expect("the village has a KPI row");
+    let row = rows.iter().find(|r| r[0] == VILLAGE).expect("the village has a KPI row");
     assert_eq!(row[1].to_string(), "太平");
     EXPECTED.iter().enumerate().map(|(i, (field, _))| (*field, row[i + 2].as_f64().unwrap_or(f64::NAN))).collect()
 }
@@ -193,7 +192,10 @@ async fn a_hand_made_month_gives_the_worked_out_kpis_in_the_api_the_ledger_and_t
     // February: case 5 was filed then, nothing fell due, nothing was closed.
     let feb = app.get_as(&admin, "/api/v1/stats?from=2026-02-01&to=2026-02-28").await.expect(200);
     let kpi = &feb["groups"][0]["kpi"];
-    assert_eq!((kpi["filed"].as_u64(), kpi["due"].as_u64(), kpi["closure_rate"].clone()), (Some(1), Some(0), Value::Null));
+    assert_eq!(
+        (kpi["filed"].as_u64(), kpi["due"].as_u64(), kpi["closure_rate"].clone()),
+        (Some(1), Some(0), Value::Null)
+    );
 
     // The ledger of March lists the six cases filed in March, and its sheet has the API's figures
     // (case 5, filed in February, still counts as due in March).
@@ -227,8 +229,11 @@ fn track(app: &TestApp, from_m: f64, metres: f64, start_s: i64) -> (Value, i64) 
         gridsafe::demo::walk_river(&app.app.maps(), "mihe", (from_m, metres), 4.0, start_s, (3.0, from_m as u64));
     let coordinates: Vec<[f64; 2]> = points.iter().map(|p| [p.0, p.1]).collect();
     let end = *times.last().unwrap();
-    (json!({"type": "Feature", "geometry": {"type": "LineString", "coordinates": coordinates},
-            "properties": {"times": times}}), end)
+    (
+        json!({"type": "Feature", "geometry": {"type": "LineString", "coordinates": coordinates},
+            "properties": {"times": times}}),
+        end,
+    )
 }
 
 #[tokio::test]
@@ -251,7 +256,9 @@ async fn four_valid_patrols_against_a_target_of_three_are_100_percent_in_the_api
     }
     let admin = app.login("admin").await;
     let api = app.get_as(&admin, "/api/v1/patrols/compliance?month=2026-10").await.expect(200);
-    let line = |report: &Value| report["chiefs"].as_array().unwrap().iter().find(|l| l["username"] == "chief.mihe").cloned().unwrap();
+    let line = |report: &Value| {
+        report["chiefs"].as_array().unwrap().iter().find(|l| l["username"] == "chief.mihe").cloned().unwrap()
+    };
     let town = line(&api);
     // 4 valid against a target of 3: min(4, 3) / 3 = 1.
     assert_eq!((town["required"].as_u64(), town["valid_done"].as_u64()), (Some(3), Some(4)));

@@ -354,8 +354,7 @@ fn the_monthly_report_never_ends_on_a_page_holding_only_the_qr_code_or_only_the_
 #[test]
 fn the_monthly_reports_title_says_what_it_is_once_and_its_date_is_the_issue_time() {
     let maps = demo_maps();
-    let rendered =
-        render_monthly_report(&report_view(3), &heading("弥河河长制月报〔2026-11〕"), &maps).unwrap();
+    let rendered = render_monthly_report(&report_view(3), &heading("弥河河长制月报〔2026-11〕"), &maps).unwrap();
     let doc = lopdf::Document::load_mem(&rendered.bytes).unwrap();
     let id = doc.trailer.get(b"Info").and_then(lopdf::Object::as_reference).unwrap();
     let dict = doc.get_dictionary(id).unwrap();
