@@ -914,8 +914,8 @@ pub fn stats(cases: &[CaseRow], maps: &Maps, people: &[Person], by: StatsBy, fro
 /// exactly as `GET /api/v1/stats?by=grid&level=village` computes them, over
 /// the cases `actor` may read that match the ledger's filter *except* its
 /// filing dates, status and overdue flag. Those choose the ledger's lines;
-/// the statistics describe the period (a case filed in February and closed
-/// in March is due in March), and a ledger of closed cases still has a
+/// the statistics describe the period (a case filed in February that falls
+/// due in March counts in March), and a ledger of closed cases still has a
 /// closure rate below 100 % when cases went unclosed.
 pub fn ledger_kpis(
     rows: Vec<CaseRow>,
