@@ -54,6 +54,8 @@ fn main() {
         issued_on: "2026-11-28".into(),
         chain_anchor: "#1024 3f9a1c0b7e2d4a65".into(),
         qr_payload: "TF-2026-000120 http://127.0.0.1:8080/cases/TF-2026-000120".into(),
+        // 2026-11-28T10:00:00+08:00.
+        issued_at: 1_795_831_200,
     };
     // The first render parses the font; time it apart from the steady state.
     let started = Instant::now();

@@ -3,23 +3,29 @@
 //! own requirements, the row update guarded by version, one audit entry),
 //! each inside the caller's transaction so nothing is half-written.
 
+use std::collections::BTreeMap;
+
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::accounts::Actor;
+use crate::docs::ledger::KpiRow;
 use crate::docs::notice::Verdict;
 use crate::documents;
 use crate::domain::access::{Scope, forbidden};
 use crate::domain::audit::Entry;
 use crate::domain::case::{self, Action, CaseFacts, Grade, Kind, Refusal, Status};
 use crate::domain::geo_point::Lonlat;
+use crate::domain::grid::GridLevel;
+use crate::domain::kpi::{self, CaseKpi, Kpi};
 use crate::domain::people;
 use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
 use crate::spatial::Maps;
 use crate::store::audit::{self as audit_store, NewEntry};
 use crate::store::cases::{self as store, CaseRow};
+use crate::store::people::Person;
 
 /// A point within this distance of a river snaps to its nearest reach.
 pub const SNAP_M: f64 = 200.0;
@@ -836,24 +842,98 @@ pub fn ledger_rows(
         .collect()
 }
 
-/// KPIs per village grid over `[from, to]`, for the ledger's second sheet.
-pub fn kpis_by_village(maps: &Maps, cases: &[CaseRow], from: &str, to: &str) -> Vec<crate::docs::ledger::KpiRow> {
-    maps.villages()
-        .filter_map(|v| {
-            let facts: Vec<crate::domain::kpi::CaseKpi> =
-                cases.iter().filter(|c| c.grid_code == v.grid.code.as_str()).map(kpi_facts).collect();
-            (!facts.is_empty()).then(|| crate::docs::ledger::KpiRow {
-                code: v.grid.code.to_string(),
-                name: v.grid.name.clone(),
-                kpi: crate::domain::kpi::compute(&facts, from, to),
-            })
-        })
-        .collect()
+/// How the KPIs are grouped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatsBy {
+    /// By the grid holding the case, at this level.
+    Grid(GridLevel),
+    /// By the reporter.
+    Person,
+}
+
+/// The KPIs of one group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatsGroup {
+    /// Grid code or person id.
+    pub key: String,
+    /// Grid or person name.
+    pub name: String,
+    /// The figures.
+    pub kpi: Kpi,
+}
+
+/// The KPIs of a set of cases over a period, in total and per group: what
+/// `GET /api/v1/stats` answers and the ledger's 分网格统计 sheet prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    /// First day of the period.
+    pub from: String,
+    /// Last day of the period.
+    pub to: String,
+    /// `grid` or `person`.
+    pub by: &'static str,
+    /// All the cases together.
+    pub total: Kpi,
+    /// One line per group that has cases, by key.
+    pub groups: Vec<StatsGroup>,
+}
+
+/// The KPIs of `cases` over `[from, to]` (see [`crate::domain::kpi`] for what
+/// counts as due, closed and on time), grouped `by`. `people` names the
+/// reporters when grouping by person.
+pub fn stats(cases: &[CaseRow], maps: &Maps, people: &[Person], by: StatsBy, from: &str, to: &str) -> Stats {
+    let mut groups: BTreeMap<String, (String, Vec<CaseKpi>)> = BTreeMap::new();
+    for c in cases {
+        let (key, name) = match by {
+            StatsBy::Person => {
+                let name = people.iter().find(|p| p.id == c.reporter_id).map_or_else(String::new, |p| p.name.clone());
+                (c.reporter_id.to_string(), name)
+            }
+            StatsBy::Grid(level) => {
+                let chain = maps.chain(&c.grid_code);
+                let at = chain.iter().find(|g| g.level == level).or(chain.last());
+                at.map_or_else(|| (c.grid_code.clone(), String::new()), |g| (g.code.to_string(), g.name.clone()))
+            }
+        };
+        groups.entry(key).or_insert_with(|| (name, Vec::new())).1.push(kpi_facts(c));
+    }
+    let all: Vec<CaseKpi> = cases.iter().map(kpi_facts).collect();
+    Stats {
+        from: from.to_owned(),
+        to: to.to_owned(),
+        by: if by == StatsBy::Person { "person" } else { "grid" },
+        total: kpi::compute(&all, from, to),
+        groups: groups
+            .into_iter()
+            .map(|(key, (name, facts))| StatsGroup { key, name, kpi: kpi::compute(&facts, from, to) })
+            .collect(),
+    }
+}
+
+/// The ledger's 分网格统计 sheet: the KPIs of each village over `[from, to]`,
+/// exactly as `GET /api/v1/stats?by=grid&level=village` computes them, over
+/// the cases `actor` may read that match the ledger's filter *except* its
+/// filing dates, status and overdue flag. Those choose the ledger's lines;
+/// the statistics describe the period (a case filed in February that falls
+/// due in March counts in March), and a ledger of closed cases still has a
+/// closure rate below 100 % when cases went unclosed.
+pub fn ledger_kpis(
+    rows: Vec<CaseRow>,
+    maps: &Maps,
+    actor: &Actor,
+    filter: &CaseFilter,
+    (from, to): (&str, &str),
+    today: &str,
+) -> Result<Vec<KpiRow>> {
+    let population = CaseFilter { status: None, overdue: None, from: None, to: None, ..filter.clone() };
+    let cases = select(rows, maps, actor, &population, today)?;
+    let stats = stats(&cases, maps, &[], StatsBy::Grid(GridLevel::Village), from, to);
+    Ok(stats.groups.into_iter().map(|g| KpiRow { code: g.key, name: g.name, kpi: g.kpi }).collect())
 }
 
 /// What a case contributes to the KPIs.
-pub fn kpi_facts(c: &CaseRow) -> crate::domain::kpi::CaseKpi {
-    crate::domain::kpi::CaseKpi {
+pub fn kpi_facts(c: &CaseRow) -> CaseKpi {
+    CaseKpi {
         reported: c.reported_at[..10].to_owned(),
         deadline: c.deadline.clone(),
         closed: c.closed_at.as_ref().map(|t| t[..10].to_owned()),

@@ -54,6 +54,7 @@ pub fn record_heading(conn: &Connection, number: String, path: &str, now_s: i64)
         number,
         issued_on: china_date(now_s),
         chain_anchor: chain_anchor(conn)?,
+        issued_at: now_s,
     })
 }
 
@@ -72,21 +73,49 @@ fn heading(conn: &Connection, kind: &str, cases: &[&CaseRow], now_s: i64) -> Res
         issued_on: today,
         chain_anchor: chain_anchor(conn)?,
         qr_payload: format!("{} {}/cases/{first}", numbers.join(","), url.trim_end_matches('/')),
+        issued_at: now_s,
     };
     Ok((format!("{letter}-{year}-{seq:04}"), heading))
 }
 
+/// A grid as printed in an addressee block: its chain and code.
+fn grid_label(maps: &Maps, code: &str) -> String {
+    let chain: Vec<String> = maps.chain(code).into_iter().map(|g| g.name).collect();
+    format!("{}（{code}）", chain.join(" / "))
+}
+
+/// The registered enterprise a case's documents are addressed to: the case's
+/// own enterprise, else the one whose registered name the responsible party
+/// gives exactly (a clerk dispatching to 世邦机械 means the registered 世邦机械).
+fn registered_addressee(conn: &Connection, c: &CaseRow) -> Result<Option<enterprise_store::Enterprise>> {
+    if let Some(id) = c.enterprise_id {
+        return enterprise_store::get(conn, id);
+    }
+    let Some(name) = c.responsible.as_deref().map(str::trim).filter(|n| !n.is_empty()) else { return Ok(None) };
+    let mut named = enterprise_store::list(conn)?.into_iter().filter(|e| e.name == name);
+    // Two registrations under one name: the text alone cannot say which is meant.
+    Ok(match (named.next(), named.next()) {
+        (Some(e), None) => Some(e),
+        _ => None,
+    })
+}
+
+/// The addressee block: a registered enterprise prints its registered name,
+/// USCC, address and grid; any other responsible party is printed as given,
+/// with the case's grid.
 fn addressee(conn: &Connection, maps: &Maps, c: &CaseRow) -> Result<Addressee> {
-    let chain: Vec<String> = maps.chain(&c.grid_code).into_iter().map(|g| g.name).collect();
-    let grid = format!("{}（{}）", chain.join(" / "), c.grid_code);
-    let enterprise = c.enterprise_id.map(|id| enterprise_store::get(conn, id)).transpose()?.flatten();
-    Ok(match enterprise {
-        Some(e) => Addressee { name: e.name, uscc: e.uscc, address: Some(e.address), grid },
+    Ok(match registered_addressee(conn, c)? {
+        Some(e) => Addressee {
+            name: e.name,
+            uscc: e.uscc,
+            address: Some(e.address).filter(|a| !a.trim().is_empty()),
+            grid: grid_label(maps, &e.grid_code),
+        },
         None => Addressee {
             name: c.responsible.clone().unwrap_or_else(|| "（未指定责任单位）".into()),
             uscc: None,
             address: None,
-            grid,
+            grid: grid_label(maps, &c.grid_code),
         },
     })
 }

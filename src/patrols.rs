@@ -460,7 +460,7 @@ pub struct Compliance {
     pub valid_done: u32,
     /// Patrols filed that do not count.
     pub invalid: u32,
-    /// valid_done / required, at most 1.
+    /// 完成率: min(valid_done, required) / required (see [`crate::domain::kpi::patrol_rate`]).
     pub rate: f64,
     /// The chief's reaches (all of the river's for a town chief) with the share
     /// of each that the month's valid patrols on the river came within 100 m of.
@@ -531,7 +531,7 @@ pub fn compliance(conn: &Connection, maps: &Maps, month: &str) -> Result<Vec<Com
                 required,
                 valid_done: valid,
                 invalid,
-                rate: if required == 0 { 1.0 } else { (f64::from(valid) / f64::from(required)).min(1.0) },
+                rate: crate::domain::kpi::patrol_rate(valid, required),
                 reaches: reach_codes
                     .iter()
                     .map(|code| ReachCoverage {
@@ -712,7 +712,7 @@ pub fn report_pdf(
                 level: level_zh(&c.level).into(),
                 required: c.required,
                 valid_done: c.valid_done,
-                rate: if c.required == 0 { 1.0 } else { f64::from(c.valid_done) / f64::from(c.required) },
+                rate: c.rate,
             })
             .collect(),
         reach_coverage,

@@ -66,10 +66,11 @@ pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
         scope: Scope { admin: true, ..Scope::default() },
     };
     let filter = CaseFilter { from: Some(from.clone()), to: Some(to.clone()), ..CaseFilter::default() };
-    let selected = cases::select(store::cases::list(&conn)?, &maps, &office, &filter, &today)?;
+    let all = store::cases::list(&conn)?;
+    let selected = cases::select(all.clone(), &maps, &office, &filter, &today)?;
     let rows = cases::ledger_rows(&conn, &maps, &selected, &today)?;
     let bytes = if xlsx {
-        let kpis = cases::kpis_by_village(&maps, &selected, &from, &to);
+        let kpis = cases::ledger_kpis(all, &maps, &office, &filter, (&from, &to), &today)?;
         docs::ledger::xlsx(&rows, &kpis, &format!("{from} 至 {to}"))?
     } else {
         docs::ledger::csv(&rows)?

@@ -4,6 +4,7 @@
 use anyhow::bail;
 
 use crate::config::DbArgs;
+use crate::domain::kpi::percent;
 use crate::{geography, patrols};
 
 /// Arguments of `gridsafe patrols`.
@@ -49,16 +50,16 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         "河长 / chief", "级别", "河流", "应巡", "有效", "无效", "完成率"
     );
     for l in &lines {
-        let covered: Vec<String> = l.reaches.iter().map(|r| format!("{} {:.0}%", r.village, r.share * 100.0)).collect();
+        let covered: Vec<String> = l.reaches.iter().map(|r| format!("{} {}", r.village, percent(r.share))).collect();
         println!(
-            "{:<22} {:<10} {:<10} {:>6} {:>6} {:>6} {:>6.0}%  {}",
+            "{:<22} {:<10} {:<10} {:>6} {:>6} {:>6} {:>7}  {}",
             format!("{}({})", l.chief, l.username),
             l.level,
             l.river,
             l.required,
             l.valid_done,
             l.invalid,
-            l.rate * 100.0,
+            percent(l.rate),
             covered.join(", ")
         );
     }

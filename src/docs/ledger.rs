@@ -108,7 +108,8 @@ fn xlsx_error(e: XlsxError) -> Error {
     Error::Internal(anyhow::Error::new(e).context("XLSX generation failed"))
 }
 
-/// The ledger as an XLSX workbook: sheet 隐患台账 and sheet 分网格统计 (KPIs over `period`).
+/// The ledger as an XLSX workbook: sheet 隐患台账 and sheet 分网格统计 (KPIs
+/// over `period`, one row per village, from `crate::cases::ledger_kpis`).
 pub fn xlsx(rows: &[LedgerRow], kpis: &[KpiRow], period: &str) -> Result<Vec<u8>> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
@@ -125,6 +126,8 @@ pub fn xlsx(rows: &[LedgerRow], kpis: &[KpiRow], period: &str) -> Result<Vec<u8>
             sheet.write_string_with_format(r, col, cell, &wrap).map_err(xlsx_error)?;
         }
     }
+    // The rates are stored as the API gives them (0.7143) and shown as a percentage.
+    let percent = Format::new().set_num_format("0.0%");
     let sheet = book.add_worksheet().set_name("分网格统计").map_err(xlsx_error)?;
     sheet.write_string_with_format(0, 0, format!("统计期间：{period}"), &bold).map_err(xlsx_error)?;
     let headers = [
@@ -138,7 +141,7 @@ pub fn xlsx(rows: &[LedgerRow], kpis: &[KpiRow], period: &str) -> Result<Vec<u8>
         "按期结案率",
         "返工率",
         "延期率",
-        "平均销号天数（中位数）",
+        "销号天数中位数",
     ];
     for (col, header) in (0u16..).zip(headers) {
         sheet.write_string_with_format(1, col, header, &bold).map_err(xlsx_error)?;
@@ -151,16 +154,13 @@ pub fn xlsx(rows: &[LedgerRow], kpis: &[KpiRow], period: &str) -> Result<Vec<u8>
         for (col, count) in [(2u16, k.filed), (3, k.due), (4, k.closed), (5, k.closed_on_time)] {
             sheet.write_number(r, col, u32::try_from(count).unwrap_or(u32::MAX)).map_err(xlsx_error)?;
         }
-        for (col, value) in [
-            (6u16, k.closure_rate),
-            (7, k.on_time_rate),
-            (8, k.rework_rate),
-            (9, k.extension_rate),
-            (10, k.median_days_to_close),
-        ] {
+        for (col, value) in [(6u16, k.closure_rate), (7, k.on_time_rate), (8, k.rework_rate), (9, k.extension_rate)] {
             if let Some(v) = value {
-                sheet.write_number(r, col, v).map_err(xlsx_error)?;
+                sheet.write_number_with_format(r, col, v, &percent).map_err(xlsx_error)?;
             }
+        }
+        if let Some(days) = k.median_days_to_close {
+            sheet.write_number(r, 10, days).map_err(xlsx_error)?;
         }
     }
     book.save_to_buffer().map_err(xlsx_error)

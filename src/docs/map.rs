@@ -78,16 +78,74 @@ pub fn draw(doc: &mut Doc, maps: &Maps, spec: &MapSpec<'_>, area: Area) {
         }
     }
     doc.text(x + 2.0, y + 1.5, 8.5, &village.grid.name, rgb(150, 80, 0), Align::Left);
-    for (i, &(lon, lat)) in spec.points.iter().enumerate() {
-        let (px, py) = view.mm(lon, lat);
-        let radius = 1.6;
-        doc.polygon(&[circle(px, py, radius)], Some(RED), Some((rgb(255, 255, 255), 0.6)));
-        doc.text(px + radius + 0.5, py - radius - 1.2, 7.5, &(i + 1).to_string(), RED, Align::Left);
+    let points: Vec<(f32, f32)> = spec.points.iter().map(|&(lon, lat)| view.mm(lon, lat)).collect();
+    for m in markers(&points, |label| super::pdf::font().width(label, MARKER_PT)) {
+        doc.polygon(&[circle(m.x, m.y, MARKER_R)], Some(RED), Some((rgb(255, 255, 255), 0.6)));
+        doc.text(m.x + MARKER_R + 0.5, m.y - MARKER_R - 1.2, MARKER_PT, &m.label, RED, Align::Left);
     }
     doc.unclip();
     north_arrow(doc, x + w - 7.0, y + 3.0);
     scale_bar(doc, &view, x + 3.0, y + h - 4.0);
     doc.rect(x, y, w, h, None, Some((BLACK, 0.6)));
+}
+
+/// Radius of a hazard dot, mm.
+const MARKER_R: f32 = 1.6;
+/// Size of a hazard number, pt.
+const MARKER_PT: f32 = 7.5;
+
+/// One hazard marker on a notice map: where its dot goes (page mm) and the
+/// finding numbers it stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    /// Centre of the dot.
+    pub x: f32,
+    /// Centre of the dot.
+    pub y: f32,
+    /// The numbers, e.g. `3` or `1、2`.
+    pub label: String,
+}
+
+/// The markers for numbered points (page mm, numbered 1, 2, ... in order):
+/// points whose dot-and-number boxes would touch share one dot at their
+/// centre labelled with all their numbers (`1、2`), repeated until no two
+/// markers touch, so every number stays readable. `width` measures a label in mm.
+///
+/// ```
+/// use gridsafe::docs::map::markers;
+/// let m = markers(&[(50.0, 50.0), (50.0, 50.0), (90.0, 20.0)], |l| l.chars().count() as f32 * 1.5);
+/// assert_eq!(m.iter().map(|m| m.label.as_str()).collect::<Vec<_>>(), ["1、2", "3"]);
+/// ```
+pub fn markers(points: &[(f32, f32)], width: impl Fn(&str) -> f32) -> Vec<Marker> {
+    // Each cluster: the finding numbers it holds.
+    let mut clusters: Vec<Vec<usize>> = (0..points.len()).map(|i| vec![i]).collect();
+    let marker = |members: &[usize]| {
+        let n = members.len() as f32;
+        let x = members.iter().map(|&i| points[i].0).sum::<f32>() / n;
+        let y = members.iter().map(|&i| points[i].1).sum::<f32>() / n;
+        let label = members.iter().map(|i| (i + 1).to_string()).collect::<Vec<_>>().join("、");
+        Marker { x, y, label }
+    };
+    let footprint = |m: &Marker| {
+        let text_h = MARKER_PT * 1.2 / 2.835;
+        let top = m.y - MARKER_R - 1.2;
+        let right = m.x + MARKER_R + 0.5 + width(&m.label);
+        Rect::new(
+            Coord { x: m.x - MARKER_R, y: top.min(m.y - MARKER_R) },
+            Coord { x: right, y: (top + text_h).max(m.y + MARKER_R) },
+        )
+    };
+    loop {
+        let boxes: Vec<Rect<f32>> = clusters.iter().map(|c| footprint(&marker(c))).collect();
+        let touching = (0..boxes.len())
+            .flat_map(|a| (a + 1..boxes.len()).map(move |b| (a, b)))
+            .find(|&(a, b)| boxes[a].intersects(&boxes[b]));
+        let Some((a, b)) = touching else { break };
+        let moved = clusters.remove(b);
+        clusters[a].extend(moved);
+        clusters[a].sort_unstable();
+    }
+    clusters.iter().map(|c| marker(c)).collect()
 }
 
 const TRACK: [u8; 3] = rgb(235, 90, 20);
@@ -425,5 +483,59 @@ impl View {
     fn metres_per_mm(&self) -> f64 {
         // One degree of latitude is about 111.32 km.
         111_320.0 / self.ky
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// About the width of digits and 、 at 7.5 pt.
+    fn width(label: &str) -> f32 {
+        label.chars().map(|c| if c.is_ascii_digit() { 1.4 } else { 2.6 }).sum()
+    }
+
+    fn boxes_overlap(ms: &[Marker]) -> bool {
+        let text_h = MARKER_PT * 1.2 / 2.835;
+        let b = |m: &Marker| {
+            mm_rect(
+                m.x - MARKER_R,
+                m.y - MARKER_R - 1.2,
+                2.0 * MARKER_R + 0.5 + width(&m.label),
+                text_h.max(2.0 * MARKER_R) + 1.2,
+            )
+        };
+        ms.iter().enumerate().any(|(i, a)| ms[i + 1..].iter().any(|c| b(a).intersects(&b(c))))
+    }
+
+    #[test]
+    fn two_hazards_at_one_point_share_a_dot_labelled_with_both_numbers() {
+        let ms = markers(&[(40.0, 30.0), (40.0, 30.0)], width);
+        assert_eq!(ms, [Marker { x: 40.0, y: 30.0, label: "1、2".into() }]);
+    }
+
+    #[test]
+    fn hazards_apart_keep_their_own_dots_and_near_ones_merge() {
+        // 1 and 3 lie 1 mm apart (their numbers would overlap), 2 is far away.
+        let ms = markers(&[(40.0, 30.0), (80.0, 10.0), (41.0, 30.0)], width);
+        let labels: Vec<&str> = ms.iter().map(|m| m.label.as_str()).collect();
+        assert_eq!(labels, ["1、3", "2"]);
+        assert!((ms[0].x - 40.5).abs() < 1e-6, "the shared dot sits between them");
+        assert!(markers(&[], width).is_empty());
+    }
+
+    #[test]
+    fn no_two_markers_overlap_however_the_points_fall() {
+        // A dense cluster, a diagonal line and scattered points: every case's number stays readable.
+        let mut points: Vec<(f32, f32)> =
+            (0..12).map(|i| (30.0 + (i % 4) as f32 * 1.5, 20.0 + (i / 4) as f32)).collect();
+        points.extend((0..10).map(|i| (60.0 + i as f32 * 3.0, 10.0 + i as f32 * 3.0)));
+        points.extend([(5.0, 5.0), (100.0, 40.0), (7.0, 6.0)]);
+        let ms = markers(&points, width);
+        assert!(!boxes_overlap(&ms), "{ms:?}");
+        let mut numbers: Vec<usize> =
+            ms.iter().flat_map(|m| m.label.split('、').map(|n| n.parse::<usize>().unwrap())).collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=points.len()).collect::<Vec<_>>(), "every point keeps its number once");
     }
 }

@@ -20,6 +20,8 @@ pub struct Heading {
     pub chain_anchor: String,
     /// What the QR code holds: the case number(s) and the link.
     pub qr_payload: String,
+    /// The moment of issue (Unix seconds), the PDF's creation date.
+    pub issued_at: i64,
 }
 
 /// Who receives the notice.
@@ -102,7 +104,7 @@ pub struct NoticeView {
 
 /// Renders a rectification notice.
 pub fn render_notice(view: &NoticeView, heading: &Heading, maps: &Maps) -> Result<Pdf> {
-    let mut doc = Doc::new(&format!("隐患整改通知书 {}", heading.number));
+    let mut doc = Doc::new(&format!("隐患整改通知书 {}", heading.number), &heading.issuer, heading.issued_at);
     letterhead(&mut doc, heading, "隐患整改通知书");
     if let Some(old) = &view.corrects {
         let y = doc.y - 6.0;
@@ -147,19 +149,24 @@ pub fn render_notice(view: &NoticeView, heading: &Heading, maps: &Maps) -> Resul
     doc.finish(&footer(heading))
 }
 
+/// The findings table's columns and widths (mm, summing to the body width).
+/// Each column is about as wide as its usual content needs: a basis clause
+/// cited in full (《中华人民共和国安全生产法》第四十一条, twenty characters)
+/// takes three lines, no more than the description beside it.
+const FINDINGS_COLUMNS: [(&str, f32); 8] = [
+    ("序号", 8.0),
+    ("编号及位置", 26.0),
+    ("隐患描述", 30.0),
+    ("类别及等级", 17.0),
+    ("判定依据", 26.0),
+    ("整改措施", 25.0),
+    ("整改期限", 18.0),
+    ("照片", 20.0),
+];
+
 /// The findings table: one row per finding, photos in the last column.
 fn findings_table(doc: &mut Doc, findings: &[Finding]) {
-    let columns = [
-        ("序号", 8.0),
-        ("编号及位置", 27.0),
-        ("隐患描述", 33.0),
-        ("类别及等级", 17.0),
-        ("判定依据", 17.0),
-        ("整改措施", 27.0),
-        ("整改期限", 19.0),
-        ("照片", 22.0),
-    ]
-    .map(|(title, width)| Column { title: title.into(), width });
+    let columns = FINDINGS_COLUMNS.map(|(title, width)| Column { title: title.into(), width });
     let rows: Vec<Vec<Cell>> = findings
         .iter()
         .enumerate()
@@ -229,7 +236,10 @@ fn map_and_qr(doc: &mut Doc, view: &NoticeView, heading: &Heading, maps: &Maps) 
         MARGIN_X,
         top + map_h + 1.0,
         7.5,
-        &format!("隐患位置示意图：黄色为{}网格，红点为隐患位置（编号同上表），蓝线为河流。", view.addressee.grid),
+        &format!(
+            "隐患位置示意图：黄色为{}网格，红点为隐患位置（编号同上表），蓝线为河流。",
+            maps.grid(&view.grid_code).map_or(view.grid_code.as_str(), |g| g.grid.name.as_str())
+        ),
         GREY,
         Align::Left,
     );
@@ -279,7 +289,7 @@ pub struct SignoffView {
 
 /// Renders a re-inspection opinion (sign-off or return).
 pub fn render_signoff(view: &SignoffView, heading: &Heading) -> Result<Pdf> {
-    let mut doc = Doc::new(&format!("整改复查意见书 {}", heading.number));
+    let mut doc = Doc::new(&format!("整改复查意见书 {}", heading.number), &heading.issuer, heading.issued_at);
     letterhead(&mut doc, heading, "整改复查意见书");
     let a = &view.addressee;
     doc.fields(
@@ -291,6 +301,7 @@ pub fn render_signoff(view: &SignoffView, heading: &Heading) -> Result<Pdf> {
             &[("隐患名称", view.title.clone())],
             &[("被检查单位", a.name.clone())],
             &[("统一社会信用代码", a.uscc.clone().unwrap_or_else(|| "—".into())), ("所属网格", a.grid.clone())],
+            &[("单位地址", a.address.clone().unwrap_or_else(|| "—".into()))],
             &[("整改措施", view.measures.clone())],
             &[("整改期限", view.deadline.clone())],
             &[("整改情况", view.fix.clone())],
@@ -319,10 +330,7 @@ pub fn render_signoff(view: &SignoffView, heading: &Heading) -> Result<Pdf> {
         10.0,
     );
     doc.y += 4.0;
-    signatures(&mut doc, heading, &["复查人员（签名）：", "被检查单位负责人（签收）："]);
-    doc.ensure(40.0);
-    let top = doc.y + 4.0;
-    qr_block(&mut doc, heading, top)?;
+    closing(&mut doc, heading, &["复查人员（签名）：", "被检查单位负责人（签收）："])?;
     doc.finish(&footer(heading))
 }
 
@@ -336,7 +344,7 @@ pub(super) fn letterhead(doc: &mut Doc, heading: &Heading, title: &str) {
 }
 
 /// The QR code at the right margin with its caption.
-pub(super) fn qr_block(doc: &mut Doc, heading: &Heading, top: f32) -> Result<()> {
+fn qr_block(doc: &mut Doc, heading: &Heading, top: f32) -> Result<()> {
     let side = 32.0;
     let x = PAGE_W - MARGIN_X - side;
     doc.qr(&heading.qr_payload, x, top, side)?;
@@ -346,9 +354,27 @@ pub(super) fn qr_block(doc: &mut Doc, heading: &Heading, top: f32) -> Result<()>
 
 /// Height the signature block needs.
 const SIGNATURES_H: f32 = 38.0;
+/// Height the QR code and its caption need below the signatures.
+const QR_BLOCK_H: f32 = 40.0;
+
+/// Whether [`closing`] fits below the cursor on the current page.
+pub(super) fn closing_fits(doc: &Doc) -> bool {
+    doc.y + SIGNATURES_H + QR_BLOCK_H <= super::pdf::BODY_BOTTOM
+}
+
+/// The end of a document: the signature lines and seal, then the QR code,
+/// kept together on one page so the last page never holds the QR code alone.
+pub(super) fn closing(doc: &mut Doc, heading: &Heading, lines: &[&str]) -> Result<()> {
+    doc.ensure(SIGNATURES_H + QR_BLOCK_H);
+    signatures(doc, heading, lines);
+    let top = doc.y + 2.0;
+    qr_block(doc, heading, top)?;
+    doc.y = top + QR_BLOCK_H - 2.0;
+    Ok(())
+}
 
 /// Handwritten signature lines on the left, the seal area on the right.
-pub(super) fn signatures(doc: &mut Doc, heading: &Heading, lines: &[&str]) {
+fn signatures(doc: &mut Doc, heading: &Heading, lines: &[&str]) {
     doc.ensure(SIGNATURES_H);
     let top = doc.y + 2.0;
     for (i, label) in lines.iter().enumerate() {
@@ -406,7 +432,29 @@ pub fn chinese_date(date: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::chinese_date;
+    use super::{FINDINGS_COLUMNS, chinese_date};
+    use crate::docs::pdf::{BODY_W, wrap};
+
+    #[test]
+    fn the_findings_columns_fill_the_body_and_a_basis_clause_takes_three_lines() {
+        let total: f32 = FINDINGS_COLUMNS.iter().map(|(_, w)| w).sum();
+        assert!((total - BODY_W).abs() < 0.01, "{total} mm");
+        let width = |title: &str| FINDINGS_COLUMNS.iter().find(|(t, _)| *t == title).map(|(_, w)| *w).unwrap();
+        // The table wraps cell text at the column width less 2 × 1.2 mm padding, at 8.5 pt.
+        let lines = |text: &str, title: &str| wrap(text, width(title) - 2.4, 8.5).len();
+        for basis in ["《中华人民共和国安全生产法》第四十一条", "《工贸企业重大事故隐患判定标准》第四条"]
+        {
+            assert!(lines(basis, "判定依据") <= 3, "{basis}: {} lines", lines(basis, "判定依据"));
+        }
+        // The neighbours keep their usual content on as few lines as before.
+        assert_eq!(lines("2026-12-15", "整改期限"), 1);
+        assert_eq!(lines("TF-2026-000301", "编号及位置"), 1);
+        assert!(lines("配电箱无防护罩：车间东侧配电箱门缺失，带电部位外露", "隐患描述") <= 3);
+        // Every header fits on one line.
+        for (title, _) in FINDINGS_COLUMNS {
+            assert_eq!(wrap(title, width(title) - 2.0, 8.5).len(), 1, "{title}");
+        }
+    }
 
     #[test]
     fn official_dates_use_chinese_numerals_with_ling() {

@@ -6,8 +6,9 @@
 //! database or decides validity: the caller passes the verdict in.
 
 use super::map;
-use super::notice::{Heading, footer, letterhead, qr_block, signatures};
+use super::notice::{Heading, closing, closing_fits, footer, letterhead};
 use super::pdf::{Align, Area, BLACK, BODY_BOTTOM, BODY_W, Cell, Column, Doc, GREY, MARGIN_X, Pdf, RED};
+use crate::domain::kpi::percent;
 use crate::domain::patrol::RECORD_TYPES;
 use crate::error::Result;
 use crate::spatial::Maps;
@@ -51,7 +52,19 @@ pub struct PatrolLogView {
 
 /// Renders a patrol log.
 pub fn render_patrol_log(view: &PatrolLogView, heading: &Heading, maps: &Maps) -> Result<Pdf> {
-    let mut doc = Doc::new(&format!("巡河日志 {}", heading.number));
+    // The signatures and QR code end the log on a page with some of its content: when they would
+    // fall onto a page of their own, section 五 starts that page instead.
+    let mut doc = patrol_log(view, heading, maps, false);
+    if !closing_fits(&doc) {
+        doc = patrol_log(view, heading, maps, true);
+    }
+    closing(&mut doc, heading, &["河长及同行人员（签名）：", "审核人（签名）："])?;
+    doc.finish(&footer(heading))
+}
+
+/// The patrol log up to its signatures, section 五 on a new page if `verdict_on_new_page`.
+fn patrol_log(view: &PatrolLogView, heading: &Heading, maps: &Maps, verdict_on_new_page: bool) -> Doc {
+    let mut doc = Doc::new(&format!("巡河日志 {}", heading.number), &heading.issuer, heading.issued_at);
     letterhead(&mut doc, heading, "巡河日志");
     doc.fields(
         &[
@@ -119,6 +132,9 @@ pub fn render_patrol_log(view: &PatrolLogView, heading: &Heading, maps: &Maps) -
         doc.table(&columns(&[("序号", 12.0), ("案件编号", 40.0), ("问题描述", 118.0)]), &rows, 9.0);
     }
 
+    if verdict_on_new_page {
+        doc.new_page();
+    }
     section(&mut doc, "五、巡河认定与审核", 30.0);
     let verdict = if view.valid {
         "有效：巡河时长、里程与轨迹均符合要求，计入巡河次数。".to_owned()
@@ -150,11 +166,7 @@ pub fn render_patrol_log(view: &PatrolLogView, heading: &Heading, maps: &Maps) -
         other => doc.fields(&[other], 24.0, 9.5),
     }
     doc.y += 4.0;
-    signatures(&mut doc, heading, &["河长及同行人员（签名）：", "审核人（签名）："]);
-    doc.ensure(40.0);
-    let top = doc.y + 2.0;
-    qr_block(&mut doc, heading, top)?;
-    doc.finish(&footer(heading))
+    doc
 }
 
 /// The checklist in the order of [`RECORD_TYPES`]; a type the chief left out
@@ -198,7 +210,8 @@ pub struct ComplianceRow {
     pub required: u32,
     /// Valid patrols made (有效巡河次数).
     pub valid_done: u32,
-    /// `valid_done / required` as a share (1.0 = 100%, may exceed it); printed as a percentage.
+    /// The completion rate as computed by [`crate::domain::kpi::patrol_rate`]
+    /// (at most 1.0); printed as a percentage.
     pub rate: f64,
 }
 
@@ -240,9 +253,22 @@ pub struct MonthlyReportView {
 
 /// Renders the monthly report of one river.
 pub fn render_monthly_report(view: &MonthlyReportView, heading: &Heading, maps: &Maps) -> Result<Pdf> {
+    // As for the patrol log: when the signatures and QR code would stand alone on the last page,
+    // section 四 starts that page instead.
+    let mut doc = monthly_report(view, heading, maps, false);
+    if !closing_fits(&doc) {
+        doc = monthly_report(view, heading, maps, true);
+    }
+    closing(&mut doc, heading, &["填报人（签名）：", "河长办负责人（签名）："])?;
+    doc.finish(&footer(heading))
+}
+
+/// The monthly report up to its signatures, section 四 on a new page if `cases_on_new_page`.
+fn monthly_report(view: &MonthlyReportView, heading: &Heading, maps: &Maps, cases_on_new_page: bool) -> Doc {
     let month = chinese_month(&view.month);
     let title = format!("{} {month} 河长巡河月报", view.river_name);
-    let mut doc = Doc::new(&format!("{title} {}", heading.number));
+    // The report's number already names the river and month: the title alone says it once.
+    let mut doc = Doc::new(&title, &heading.issuer, heading.issued_at);
     letterhead(&mut doc, heading, &title);
     let valid = view.patrols.iter().filter(|p| p.valid).count();
     let valid_km: f64 = view.patrols.iter().filter(|p| p.valid).map(|p| p.distance_m).sum::<f64>() / 1000.0;
@@ -283,14 +309,12 @@ pub fn render_monthly_report(view: &MonthlyReportView, heading: &Heading, maps: 
     table_or_none(&mut doc, &columns(&cols), &rows, "本河流尚未划分河段。");
     coverage_map(&mut doc, view, maps);
 
+    if cases_on_new_page {
+        doc.new_page();
+    }
     cases(&mut doc, view);
-
     doc.y += 4.0;
-    signatures(&mut doc, heading, &["填报人（签名）：", "河长办负责人（签名）："]);
-    doc.ensure(40.0);
-    let top = doc.y + 2.0;
-    qr_block(&mut doc, heading, top)?;
-    doc.finish(&footer(heading))
+    doc
 }
 
 /// Sections 一 and 二: each chief against the target, then every patrol.
@@ -450,10 +474,6 @@ fn text(s: impl Into<String>) -> Cell {
 
 fn km(metres: f64) -> String {
     format!("{:.2} 公里", metres / 1000.0)
-}
-
-fn percent(share: f64) -> String {
-    format!("{:.0}%", share * 100.0)
 }
 
 /// Minutes as 55 分钟 or 1 小时 35 分钟.

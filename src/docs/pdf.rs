@@ -269,9 +269,18 @@ pub struct Doc {
 }
 
 impl Doc {
-    /// A new document with one empty page.
-    pub fn new(title: &str) -> Self {
+    /// A new document with one empty page. `title` and `author` go into the
+    /// document information, with `created_unix_s` (the issue time) as its
+    /// creation and modification date, so a file's properties say what it is
+    /// and when it was issued.
+    pub fn new(title: &str, author: &str, created_unix_s: i64) -> Self {
         let mut pdf = PdfDocument::new(title);
+        let info = &mut pdf.metadata.info;
+        if let Ok(at) = printpdf::OffsetDateTime::from_unix_timestamp(created_unix_s) {
+            (info.creation_date, info.modification_date, info.metadata_date) = (at, at, at);
+        }
+        author.clone_into(&mut info.author);
+        "gridsafe".clone_into(&mut info.creator);
         let font = pdf.add_font(&font().parsed);
         Self { pdf, font, pages: vec![Vec::new()], current: 0, y: MARGIN_TOP, text_seen: String::new() }
     }

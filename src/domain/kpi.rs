@@ -1,9 +1,26 @@
-//! Closure KPIs as town offices compute them (SPEC §5):
+//! The KPIs, one definition each, shared by the API, the CLI, the ledger and
+//! the PDFs (SPEC §5, §6).
+//!
+//! Case closure, as town offices compute it:
 //! 结案率 = 结案数 / (应结案数 − 缓办数), 按期结案率 = 按期结案数 / (应结案数 − 缓办数),
 //! 返工率 and 延期率 per case, and the median days from report to sign-off.
 //!
-//! "Due" (应结案) = cases whose current deadline falls in the period. gridsafe
-//! has no deferral (缓办) status yet, so 缓办数 is 0.
+//! **Due (应结案) in a period** `[from, to]` (inclusive dates): a case falls
+//! due once, on its *due day*, the earlier of its current deadline and the
+//! day it was signed off. So a case closed ahead of its deadline is due (and
+//! closed on time) in the period it was closed in; a case closed late, or
+//! still open, is due in the period its deadline falls in. A case never
+//! dispatched (no deadline) and never closed is not due anywhere. Of the due
+//! cases, **closed** (结案) are those signed off on or before `to` (the state
+//! at the end of the period, so a report reads the same whenever it is
+//! computed), and **closed on time** (按期结案) those signed off on or before
+//! their deadline. An extension moves the deadline, so a case closed within
+//! its extended deadline is on time (and counts in 延期率). gridsafe has no
+//! deferral (缓办) status yet, so 缓办数 is 0.
+//!
+//! Patrol compliance (巡河完成率) = min(valid patrols, target) / target: a
+//! chief who patrols more than required is at 100 %, never above, so the rate
+//! of a group stays a share.
 
 use serde::Serialize;
 
@@ -24,31 +41,59 @@ pub struct CaseKpi {
     pub extensions: i64,
 }
 
+impl CaseKpi {
+    /// The day the case falls due for the KPIs: the earlier of its deadline
+    /// and its sign-off; `None` when it has neither.
+    pub fn due_on(&self) -> Option<&str> {
+        match (self.deadline.as_deref(), self.closed.as_deref()) {
+            (Some(deadline), Some(closed)) => Some(deadline.min(closed)),
+            (deadline, closed) => deadline.or(closed),
+        }
+    }
+
+    /// Signed off on or before its deadline.
+    pub fn on_time(&self) -> bool {
+        matches!((&self.closed, &self.deadline), (Some(closed), Some(deadline)) if closed <= deadline)
+    }
+}
+
 /// The KPIs of one group (a grid or a person) over a period.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Kpi {
     /// Cases filed in the period.
     pub filed: usize,
-    /// 应结案数: deadline in the period.
+    /// 应结案数: due day in the period (see the module docs).
     pub due: usize,
     /// 结案数: due and signed off by the end of the period.
     pub closed: usize,
-    /// 按期结案数: due and signed off on or before the deadline.
+    /// 按期结案数: due and signed off on or before the deadline (and by the end of the period).
     pub closed_on_time: usize,
-    /// 结案率.
+    /// 结案率 = closed / due.
     pub closure_rate: Option<f64>,
-    /// 按期结案率.
+    /// 按期结案率 = closed on time / due.
     pub on_time_rate: Option<f64>,
-    /// 返工率: due cases returned at least once.
+    /// 返工率: due cases returned at least once / due.
     pub rework_rate: Option<f64>,
-    /// 延期率: due cases extended at least once.
+    /// 延期率: due cases extended at least once / due.
     pub extension_rate: Option<f64>,
     /// Median days from report to sign-off of the cases signed off in the period.
     pub median_days_to_close: Option<f64>,
 }
 
-fn rate(part: usize, whole: usize) -> Option<f64> {
+/// `part / whole` rounded to four decimals; `None` when `whole` is 0.
+pub fn rate(part: usize, whole: usize) -> Option<f64> {
     (whole > 0).then(|| (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
+}
+
+/// The middle value (the mean of the two middle ones for an even count).
+pub fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some(f64::midpoint(values[n / 2 - 1], values[n / 2])),
+    }
 }
 
 /// Computes the KPIs of `cases` over `[from, to]` (inclusive dates).
@@ -66,25 +111,17 @@ fn rate(part: usize, whole: usize) -> Option<f64> {
 pub fn compute(cases: &[CaseKpi], from: &str, to: &str) -> Kpi {
     let within = |d: &str| from <= d && d <= to;
     let filed = cases.iter().filter(|c| within(&c.reported)).count();
-    let due: Vec<&CaseKpi> = cases.iter().filter(|c| c.deadline.as_deref().is_some_and(within)).collect();
-    let closed = due.iter().filter(|c| c.closed.as_deref().is_some_and(|d| d <= to)).count();
-    let on_time = due
-        .iter()
-        .filter(|c| matches!((&c.closed, &c.deadline), (Some(closed), Some(deadline)) if closed <= deadline && closed.as_str() <= to))
-        .count();
-    let mut days: Vec<f64> = cases
+    let due: Vec<&CaseKpi> = cases.iter().filter(|c| c.due_on().is_some_and(within)).collect();
+    let closed_by_end = |c: &&&CaseKpi| c.closed.as_deref().is_some_and(|d| d <= to);
+    let closed = due.iter().filter(closed_by_end).count();
+    let on_time = due.iter().filter(closed_by_end).filter(|c| c.on_time()).count();
+    let days: Vec<f64> = cases
         .iter()
         .filter_map(|c| {
             let closed = c.closed.as_deref().filter(|d| within(d))?;
             Some((parse_date(closed)? - parse_date(&c.reported)?) as f64)
         })
         .collect();
-    days.sort_by(f64::total_cmp);
-    let median = match days.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(days[n / 2]),
-        n => Some(f64::midpoint(days[n / 2 - 1], days[n / 2])),
-    };
     Kpi {
         filed,
         due: due.len(),
@@ -94,6 +131,133 @@ pub fn compute(cases: &[CaseKpi], from: &str, to: &str) -> Kpi {
         on_time_rate: rate(on_time, due.len()),
         rework_rate: rate(due.iter().filter(|c| c.reworks > 0).count(), due.len()),
         extension_rate: rate(due.iter().filter(|c| c.extensions > 0).count(), due.len()),
-        median_days_to_close: median,
+        median_days_to_close: median(days),
+    }
+}
+
+/// Patrol compliance: `min(valid, target) / target`; 1 when nothing is required.
+pub fn patrol_rate(valid: u32, target: u32) -> f64 {
+    if target == 0 { 1.0 } else { f64::from(valid.min(target)) / f64::from(target) }
+}
+
+/// A rate as printed in tables, PDFs and the CLI: whole per cent (0.6667 → 67%).
+pub fn percent(rate: f64) -> String {
+    format!("{:.0}%", rate * 100.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A case: filed, deadline, signed off, reworks, extensions.
+    fn case(reported: &str, deadline: Option<&str>, closed: Option<&str>, reworks: i64, extensions: i64) -> CaseKpi {
+        CaseKpi {
+            reported: reported.into(),
+            deadline: deadline.map(Into::into),
+            closed: closed.map(Into::into),
+            reworks,
+            extensions,
+        }
+    }
+
+    /// Eleven cases around March 2026, each placed on a boundary. The letters
+    /// are used in the arithmetic below.
+    fn march() -> Vec<CaseKpi> {
+        vec![
+            // A: closed exactly on its deadline: due 03-10, closed, on time. 9 days.
+            case("2026-03-01", Some("2026-03-10"), Some("2026-03-10"), 0, 0),
+            // B: closed the day after its deadline: due 03-10, closed, late. 10 days. Reworked once.
+            case("2026-03-01", Some("2026-03-10"), Some("2026-03-11"), 1, 0),
+            // C: deadline on the period's first day, still open: due, not closed.
+            case("2026-02-20", Some("2026-03-01"), None, 0, 0),
+            // D: deadline and sign-off on the period's last day: due, closed, on time. 26 days.
+            case("2026-03-05", Some("2026-03-31"), Some("2026-03-31"), 0, 0),
+            // E: deadline extended (03-05 → 03-20), closed 03-18 within it: due 03-18, on time.
+            //    Filed 02-25: 3 days to 02-28, then 18: 21 days.
+            case("2026-02-25", Some("2026-03-20"), Some("2026-03-18"), 0, 1),
+            // F: deadline the day after the period, open: not due in March.
+            case("2026-03-10", Some("2026-04-01"), None, 0, 0),
+            // G: deadline the day before the period, open: due in February, not March.
+            case("2026-02-01", Some("2026-02-28"), None, 0, 0),
+            // H: closed 03-12, well ahead of its April deadline: due (and on time) in March. 9 days.
+            case("2026-03-03", Some("2026-04-30"), Some("2026-03-12"), 0, 0),
+            // I: due 03-25, closed 04-02, after the period ended: due, not closed in March. Reworked twice.
+            case("2026-03-20", Some("2026-03-25"), Some("2026-04-02"), 2, 0),
+            // J: filed, never dispatched (no deadline): filed, never due.
+            case("2026-03-15", None, None, 0, 0),
+            // K: due 02-20, closed late on 03-05: due in February, but its sign-off is March's. 23 days
+            //    (02-10 → 02-28 is 18, then 5).
+            case("2026-02-10", Some("2026-02-20"), Some("2026-03-05"), 0, 0),
+        ]
+    }
+
+    #[test]
+    fn each_kpi_of_a_hand_made_month_matches_the_arithmetic() {
+        let k = compute(&march(), "2026-03-01", "2026-03-31");
+        // Filed in March: A, B, D, F, H, I, J = 7.
+        assert_eq!(k.filed, 7);
+        // Due in March: A, B, C, D, E, H, I = 7 (not F, G, J, K).
+        assert_eq!(k.due, 7);
+        // Closed by 03-31 among them: A, B, D, E, H = 5 (C open, I closed in April).
+        assert_eq!(k.closed, 5);
+        // On time: A (03-10 ≤ 03-10), D, E (03-18 ≤ 03-20), H = 4; B (03-11 > 03-10) is late.
+        assert_eq!(k.closed_on_time, 4);
+        // 结案率 5 / 7 = 0.714285… → 0.7143.
+        assert_eq!(k.closure_rate, Some(0.7143));
+        // 按期结案率 4 / 7 = 0.571428… → 0.5714.
+        assert_eq!(k.on_time_rate, Some(0.5714));
+        // 返工率: B and I were returned, 2 / 7 = 0.285714… → 0.2857.
+        assert_eq!(k.rework_rate, Some(0.2857));
+        // 延期率: E was extended, 1 / 7 = 0.142857… → 0.1429.
+        assert_eq!(k.extension_rate, Some(0.1429));
+        // Signed off in March: A 9, B 10, D 26, E 21, H 9, K 23 → 9 9 10 21 23 26, six values:
+        // the median is the mean of the middle two, (10 + 21) / 2 = 15.5.
+        assert_eq!(k.median_days_to_close, Some(15.5));
+    }
+
+    #[test]
+    fn february_counts_what_fell_due_in_february() {
+        let k = compute(&march(), "2026-02-01", "2026-02-28");
+        // Due in February: G (02-28, the last day) and K (02-20) = 2. Neither was closed by 02-28
+        // (K closed on 03-05), so 0 / 2; filed in February: C, E, G, K = 4; no sign-off in February.
+        assert_eq!((k.filed, k.due, k.closed, k.closed_on_time), (4, 2, 0, 0));
+        assert_eq!((k.closure_rate, k.on_time_rate), (Some(0.0), Some(0.0)));
+        assert_eq!(k.median_days_to_close, None);
+    }
+
+    #[test]
+    fn the_median_of_an_odd_count_is_the_middle_value() {
+        // Drop K: A 9, B 10, D 26, E 21, H 9 → 9 9 10 21 26, five values, the middle one is 10.
+        let cases: Vec<CaseKpi> = march().into_iter().filter(|c| c.reported != "2026-02-10").collect();
+        assert_eq!(compute(&cases, "2026-03-01", "2026-03-31").median_days_to_close, Some(10.0));
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(Vec::new()), None);
+    }
+
+    #[test]
+    fn a_case_closed_on_its_deadline_is_on_time_and_the_day_after_is_not() {
+        let on = case("2026-03-01", Some("2026-03-10"), Some("2026-03-10"), 0, 0);
+        let after = case("2026-03-01", Some("2026-03-10"), Some("2026-03-11"), 0, 0);
+        // One of two on time: 1 / 2 = 0.5.
+        let k = compute(&[on, after], "2026-03-01", "2026-03-31");
+        assert_eq!((k.due, k.closed, k.closed_on_time, k.on_time_rate), (2, 2, 1, Some(0.5)));
+    }
+
+    #[test]
+    fn a_period_with_nothing_due_has_no_rates_rather_than_zero() {
+        let k = compute(&march(), "2027-01-01", "2027-01-31");
+        assert_eq!(k, Kpi::default());
+    }
+
+    #[test]
+    fn patrol_completion_stops_at_one_hundred_percent() {
+        // 4 valid against a target of 3 is complete, not 133 %.
+        assert!((patrol_rate(4, 3) - 1.0).abs() < f64::EPSILON);
+        assert_eq!(percent(patrol_rate(4, 3)), "100%");
+        // 2 of 3: 0.666… → 67%.
+        assert!((patrol_rate(2, 3) - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(percent(patrol_rate(2, 3)), "67%");
+        assert!((patrol_rate(0, 0) - 1.0).abs() < f64::EPSILON);
     }
 }

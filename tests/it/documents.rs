@@ -345,6 +345,8 @@ fn a_sixty_finding_notice_spans_pages_and_repeats_the_table_header_on_each() {
         issued_on: "2026-11-28".into(),
         chain_anchor: "#1 0000000000000000".into(),
         qr_payload: "TF-2026-000001".into(),
+        // 2026-11-28T10:00:00+08:00.
+        issued_at: 1_795_831_200,
     };
     let rendered = render_notice(&view, &heading, &maps).unwrap();
     let pdf = parse(&rendered.bytes);
@@ -446,4 +448,144 @@ async fn a_correction_is_a_new_notice_with_a_new_number_and_the_old_one_stays() 
     let hash: String =
         conn.query_row("SELECT document_sha256 FROM audit_log WHERE action = 'reissue'", [], |r| r.get(0)).unwrap();
     assert_eq!(json!(hash), corrected["document"]["sha256"]);
+}
+
+/// Files a hazard in `village` that names no enterprise (as the README's tour
+/// does) and registers it; returns its number.
+async fn unattached(app: &TestApp, admin: &str, seed: u8, title: &str, village: &str) -> String {
+    let mut body = hazard(app, &[crate::cases::photo(app, admin, seed).await]);
+    body.as_object_mut().unwrap().remove("enterprise_id");
+    let p = geo::InteriorPoint::interior_point(&app.app.maps().grid(village).unwrap().shape).unwrap();
+    body["lon"] = json!(p.x());
+    body["lat"] = json!(p.y());
+    body["title"] = json!(title);
+    let number = file(app, admin, &body).await;
+    act(app, admin, &number, None, json!({"action": "register"})).await.expect(200);
+    number
+}
+
+#[tokio::test]
+async fn documents_to_a_registered_enterprise_print_its_uscc_address_and_grid_and_free_text_as_given() {
+    let app = TestApp::demo().await;
+    let admin = app.login("admin").await;
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    let (uscc, address, grid): (String, String, String) = conn
+        .query_row("SELECT uscc, address, grid_code FROM enterprises WHERE name = '世邦机械'", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap();
+    let grid_name = app.app.maps().grid(&grid).unwrap().grid.name.clone();
+    // The findings lie in another village than the enterprise's registered one.
+    let village = if grid == "TF0102" { "TF0103" } else { "TF0102" };
+    let first = unattached(&app, &admin, 40, "配电箱无防护罩", village).await;
+    let second = unattached(&app, &admin, 41, "灭火器过期", village).await;
+    let body = json!({"responsible": "世邦机械", "cases": [
+        {"number": first, "measures": "加装防护罩", "deadline": "2099-01-15"},
+        {"number": second, "measures": "更换灭火器", "deadline": "2099-01-20"}]});
+    let issued = app.json_as("POST", Some(&admin), "/api/v1/notices", &body).await.expect(201);
+    let text = parse(&app.get_bytes_as(&admin, issued["url"].as_str().unwrap()).await).text();
+    for expected in [
+        "被检查单位世邦机械".to_owned(),
+        format!("统一社会信用代码{uscc}"),
+        format!("单位地址{address}"),
+        format!("{grid_name}（{grid}）"),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in {text}");
+    }
+    assert!(!text.contains(&format!("（{village}）")), "the addressee's grid is the enterprise's: {text}");
+
+    // The re-inspection opinion of one of them names the same addressee.
+    let expert = app.login("expert1").await;
+    let fix =
+        json!({"action": "submit", "photos": [crate::cases::photo(&app, &admin, 42).await], "description": "已加装"});
+    act(&app, &admin, &first, None, fix).await.expect(200);
+    let closed =
+        act(&app, &expert, &first, None, json!({"action": "approve", "comment": "同意销号"})).await.expect(200);
+    let review = documents_of(&closed).into_iter().find(|d| d["kind"] == "review").unwrap();
+    let text = parse(&app.get_bytes_as(&admin, review["url"].as_str().unwrap()).await).text();
+    for expected in [
+        "被检查单位世邦机械".to_owned(),
+        format!("统一社会信用代码{uscc}"),
+        format!("{grid_name}（{grid}）"),
+        format!("单位地址{address}"),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in {text}");
+    }
+
+    // A responsible party that is not a registered name is printed as given, with the case's grid.
+    let third = unattached(&app, &admin, 43, "电线私拉乱接", village).await;
+    let dispatch = json!({"action": "dispatch", "responsible": "李记五金加工部", "measures": "规范布线", "deadline": "2099-02-01"});
+    let case = act(&app, &admin, &third, None, dispatch).await.expect(200);
+    let text = parse(&app.get_bytes_as(&admin, documents_of(&case)[0]["url"].as_str().unwrap()).await).text();
+    for expected in ["被检查单位李记五金加工部", "统一社会信用代码—", "单位地址—", &format!("（{village}）")]
+    {
+        assert!(text.contains(expected), "missing {expected:?} in {text}");
+    }
+}
+
+/// A value of the PDF's document information dictionary, decoded (UTF-16BE with a BOM, or bytes).
+fn info(doc: &lopdf::Document, key: &[u8]) -> String {
+    let id = doc.trailer.get(b"Info").and_then(lopdf::Object::as_reference).expect("an Info dictionary");
+    let dict = doc.get_dictionary(id).unwrap();
+    let bytes = dict.get(key).and_then(lopdf::Object::as_str).unwrap_or_default();
+    match bytes {
+        [0xFE, 0xFF, rest @ ..] => {
+            let units: Vec<u16> = rest.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+            String::from_utf16(&units).unwrap()
+        }
+        other => String::from_utf8_lossy(other).into_owned(),
+    }
+}
+
+#[test]
+fn a_notice_carries_its_issue_time_and_title_and_hazards_at_one_point_share_a_readable_marker() {
+    use gridsafe::docs::notice::{Addressee, Finding, Heading, NoticeView, render_notice};
+    let dir = tempfile::tempdir().unwrap();
+    let conn = gridsafe::store::open_migrated(&dir.path().join("t.db")).unwrap();
+    gridsafe::geography::load_demo(&conn).unwrap();
+    let maps = gridsafe::geography::load_maps(&conn).unwrap();
+    let p = geo::InteriorPoint::interior_point(&maps.grid("TF0101").unwrap().shape).unwrap();
+    let finding = |n: u32| Finding {
+        case_number: format!("TF-2026-{n:06}"),
+        place: "八里".into(),
+        description: "同一车间内两处隐患".into(),
+        category: "用电安全".into(),
+        grade: "一般".into(),
+        basis: "《中华人民共和国安全生产法》第四十一条".into(),
+        measures: "整改".into(),
+        deadline: "2026-12-31".into(),
+        ..Finding::default()
+    };
+    let view = NoticeView {
+        addressee: Addressee {
+            name: "世邦机械".into(),
+            grid: "谭坊镇 / 谭坊社区 / 八里（TF0101）".into(),
+            ..Addressee::default()
+        },
+        inspected_on: "2026-11-20".into(),
+        inspectors: vec!["王建国".into()],
+        findings: vec![finding(1), finding(2)],
+        recheck_on: "2027-01-03".into(),
+        grid_code: "TF0101".into(),
+        points: vec![(p.x(), p.y()), (p.x(), p.y())],
+        ..NoticeView::default()
+    };
+    let heading = Heading {
+        issuer: "青州市谭坊镇人民政府".into(),
+        number: "谭坊整改〔2026〕0061号".into(),
+        issued_on: "2026-11-28".into(),
+        chain_anchor: "#1 0000000000000000".into(),
+        qr_payload: "TF-2026-000001".into(),
+        // 2026-11-28T10:00:00+08:00.
+        issued_at: 1_795_831_200,
+    };
+    let rendered = render_notice(&view, &heading, &maps).unwrap();
+    let pdf = parse(&rendered.bytes);
+    // Both numbers on one marker, so neither is printed over the other.
+    assert!(pdf.text().contains("1、2"), "{}", pdf.text());
+    assert_eq!(info(&pdf.doc, b"Title"), "隐患整改通知书 谭坊整改〔2026〕0061号");
+    assert_eq!(info(&pdf.doc, b"Author"), "青州市谭坊镇人民政府");
+    // 10:00 in China is 02:00 UTC.
+    assert_eq!(info(&pdf.doc, b"CreationDate"), "D:20261128020000+00'00'");
+    assert_eq!(info(&pdf.doc, b"ModDate"), "D:20261128020000+00'00'");
 }

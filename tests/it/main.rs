@@ -11,6 +11,7 @@ mod geography;
 mod helpers;
 mod http_geography;
 mod idempotency;
+mod kpi;
 mod ledger;
 mod patrol_docs;
 mod patrols;

@@ -50,6 +50,8 @@ fn heading(number: &str) -> Heading {
         issued_on: "2026-11-20".into(),
         chain_anchor: "#42 3f5a0c19e2d4b871".into(),
         qr_payload: format!("https://gridsafe.example/d/{number}"),
+        // 2026-11-20T10:00:00+08:00.
+        issued_at: 1_795_140_000,
     }
 }
 
@@ -232,7 +234,7 @@ fn report_view(patrols: usize) -> MonthlyReportView {
                 level: "镇级河长".into(),
                 required: 3,
                 valid_done: 4,
-                rate: 4.0 / 3.0,
+                rate: gridsafe::domain::kpi::patrol_rate(4, 3),
             },
             ComplianceRow {
                 chief: "王秀兰".into(), level: "村级河长".into(), required: 4, valid_done: 4, rate: 1.0
@@ -242,7 +244,7 @@ fn report_view(patrols: usize) -> MonthlyReportView {
                 level: "村级河长".into(),
                 required: 3,
                 valid_done: 2,
-                rate: 2.0 / 3.0,
+                rate: gridsafe::domain::kpi::patrol_rate(2, 3),
             },
         ],
         reach_coverage: Vec::new(),
@@ -276,7 +278,8 @@ fn the_monthly_report_lists_each_chiefs_compliance_and_the_river_cases() {
     assert_eq!(pages.0.len(), rendered.pages);
     let text = pages.all();
     assert!(text.contains("弥河2026年11月河长巡河月报"), "{text}");
-    for row in ["1张立华镇级河长34133%达标", "2王秀兰村级河长44100%达标", "3刘德明村级河长3267%未达标"]
+    // Four valid patrols against a target of three is complete: 100 %, as in the API and the CLI.
+    for row in ["1张立华镇级河长34100%达标", "2王秀兰村级河长44100%达标", "3刘德明村级河长3267%未达标"]
     {
         assert!(text.contains(row), "{row} missing: {text}");
     }
@@ -323,4 +326,48 @@ fn a_120_patrol_monthly_report_spans_pages_and_repeats_the_table_header_on_each(
     for date in &dates {
         assert!(all.contains(date), "{date} missing");
     }
+}
+
+#[test]
+fn the_monthly_report_never_ends_on_a_page_holding_only_the_qr_code_or_only_the_signatures() {
+    let maps = demo_maps();
+    // As the patrol table grows a row at a time, the closing block slides down the page and
+    // across the page break; at every length the last page holds the signatures and the QR code
+    // with some of the report's content.
+    let mut pages_seen = std::collections::BTreeSet::new();
+    for n in 0..36 {
+        let view = with_coverage(report_view(n), &maps);
+        let rendered = render_monthly_report(&view, &heading("谭坊河长月报〔2026〕11号"), &maps).unwrap();
+        let pages = Pages::parse(&rendered.bytes);
+        pages_seen.insert(pages.0.len());
+        let last = pages.0.last().unwrap();
+        // The closing shares its page with the report's last table (the case closed this month).
+        assert!(
+            last.contains("TF-2026-000287") && last.contains("填报人（签名）") && last.contains("扫码核验文书"),
+            "{n} patrols: the last of {} pages reads {last}",
+            pages.0.len()
+        );
+    }
+    assert!(pages_seen.len() > 1, "the lengths tried cross a page break: {pages_seen:?}");
+}
+
+#[test]
+fn the_monthly_reports_title_says_what_it_is_once_and_its_date_is_the_issue_time() {
+    let maps = demo_maps();
+    let rendered = render_monthly_report(&report_view(3), &heading("弥河河长制月报〔2026-11〕"), &maps).unwrap();
+    let doc = lopdf::Document::load_mem(&rendered.bytes).unwrap();
+    let id = doc.trailer.get(b"Info").and_then(lopdf::Object::as_reference).unwrap();
+    let dict = doc.get_dictionary(id).unwrap();
+    let text = |key: &[u8]| -> String {
+        match dict.get(key).and_then(lopdf::Object::as_str).unwrap() {
+            [0xFE, 0xFF, rest @ ..] => {
+                String::from_utf16(&rest.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect::<Vec<_>>())
+                    .unwrap()
+            }
+            other => String::from_utf8_lossy(other).into_owned(),
+        }
+    };
+    assert_eq!(text(b"Title"), "弥河 2026年11月 河长巡河月报");
+    // 2026-11-20T10:00:00+08:00 is 02:00 UTC.
+    assert_eq!(text(b"CreationDate"), "D:20261120020000+00'00'");
 }

@@ -348,11 +348,12 @@ async fn ledger(
     let actor = caller.actor;
     app.store
         .read(move |c| {
-            let selected = cases::select(store::list(c)?, &maps, &actor, &filter, &today)?;
+            let all = store::list(c)?;
+            let selected = cases::select(all.clone(), &maps, &actor, &filter, &today)?;
             let rows = cases::ledger_rows(c, &maps, &selected, &today)?;
             let from = filter.from.clone().unwrap_or_else(|| format!("{}-01-01", &today[..4]));
             let to = filter.to.clone().unwrap_or_else(|| today.clone());
-            let kpis = cases::kpis_by_village(&maps, &selected, &from, &to);
+            let kpis = cases::ledger_kpis(all, &maps, &actor, &filter, (&from, &to), &today)?;
             Ok((rows, (kpis, from, to)))
         })
         .await
@@ -374,10 +375,7 @@ pub struct StatsQuery {
 
 /// `GET /api/v1/stats?from=&to=&by=grid|person`: closure KPIs of the cases in the caller's scope.
 pub async fn show_stats(State(app): State<App>, caller: Caller, Query(q): Query<StatsQuery>) -> Result<Json<Value>> {
-    use std::collections::BTreeMap;
-
     use crate::domain::grid::GridLevel;
-    use crate::domain::kpi::compute;
     let from = people::date("from", &q.from)?;
     let to = people::date("to", &q.to)?;
     if to < from {
@@ -389,30 +387,13 @@ pub async fn show_stats(State(app): State<App>, caller: Caller, Query(q): Query<
         Some(_) => return Err(Error::invalid("by", "by 须为 grid 或 person", "by must be grid or person")),
     };
     let level = q.level.as_deref().map(GridLevel::parse).transpose()?.unwrap_or(GridLevel::Village);
+    let by = if by_person { cases::StatsBy::Person } else { cases::StatsBy::Grid(level) };
     let maps = app.maps();
     let actor = caller.actor;
     let (rows, people) = app.store.read(|c| Ok((store::list(c)?, crate::store::people::list(c)?))).await?;
     let rows: Vec<store::CaseRow> =
         rows.into_iter().filter(|c| cases::readable(&actor.scope, actor.person.id, &cases::facts(&maps, c))).collect();
-    let mut groups: BTreeMap<String, (String, Vec<crate::domain::kpi::CaseKpi>)> = BTreeMap::new();
-    for c in &rows {
-        let (key, name) = if by_person {
-            let name = people.iter().find(|p| p.id == c.reporter_id).map_or_else(String::new, |p| p.name.clone());
-            (c.reporter_id.to_string(), name)
-        } else {
-            let chain = maps.chain(&c.grid_code);
-            let at = chain.iter().find(|g| g.level == level).or(chain.last());
-            at.map_or_else(|| (c.grid_code.clone(), String::new()), |g| (g.code.to_string(), g.name.clone()))
-        };
-        groups.entry(key).or_insert_with(|| (name, Vec::new())).1.push(cases::kpi_facts(c));
-    }
-    let all: Vec<_> = rows.iter().map(cases::kpi_facts).collect();
-    let groups: Vec<Value> = groups
-        .into_iter()
-        .map(|(key, (name, facts))| json!({"key": key, "name": name, "kpi": compute(&facts, &from, &to)}))
-        .collect();
-    Ok(Json(json!({"from": from, "to": to, "by": if by_person { "person" } else { "grid" },
-                   "total": compute(&all, &from, &to), "groups": groups})))
+    Ok(Json(json!(cases::stats(&rows, &maps, &people, by, &from, &to))))
 }
 
 /// Body of `POST /api/v1/categories`.
