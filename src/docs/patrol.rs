@@ -52,13 +52,23 @@ pub struct PatrolLogView {
 
 /// Renders a patrol log.
 pub fn render_patrol_log(view: &PatrolLogView, heading: &Heading, maps: &Maps) -> Result<Pdf> {
-    // The signatures and QR code end the log on a page with some of its content: when they would
-    // fall onto a page of their own, section 五 starts that page instead.
-    let mut doc = patrol_log(view, heading, maps, false);
+    // When the signatures and QR code would fall onto a page of their own, section 五 starts that page.
+    closed(
+        |new_page| patrol_log(view, heading, maps, new_page),
+        heading,
+        &["河长及同行人员（签名）：", "审核人（签名）："],
+    )
+}
+
+/// Lays a document out with `build`, and again with its last section on a new
+/// page when the closing (signatures and QR code) would stand alone on the
+/// last page; then closes and finishes it.
+fn closed(build: impl Fn(bool) -> Doc, heading: &Heading, signatures: &[&str]) -> Result<Pdf> {
+    let mut doc = build(false);
     if !closing_fits(&doc) {
-        doc = patrol_log(view, heading, maps, true);
+        doc = build(true);
     }
-    closing(&mut doc, heading, &["河长及同行人员（签名）：", "审核人（签名）："])?;
+    closing(&mut doc, heading, signatures)?;
     doc.finish(&footer(heading))
 }
 
@@ -253,14 +263,12 @@ pub struct MonthlyReportView {
 
 /// Renders the monthly report of one river.
 pub fn render_monthly_report(view: &MonthlyReportView, heading: &Heading, maps: &Maps) -> Result<Pdf> {
-    // As for the patrol log: when the signatures and QR code would stand alone on the last page,
-    // section 四 starts that page instead.
-    let mut doc = monthly_report(view, heading, maps, false);
-    if !closing_fits(&doc) {
-        doc = monthly_report(view, heading, maps, true);
-    }
-    closing(&mut doc, heading, &["填报人（签名）：", "河长办负责人（签名）："])?;
-    doc.finish(&footer(heading))
+    // As for the patrol log: section 四 starts the last page rather than leave the closing alone.
+    closed(
+        |new_page| monthly_report(view, heading, maps, new_page),
+        heading,
+        &["填报人（签名）：", "河长办负责人（签名）："],
+    )
 }
 
 /// The monthly report up to its signatures, section 四 on a new page if `cases_on_new_page`.
