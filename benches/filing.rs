@@ -15,10 +15,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gridsafe::app::{App, UiSettings};
+use gridsafe::demo;
+use gridsafe::service::geography;
 use gridsafe::store::audit::NewEntry;
 use gridsafe::store::cases::CaseRow;
 use gridsafe::store::{Store, StoreOptions};
-use gridsafe::{demo, geography};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -98,14 +99,14 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 /// A database with the demo town, its people and one photo; returns the photo id.
 async fn prepared(path: &std::path::Path) -> (Store, String) {
     let store = Store::open(path, &StoreOptions::default()).expect("store opens");
-    let hash = gridsafe::accounts::hash_password(demo::DEMO_PASSWORD).expect("hash");
+    let hash = gridsafe::service::accounts::hash_password(demo::DEMO_PASSWORD).expect("hash");
     let photo = {
         let image = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([7, (x * 3) as u8, (y * 5) as u8]));
         let mut png = Vec::new();
         image::DynamicImage::ImageRgb8(image)
             .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
             .expect("png");
-        gridsafe::media::prepare(&png).expect("photo")
+        gridsafe::service::media::prepare(&png).expect("photo")
     };
     let id = photo.id.clone();
     store
@@ -147,7 +148,7 @@ async fn http_run(clients: usize, total: usize) -> (f64, Vec<Duration>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(gridsafe::app::serve(listener, app, async {
+    let server = tokio::spawn(gridsafe::http::serve(listener, app, async {
         let _ = stopped.await;
     }));
     let mut login = TcpStream::connect(address).await.expect("connect");

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use geo::BoundingRect;
 use gridsafe::domain::geo_point::Lonlat;
-use gridsafe::geography::{DEMO_GRIDS, check_grids};
+use gridsafe::service::geography::{DEMO_GRIDS, check_grids};
 use gridsafe::spatial::Maps;
 
 /// A small deterministic generator (xorshift64*), so runs are comparable.

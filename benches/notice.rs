@@ -12,11 +12,11 @@ fn main() {
     let n: usize = std::env::var("GRIDSAFE_BENCH_NOTICES").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
     let dir = tempfile::tempdir().expect("a temp dir");
     let conn = gridsafe::store::open_migrated(&dir.path().join("bench.db")).expect("a database");
-    gridsafe::geography::load_demo(&conn).expect("the demo town loads");
-    let maps = gridsafe::geography::load_maps(&conn).expect("maps");
+    gridsafe::service::geography::load_demo(&conn).expect("the demo town loads");
+    let maps = gridsafe::service::geography::load_maps(&conn).expect("maps");
     let village = maps.villages().next().expect("a village");
     let thumbs: Vec<Vec<u8>> = (0..2)
-        .map(|seed| gridsafe::media::prepare(&gridsafe::demo::sample_photo(seed)).expect("a photo").thumbnail)
+        .map(|seed| gridsafe::service::media::prepare(&gridsafe::demo::sample_photo(seed)).expect("a photo").thumbnail)
         .collect();
     let point = geo::InteriorPoint::interior_point(&village.shape).expect("a point");
     let view = NoticeView {

@@ -11,8 +11,8 @@ use gridsafe::spatial::track::{coverage, measure};
 fn main() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let conn = gridsafe::store::open_migrated(&dir.path().join("bench.db")).expect("a database");
-    gridsafe::geography::load_demo(&conn).expect("the demo town loads");
-    let maps = gridsafe::geography::load_maps(&conn).expect("maps");
+    gridsafe::service::geography::load_demo(&conn).expect("the demo town loads");
+    let maps = gridsafe::service::geography::load_maps(&conn).expect("maps");
     let river = maps.river("mihe").expect("the 弥河");
     let reaches: Vec<_> = maps.reaches_of("mihe").cloned().collect();
     println!("track metrics against the 弥河 ({} reaches), one core", reaches.len());

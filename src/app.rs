@@ -1,12 +1,9 @@
-//! The running application: shared state, the router and the server loop.
+//! The running application's state: the store, the geography in memory, the
+//! clock and the in-memory guards. What serves it is `http`.
 
-use std::future::Future;
 use std::sync::{Arc, RwLock};
 
-use tokio::net::TcpListener;
-
 use crate::domain::time::Clock;
-use crate::error::Result;
 use crate::spatial::Maps;
 use crate::store::Store;
 
@@ -26,9 +23,9 @@ pub struct App {
     /// Web page settings.
     pub ui: Arc<UiSettings>,
     /// Failed-login counters.
-    pub limiter: Arc<crate::http::auth::LoginLimiter>,
+    pub limiter: Arc<crate::service::login::LoginLimiter>,
     /// Recently resolved sessions.
-    pub sessions: Arc<crate::http::auth::SessionCache>,
+    pub sessions: Arc<crate::service::login::SessionCache>,
     /// Where every handler reads the time (fixed in tests).
     pub clock: Clock,
 }
@@ -67,13 +64,4 @@ impl App {
     pub fn set_maps(&self, maps: Maps) {
         *self.maps.write().expect("maps lock poisoned") = Arc::new(maps);
     }
-}
-
-/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
-pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-    let router = crate::http::router(app);
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| crate::error::Error::Internal(anyhow::anyhow!("server failed: {e}")))
 }

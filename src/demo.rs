@@ -5,11 +5,11 @@
 
 use rusqlite::Connection;
 
-use crate::accounts::{self, AssignmentInput};
 use crate::domain::enterprise::Uscc;
 use crate::domain::people::ChiefLevel;
 use crate::domain::time::china_timestamp;
 use crate::error::Result;
+use crate::service::accounts::{self, AssignmentInput};
 use crate::spatial::Maps;
 use crate::store::enterprises::{self as enterprise_store, EnterpriseFields};
 use crate::store::people::{self as people_store, NewPerson};
@@ -289,7 +289,7 @@ fn name_for_contact(i: usize) -> String {
 fn demo_photos(conn: &Connection, now: &str) -> Result<Vec<String>> {
     let mut ids = Vec::new();
     for seed in 0u8..6 {
-        let photo = crate::media::prepare(&sample_photo(seed))?;
+        let photo = crate::service::media::prepare(&sample_photo(seed))?;
         crate::store::media::insert(conn, &photo, 1, now)?;
         ids.push(photo.id);
     }
@@ -350,8 +350,8 @@ const STAGES: [Stage; 8] = [
 /// Seeds `count` cases across the town, in every state, some overdue and some
 /// major (with plans and transfers), filed over the last half year. Call after [`seed`].
 pub fn seed_cases(conn: &Connection, maps: &Maps, now_s: i64, count: usize) -> Result<usize> {
-    use crate::cases::{self, CaseInput};
     use crate::domain::time::china_date;
+    use crate::service::cases::{self, CaseInput};
     use geo::InteriorPoint;
 
     if !crate::store::cases::list(conn)?.is_empty() {
@@ -434,15 +434,21 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    fn step(&self, who: &accounts::Actor, action: &str, days: i64, extra: crate::cases::ActionInput) -> Result<()> {
-        let input = crate::cases::ActionInput { action: action.into(), ..extra };
+    fn step(
+        &self,
+        who: &accounts::Actor,
+        action: &str,
+        days: i64,
+        extra: crate::service::cases::ActionInput,
+    ) -> Result<()> {
+        let input = crate::service::cases::ActionInput { action: action.into(), ..extra };
         let at = self.reported_at + days * 86_400;
-        crate::cases::act(self.conn, self.maps, who, &self.case.number, &input, None, at).map(drop)
+        crate::service::cases::act(self.conn, self.maps, who, &self.case.number, &input, None, at).map(drop)
     }
 
     fn advance(&self, stage: Stage, major: bool, responsible: String, fix_photo: &str) -> Result<()> {
-        use crate::cases::{ActionInput, Plan};
         use crate::domain::time::china_date;
+        use crate::service::cases::{ActionInput, Plan};
         let Some(admin) = self.everyone.iter().find(|a| a.person.username == "admin") else { return Ok(()) };
         match stage {
             Stage::Reported => return Ok(()),
@@ -495,7 +501,7 @@ impl Walk<'_> {
             return Ok(());
         }
         let current = crate::store::cases::by_number(self.conn, &self.case.number)?;
-        let facts = crate::cases::facts(self.maps, current.as_ref().unwrap_or(self.case));
+        let facts = crate::service::cases::facts(self.maps, current.as_ref().unwrap_or(self.case));
         let verifier = self.everyone.iter().find(|a| {
             let view = crate::domain::case::Actor { person: a.person.id, scope: &a.scope };
             a.person.id != self.case.reporter_id && crate::domain::case::is_verifier(view, &facts)
@@ -572,7 +578,7 @@ pub fn walk_river(
 /// that follow their reaches with GPS noise, a few deliberately invalid (too
 /// short, off the river). Call after [`seed`]; does nothing if logs exist.
 pub fn seed_patrols(conn: &Connection, maps: &Maps, now_s: i64) -> Result<usize> {
-    use crate::patrols::{ChecklistItem, PatrolInput};
+    use crate::service::patrols::{ChecklistItem, PatrolInput};
     if !crate::store::patrols::list(conn, None, None)?.is_empty() {
         return Ok(0);
     }
@@ -636,7 +642,7 @@ pub fn seed_patrols(conn: &Connection, maps: &Maps, now_s: i64) -> Result<usize>
                         notes: Some("演示数据：例行巡河。".into()),
                         photos: Vec::new(),
                     };
-                    crate::patrols::file(conn, maps, &actor, &input, now_s)?;
+                    crate::service::patrols::file(conn, maps, &actor, &input, now_s)?;
                     filed += 1;
                 }
             }

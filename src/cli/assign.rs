@@ -1,9 +1,9 @@
 //! `gridsafe assign USER ROLE SCOPE...`: give a person a role over a scope.
 
-use crate::accounts::{self, AssignmentInput};
 use crate::config::DbArgs;
 use crate::domain::time::Clock;
-use crate::geography;
+use crate::service::accounts::{self, AssignmentInput};
+use crate::service::geography;
 
 /// Arguments of `gridsafe assign`.
 #[derive(Debug, clap::Args)]

@@ -2,7 +2,7 @@
 
 use crate::config::DbArgs;
 use crate::domain::time::Clock;
-use crate::{accounts, geography};
+use crate::service::{accounts, geography};
 
 /// Arguments of `gridsafe coverage`.
 #[derive(Debug, clap::Args)]

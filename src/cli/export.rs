@@ -4,14 +4,15 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 
-use crate::accounts::Actor;
-use crate::cases::{self, CaseFilter};
 use crate::config::DbArgs;
 use crate::domain::access::Scope;
 use crate::domain::people;
 use crate::domain::time::Clock;
+use crate::service::accounts::Actor;
+use crate::service::cases::{self, CaseFilter};
+use crate::service::geography;
 use crate::store::people::Person;
-use crate::{docs, geography, store};
+use crate::{docs, store};
 
 /// Arguments of `gridsafe export`.
 #[derive(Debug, clap::Args)]

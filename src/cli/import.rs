@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use crate::config::DbArgs;
 use crate::domain::time::Clock;
-use crate::geography::{self, ImportSummary};
+use crate::service::geography::{self, ImportSummary};
 
 /// What a file holds.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -46,7 +46,7 @@ pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
         Kind::Rivers => geography::import_rivers(&tx, &text, &source)?,
         Kind::Enterprises => {
             let maps = geography::load_maps(&tx)?;
-            let count = crate::enterprises::import_csv(&tx, &maps, &text, clock.now_s())?;
+            let count = crate::service::enterprises::import_csv(&tx, &maps, &text, clock.now_s())?;
             ImportSummary { kind: "enterprises", features: count, reaches: 0, warnings: Vec::new() }
         }
     };

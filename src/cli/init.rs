@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 
 use crate::config::DbArgs;
-use crate::geography;
+use crate::service::geography;
 use crate::store;
 
 /// Arguments of `gridsafe init`.

@@ -2,7 +2,7 @@
 
 use crate::config::DbArgs;
 use crate::domain::geo_point::Lonlat;
-use crate::geography;
+use crate::service::geography;
 
 /// Arguments of `gridsafe locate`.
 #[derive(Debug, clap::Args)]

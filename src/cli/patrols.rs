@@ -5,7 +5,7 @@ use anyhow::bail;
 
 use crate::config::DbArgs;
 use crate::domain::kpi::percent;
-use crate::{geography, patrols};
+use crate::service::{geography, patrols};
 
 /// Arguments of `gridsafe patrols`.
 #[derive(Debug, clap::Args)]

@@ -4,12 +4,12 @@ use anyhow::Context;
 
 use std::sync::Arc;
 
-use crate::accounts;
-use crate::app::{self, App, UiSettings};
+use crate::app::{App, UiSettings};
 use crate::config::Config;
 use crate::demo;
 use crate::domain::time::Clock;
-use crate::geography;
+use crate::service::accounts;
+use crate::service::geography;
 use crate::spatial::Maps;
 use crate::store::{self, Store};
 
@@ -84,7 +84,7 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let address = listener.local_addr()?;
     outln!("gridsafe 已启动 / listening on http://{address}/  (数据库 / database: {})", path.display())?;
-    app::serve(listener, app, shutdown_signal()).await?;
+    crate::http::serve(listener, app, shutdown_signal()).await?;
     outln!("gridsafe 已停止 / stopped")?;
     Ok(())
 }

@@ -4,10 +4,10 @@ use std::io::Read;
 
 use anyhow::Context;
 
-use crate::accounts::{self, PersonInput};
 use crate::config::DbArgs;
 use crate::domain::people;
 use crate::domain::time::{Clock, china_timestamp};
+use crate::service::accounts::{self, PersonInput};
 use crate::store::people as people_store;
 
 /// Arguments of `gridsafe user`.

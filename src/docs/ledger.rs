@@ -109,7 +109,7 @@ fn xlsx_error(e: XlsxError) -> Error {
 }
 
 /// The ledger as an XLSX workbook: sheet 隐患台账 and sheet 分网格统计 (KPIs
-/// over `period`, one row per village, from `crate::cases::ledger_kpis`).
+/// over `period`, one row per village, from `crate::service::cases::ledger_kpis`).
 pub fn xlsx(rows: &[LedgerRow], kpis: &[KpiRow], period: &str) -> Result<Vec<u8>> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();

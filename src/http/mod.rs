@@ -54,3 +54,16 @@ async fn log_requests(request: Request, next: Next) -> Response {
     }
     response
 }
+
+/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> crate::error::Result<()> {
+    let router = router(app);
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| crate::error::Error::Internal(anyhow::anyhow!("server failed: {e}")))
+}

@@ -3,7 +3,21 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::Result;
-use crate::media::Photo;
+
+/// A photo ready to store.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    /// Hex SHA-256 of `bytes`.
+    pub id: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// The re-encoded JPEG, without metadata.
+    pub bytes: Vec<u8>,
+    /// A small JPEG for lists and documents.
+    pub thumbnail: Vec<u8>,
+}
 
 /// Stores a photo once; a second upload of the same content is a no-op.
 pub fn insert(conn: &Connection, photo: &Photo, by: i64, now: &str) -> Result<()> {

@@ -45,7 +45,7 @@ async fn a_wrong_password_or_unknown_user_is_the_same_401() {
 async fn repeated_failures_lock_the_username_even_for_the_right_password() {
     let app = TestApp::demo().await;
     let wrong = json!({"username": "expert1", "password": "wrong-password"});
-    for _ in 0..gridsafe::http::auth::MAX_FAILURES_PER_USER {
+    for _ in 0..gridsafe::service::login::MAX_FAILURES_PER_USER {
         app.json_as("POST", None, "/api/v1/login", &wrong).await.expect_error(401, "unauthenticated");
     }
     let right = json!({"username": "expert1", "password": gridsafe::demo::DEMO_PASSWORD});
@@ -317,7 +317,7 @@ async fn too_many_failures_from_one_address_lock_every_username_from_it() {
         request.extensions_mut().insert(axum::extract::ConnectInfo(address));
         app.send(request)
     };
-    for n in 0..gridsafe::http::auth::MAX_FAILURES_PER_ADDRESS {
+    for n in 0..gridsafe::service::login::MAX_FAILURES_PER_ADDRESS {
         from([10, 0, 0, 7], &format!("guess{n}"), "wrong-password").await.expect_error(401, "unauthenticated");
     }
     let password = gridsafe::demo::DEMO_PASSWORD;
@@ -332,11 +332,12 @@ async fn the_first_start_creates_one_admin_with_a_one_time_password() {
     let now = crate::helpers::NOW;
     let first = {
         let maps = maps.clone();
-        app.app.store.write(move |c| gridsafe::accounts::create_first_admin(c, &maps, now)).await.unwrap()
+        app.app.store.write(move |c| gridsafe::service::accounts::create_first_admin(c, &maps, now)).await.unwrap()
     };
     let password = first.expect("a first admin is created");
     assert!(password.len() >= 16);
-    let again = app.app.store.write(move |c| gridsafe::accounts::create_first_admin(c, &maps, now)).await.unwrap();
+    let again =
+        app.app.store.write(move |c| gridsafe::service::accounts::create_first_admin(c, &maps, now)).await.unwrap();
     assert!(again.is_none(), "a second start must not create another admin");
     let body = json!({"username": "admin", "password": password});
     let login = app.json_as("POST", None, "/api/v1/login", &body).await.expect(200);

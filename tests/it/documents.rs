@@ -311,8 +311,8 @@ fn a_sixty_finding_notice_spans_pages_and_repeats_the_table_header_on_each() {
     use gridsafe::docs::notice::{Addressee, Finding, Heading, NoticeView, render_notice};
     let dir = tempfile::tempdir().unwrap();
     let conn = gridsafe::store::open_migrated(&dir.path().join("t.db")).unwrap();
-    gridsafe::geography::load_demo(&conn).unwrap();
-    let maps = gridsafe::geography::load_maps(&conn).unwrap();
+    gridsafe::service::geography::load_demo(&conn).unwrap();
+    let maps = gridsafe::service::geography::load_maps(&conn).unwrap();
     let findings: Vec<Finding> = (1..=60)
         .map(|i| Finding {
             case_number: format!("TF-2026-{i:06}"),
@@ -542,8 +542,8 @@ fn a_notice_carries_its_issue_time_and_title_and_hazards_at_one_point_share_a_re
     use gridsafe::docs::notice::{Addressee, Finding, Heading, NoticeView, render_notice};
     let dir = tempfile::tempdir().unwrap();
     let conn = gridsafe::store::open_migrated(&dir.path().join("t.db")).unwrap();
-    gridsafe::geography::load_demo(&conn).unwrap();
-    let maps = gridsafe::geography::load_maps(&conn).unwrap();
+    gridsafe::service::geography::load_demo(&conn).unwrap();
+    let maps = gridsafe::service::geography::load_maps(&conn).unwrap();
     let p = geo::InteriorPoint::interior_point(&maps.grid("TF0101").unwrap().shape).unwrap();
     let finding = |n: u32| Finding {
         case_number: format!("TF-2026-{n:06}"),

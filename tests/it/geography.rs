@@ -3,7 +3,7 @@
 
 use gridsafe::domain::geo_point::Lonlat;
 use gridsafe::error::Error;
-use gridsafe::geography::{check_grids, check_rivers};
+use gridsafe::service::geography::{check_grids, check_rivers};
 use gridsafe::spatial::Maps;
 use gridsafe::spatial::reach::{self, length_m};
 
@@ -80,7 +80,7 @@ fn a_file_with_three_kinds_of_fault_lists_all_three() {
 fn a_rejected_grids_import_writes_nothing() {
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     gridsafe::store::migrate::run(&mut conn).unwrap();
-    gridsafe::geography::import_grids(&conn, &fixture_text("grids_valid.geojson"), "fixture").unwrap();
+    gridsafe::service::geography::import_grids(&conn, &fixture_text("grids_valid.geojson"), "fixture").unwrap();
     let count = |c: &rusqlite::Connection| -> (i64, i64) {
         let grids = c.query_row("SELECT count(*) FROM grids", [], |r| r.get(0)).unwrap();
         let imports = c.query_row("SELECT count(*) FROM map_imports", [], |r| r.get(0)).unwrap();
@@ -88,7 +88,7 @@ fn a_rejected_grids_import_writes_nothing() {
     };
     let before = count(&conn);
     let Err(Error::Rejected { problems, .. }) =
-        gridsafe::geography::import_grids(&conn, &fixture_text("grids_three_faults.geojson"), "fixture")
+        gridsafe::service::geography::import_grids(&conn, &fixture_text("grids_three_faults.geojson"), "fixture")
     else {
         panic!("the faulty file was accepted");
     };
@@ -189,7 +189,7 @@ fn border_and_vertex_points_resolve_to_the_lowest_code() {
 #[test]
 fn the_demo_town_is_valid_and_locates_every_village_by_an_interior_point() {
     use geo::InteriorPoint;
-    let (grids, warnings) = check_grids(gridsafe::geography::DEMO_GRIDS).unwrap();
+    let (grids, warnings) = check_grids(gridsafe::service::geography::DEMO_GRIDS).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     let villages = grids.iter().filter(|g| g.grid.level == gridsafe::domain::grid::GridLevel::Village).count();
     assert_eq!(villages, 58);

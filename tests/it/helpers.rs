@@ -8,8 +8,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use gridsafe::app::{App, UiSettings};
 use gridsafe::domain::time::Clock;
+use gridsafe::http;
+use gridsafe::service::geography;
 use gridsafe::store::{Store, StoreOptions};
-use gridsafe::{geography, http};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -22,7 +23,8 @@ pub const NOW: i64 = 1_795_000_000;
 /// The demo password's hash, computed once per test binary (argon2 is slow by design).
 fn demo_hash() -> String {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| gridsafe::accounts::hash_password(gridsafe::demo::DEMO_PASSWORD).expect("hashes")).clone()
+    HASH.get_or_init(|| gridsafe::service::accounts::hash_password(gridsafe::demo::DEMO_PASSWORD).expect("hashes"))
+        .clone()
 }
 
 /// A fixture file's path.

@@ -7,9 +7,9 @@
 use std::io::Cursor;
 
 use calamine::{Data, DataType, Reader, Xlsx, open_workbook_from_rs};
-use gridsafe::accounts::{Actor, actor_of};
-use gridsafe::cases::{ActionInput, CaseInput};
 use gridsafe::domain::time::days_from_civil;
+use gridsafe::service::accounts::{Actor, actor_of};
+use gridsafe::service::cases::{ActionInput, CaseInput};
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
@@ -65,10 +65,10 @@ async fn walk(app: &TestApp, stories: Vec<Story>) {
             enterprise_id: None,
             photos: vec![photo.clone()],
         };
-        let number = gridsafe::cases::file(&conn, &maps, &admin, &input, t(s.filed)).unwrap().number;
+        let number = gridsafe::service::cases::file(&conn, &maps, &admin, &input, t(s.filed)).unwrap().number;
         let act = |who: &str, at: i64, input: ActionInput| {
             let who = actor(&conn, app, who, at);
-            gridsafe::cases::act(&conn, &maps, &who, &number, &input, None, at).unwrap();
+            gridsafe::service::cases::act(&conn, &maps, &who, &number, &input, None, at).unwrap();
         };
         let action = |name: &str| ActionInput { action: name.into(), ..ActionInput::default() };
         act("admin", t(s.filed), action("register"));
@@ -245,13 +245,13 @@ async fn four_valid_patrols_against_a_target_of_three_are_100_percent_in_the_api
     for k in 0..4_i64 {
         let start = noon(10, 5 + 7 * k) - 3 * 3600;
         let (walk, end) = track(&app, 2600.0 * k as f64, 2500.0, start);
-        let input: gridsafe::patrols::PatrolInput = serde_json::from_value(json!({
+        let input: gridsafe::service::patrols::PatrolInput = serde_json::from_value(json!({
             "river": "mihe", "started_at": gridsafe::domain::time::china_timestamp(start),
             "ended_at": gridsafe::domain::time::china_timestamp(end), "track": walk,
             "checklist": [{"type": "水体", "status": "normal"}]}))
         .unwrap();
         let chief = actor(&conn, &app, "chief.mihe", start);
-        let row = gridsafe::patrols::file(&conn, &maps, &chief, &input, end + 3600).unwrap();
+        let row = gridsafe::service::patrols::file(&conn, &maps, &chief, &input, end + 3600).unwrap();
         assert!(row.valid, "walk {k} counts: {}", row.reasons);
     }
     let admin = app.login("admin").await;

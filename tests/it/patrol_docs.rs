@@ -39,8 +39,8 @@ impl Pages {
 fn demo_maps() -> Maps {
     let dir = tempfile::tempdir().unwrap();
     let conn = gridsafe::store::open_migrated(&dir.path().join("t.db")).unwrap();
-    gridsafe::geography::load_demo(&conn).unwrap();
-    gridsafe::geography::load_maps(&conn).unwrap()
+    gridsafe::service::geography::load_demo(&conn).unwrap();
+    gridsafe::service::geography::load_maps(&conn).unwrap()
 }
 
 fn heading(number: &str) -> Heading {

@@ -380,33 +380,36 @@ async fn a_rule_changed_between_measuring_and_filing_is_the_one_applied() {
     // buffer rule changed in between must still decide the verdict.
     let app = TestApp::demo().await;
     let (track, end) = walk(&app, "mihe", 0.0, 3000.0, OCT_5);
-    let input: gridsafe::patrols::PatrolInput = serde_json::from_value(log("mihe", &track, OCT_5, end)).unwrap();
+    let input: gridsafe::service::patrols::PatrolInput =
+        serde_json::from_value(log("mihe", &track, OCT_5, end)).unwrap();
     let maps = app.app.maps();
     let conn = gridsafe::store::open_migrated(&app.db_path()).unwrap();
     let person = gridsafe::store::people::by_username(&conn, "chief.mihe").unwrap().unwrap();
     let today = gridsafe::domain::time::china_date(crate::helpers::NOW);
-    let actor = gridsafe::accounts::actor_of(&conn, person, &today, &maps).unwrap().unwrap();
+    let actor = gridsafe::service::accounts::actor_of(&conn, person, &today, &maps).unwrap().unwrap();
     let now = crate::helpers::NOW;
-    let prepared = gridsafe::patrols::prepare(&conn, &maps, &actor, &input, now).unwrap();
+    let prepared = gridsafe::service::patrols::prepare(&conn, &maps, &actor, &input, now).unwrap();
     // As measured, the walk (3 m of GPS noise) keeps within the 500 m buffer.
-    let as_measured = gridsafe::patrols::file_prepared(&conn, &maps, &actor, &input, &prepared, now).unwrap();
+    let as_measured = gridsafe::service::patrols::file_prepared(&conn, &maps, &actor, &input, &prepared, now).unwrap();
     assert!(as_measured.valid, "{:?}", as_measured.reasons);
     conn.execute("UPDATE patrol_rules SET buffer_m = 0.5 WHERE level = 'town'", []).unwrap();
     let later = OCT_5 + 86_400;
     let (track, end) = walk(&app, "mihe", 0.0, 3000.0, later);
-    let input: gridsafe::patrols::PatrolInput = serde_json::from_value(log("mihe", &track, later, end)).unwrap();
-    let prepared = gridsafe::patrols::prepare(&conn, &maps, &actor, &input, now).unwrap();
+    let input: gridsafe::service::patrols::PatrolInput =
+        serde_json::from_value(log("mihe", &track, later, end)).unwrap();
+    let prepared = gridsafe::service::patrols::prepare(&conn, &maps, &actor, &input, now).unwrap();
     conn.execute("UPDATE patrol_rules SET buffer_m = 500 WHERE level = 'town'", []).unwrap();
-    let filed = gridsafe::patrols::file_prepared(&conn, &maps, &actor, &input, &prepared, now).unwrap();
+    let filed = gridsafe::service::patrols::file_prepared(&conn, &maps, &actor, &input, &prepared, now).unwrap();
     assert!(filed.valid, "measured with a 0.5 m buffer, filed under 500 m: {:?}", filed.reasons);
     assert!(filed.off_river_share < 0.01, "{}", filed.off_river_share);
     // And the other way round: measured under 500 m, filed under 0.5 m.
     let last = OCT_5 + 2 * 86_400;
     let (track, end) = walk(&app, "mihe", 0.0, 3000.0, last);
-    let input: gridsafe::patrols::PatrolInput = serde_json::from_value(log("mihe", &track, last, end)).unwrap();
-    let prepared = gridsafe::patrols::prepare(&conn, &maps, &actor, &input, now).unwrap();
+    let input: gridsafe::service::patrols::PatrolInput =
+        serde_json::from_value(log("mihe", &track, last, end)).unwrap();
+    let prepared = gridsafe::service::patrols::prepare(&conn, &maps, &actor, &input, now).unwrap();
     conn.execute("UPDATE patrol_rules SET buffer_m = 0.5 WHERE level = 'town'", []).unwrap();
-    let filed = gridsafe::patrols::file_prepared(&conn, &maps, &actor, &input, &prepared, now).unwrap();
+    let filed = gridsafe::service::patrols::file_prepared(&conn, &maps, &actor, &input, &prepared, now).unwrap();
     assert!(!filed.valid);
     assert!(filed.off_river_share > 0.5, "{}", filed.off_river_share);
 }

@@ -10,7 +10,7 @@ async fn the_server_answers_on_a_socket_and_stops_on_signal() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(gridsafe::app::serve(listener, test.app.clone(), async {
+    let server = tokio::spawn(gridsafe::http::serve(listener, test.app.clone(), async {
         let _ = stopped.await;
     }));
     let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
@@ -28,14 +28,14 @@ async fn the_server_answers_on_a_socket_and_stops_on_signal() {
 async fn the_login_lock_says_the_same_wait_in_retry_after_and_in_the_message() {
     let app = TestApp::demo().await;
     let wrong = serde_json::json!({"username": "expert3", "password": "wrong-password"});
-    for _ in 0..gridsafe::http::auth::MAX_FAILURES_PER_USER {
+    for _ in 0..gridsafe::service::login::MAX_FAILURES_PER_USER {
         app.json_as("POST", None, "/api/v1/login", &wrong).await.expect_error(401, "unauthenticated");
     }
     let response = app.json_as("POST", None, "/api/v1/login", &wrong).await;
     let error = response.expect_error(429, "rate_limited");
     let retry: u64 = response.headers["retry-after"].to_str().unwrap().parse().unwrap();
     // Locked just now: close to the whole window (15 minutes), not a minute.
-    let window = gridsafe::http::auth::WINDOW_S.unsigned_abs();
+    let window = gridsafe::service::login::WINDOW_S.unsigned_abs();
     assert!(retry > window - 60 && retry <= window, "Retry-After {retry}");
     assert_eq!(error["details"]["retry_after_s"], retry);
     let minutes = retry.div_ceil(60);

@@ -12,13 +12,14 @@
 //! proptest takes its seed from `PROPTEST_RNG_SEED` (`.ci/run` fixes it, so a
 //! CI failure reproduces) and is random otherwise.
 
-use gridsafe::accounts::{self, Actor, AssignmentInput};
-use gridsafe::cases::{self, ActionInput, CaseInput, Plan};
 use gridsafe::domain::access::Scope;
 use gridsafe::error::Error;
+use gridsafe::service::accounts::{self, Actor, AssignmentInput};
+use gridsafe::service::cases::{self, ActionInput, CaseInput, Plan};
+use gridsafe::service::geography;
 use gridsafe::spatial::Maps;
+use gridsafe::store;
 use gridsafe::store::enterprises::EnterpriseFields;
-use gridsafe::{geography, store};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use rusqlite::Connection;
@@ -446,7 +447,7 @@ fn world() -> World {
         let scope = Scope::resolve(std::slice::from_ref(&a), |code| maps.descendants(code));
         actors.push(Actor { person, assignments: vec![a], scope });
     }
-    let photo = gridsafe::media::prepare(&crate::cases::png(1)).unwrap();
+    let photo = gridsafe::service::media::prepare(&crate::cases::png(1)).unwrap();
     store::media::insert(&conn, &photo, 1, "now").unwrap();
     World { _dir: dir, conn, maps, actors, photo: photo.id }
 }

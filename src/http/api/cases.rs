@@ -10,7 +10,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::cases::{self, ActionInput, CaseInput};
 use crate::domain::audit::Entry;
 use crate::domain::case::{Grade, Kind, Status};
 use crate::domain::people;
@@ -19,7 +18,8 @@ use crate::error::{Error, Msg, Result};
 use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::idempotency::{Keyed, Once};
-use crate::media;
+use crate::service::cases::{self, ActionInput, CaseInput};
+use crate::service::media;
 use crate::store::cases::CaseRow;
 use crate::store::{cases as store, media as media_store};
 

@@ -9,12 +9,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::cases::{self, NoticeItem};
-use crate::documents;
 use crate::error::{Error, Result};
 use crate::http::auth::Caller;
 use crate::http::extract::if_none_match;
 use crate::http::idempotency::Keyed;
+use crate::service::cases::{self, NoticeItem};
+use crate::service::documents;
 use crate::store::documents as store;
 
 /// Body of `POST /api/v1/notices`.

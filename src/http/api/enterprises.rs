@@ -11,11 +11,11 @@ use crate::app::App;
 use crate::domain::access::forbidden;
 use crate::domain::enterprise::Governance;
 use crate::domain::time::china_timestamp;
-use crate::enterprises::{self, EnterpriseInput, EnterprisePatch, GovernanceInput};
 use crate::error::{Error, Result};
 use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::idempotency::Keyed;
+use crate::service::enterprises::{self, EnterpriseInput, EnterprisePatch, GovernanceInput};
 use crate::store::enterprises::{self as store, Enterprise};
 
 /// Query of `GET /api/v1/enterprises`.

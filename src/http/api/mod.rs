@@ -60,7 +60,7 @@ pub fn routes() -> Router<App> {
         .route("/patrols", post(patrols::file_patrol).layer(DefaultBodyLimit::max(patrols::MAX_PATROL_BODY)))
         .route(
             "/media",
-            post(cases::upload_media).layer(DefaultBodyLimit::max(crate::media::MAX_UPLOAD_BYTES + 64 * 1024)),
+            post(cases::upload_media).layer(DefaultBodyLimit::max(crate::service::media::MAX_UPLOAD_BYTES + 64 * 1024)),
         )
         // JSON bodies are small; photos get their own limit on their own route.
         .layer(DefaultBodyLimit::max(256 * 1024))

@@ -14,7 +14,7 @@ use crate::docs::pdf::Pdf;
 use crate::error::{Error, Result};
 use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
-use crate::patrols::{self, PatrolInput};
+use crate::service::patrols::{self, PatrolInput};
 use crate::store::patrols::{self as store, PatrolRow};
 
 /// Largest patrol body: a track at the point limit in GeoJSON with times.

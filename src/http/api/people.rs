@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::accounts::{self, AssignmentInput, PersonInput};
 use crate::app::App;
 use crate::domain::people::{self, Role, ScopeItem};
 use crate::domain::time::china_timestamp;
@@ -15,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::idempotency::Keyed;
+use crate::service::accounts::{self, AssignmentInput, PersonInput};
 use crate::store::{assignments as assignment_store, people as people_store};
 
 fn no_person(id: i64) -> Error {

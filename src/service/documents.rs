@@ -7,11 +7,11 @@
 
 use rusqlite::Connection;
 
-use crate::accounts::Actor;
 use crate::docs::notice::{self, Addressee, Finding, Heading, NoticeView, PlanView, SignoffView, Verdict};
 use crate::docs::pdf::Pdf;
 use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Result};
+use crate::service::accounts::Actor;
 use crate::spatial::Maps;
 use crate::store::cases::{self as case_store, CaseRow};
 use crate::store::documents::{self as store, DocumentMeta, NewDocument};
@@ -264,7 +264,7 @@ fn notice_for(
                 inspectors.push(name);
             }
         }
-        let plan = c.plan.as_ref().and_then(|p| serde_json::from_value::<crate::cases::Plan>(p.clone()).ok());
+        let plan = c.plan.as_ref().and_then(|p| serde_json::from_value::<crate::service::cases::Plan>(p.clone()).ok());
         let village = maps.grid(&c.grid_code).map_or_else(|| c.grid_code.clone(), |g| g.grid.name.clone());
         findings.push(Finding {
             case_number: c.number.clone(),
@@ -345,7 +345,7 @@ pub fn latest_for_case(
     number: &str,
     kind: &str,
 ) -> Result<DocumentMeta> {
-    let case = crate::cases::load_readable(conn, maps, actor, number)?;
+    let case = crate::service::cases::load_readable(conn, maps, actor, number)?;
     store::for_case(conn, case.id)?.into_iter().rev().find(|d| d.kind == kind).ok_or_else(|| {
         let (zh, en) = if kind == "notice" {
             ("整改通知书", "rectification notice")
@@ -362,7 +362,7 @@ pub fn readable(conn: &Connection, maps: &Maps, actor: &Actor, code: &str) -> Re
     let meta = store::by_code(conn, code)?.ok_or_else(not_found)?;
     for case_id in store::cases_of(conn, meta.id)? {
         if let Some(c) = case_store::by_id(conn, case_id)?
-            && crate::cases::readable(&actor.scope, actor.person.id, &crate::cases::facts(maps, &c))
+            && crate::service::cases::readable(&actor.scope, actor.person.id, &crate::service::cases::facts(maps, &c))
         {
             return Ok(meta);
         }

@@ -11,12 +11,12 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::accounts::Actor;
-use crate::cases::{self, CaseInput};
 use crate::domain::patrol::{self, RECORD_TYPES};
 use crate::domain::people::{ChiefLevel, Role, ScopeItem};
 use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
+use crate::service::accounts::Actor;
+use crate::service::cases::{self, CaseInput};
 use crate::spatial::Maps;
 use crate::spatial::track::{coverage, coverage_of_all, measure};
 use crate::spatial::track_input::{self, Track};
@@ -243,7 +243,7 @@ pub fn file_prepared(
     let Prepared { level, started_s, ended_s, track, notes, .. } = prepared;
     let (started_s, ended_s) = (*started_s, *ended_s);
     let river = river_of(maps, &input.river)?;
-    crate::cases::check_photos(conn, &input.photos)?;
+    crate::service::cases::check_photos(conn, &input.photos)?;
     let rules = store::rules(conn, level.as_str())?;
     let measured = if rules.buffer_m.total_cmp(&prepared.buffer_m).is_eq() {
         prepared.measured.clone()
@@ -639,7 +639,8 @@ pub fn log_pdf(conn: &Connection, maps: &Maps, p: &PatrolRow, now_s: i64) -> Res
             .map_or_else(Vec::new, |rs| rs.iter().filter_map(|r| r["zh"].as_str().map(str::to_owned)).collect()),
         review,
     };
-    let heading = crate::documents::record_heading(conn, p.code.clone(), &format!("/patrols/{}", p.code), now_s)?;
+    let heading =
+        crate::service::documents::record_heading(conn, p.code.clone(), &format!("/patrols/{}", p.code), now_s)?;
     render_patrol_log(&view, &heading, maps)
 }
 
@@ -720,6 +721,6 @@ pub fn report_pdf(
         closed_cases,
     };
     let number = format!("{}河长制月报〔{month}〕", river_feature.river.name);
-    let heading = crate::documents::record_heading(conn, number, &format!("/rivers/{river}"), now_s)?;
+    let heading = crate::service::documents::record_heading(conn, number, &format!("/rivers/{river}"), now_s)?;
     render_monthly_report(&view, &heading, maps)
 }

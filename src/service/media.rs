@@ -10,6 +10,9 @@ use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 
 use crate::error::{Error, Msg, Result};
 
+/// What a prepared photo is: the store's record of it.
+pub use crate::store::media::Photo;
+
 /// Largest upload accepted, in bytes.
 pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 /// Largest width or height decoded; bigger is refused before pixels are allocated.
@@ -20,21 +23,6 @@ pub const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
 pub const STORED_SIDE_PX: u32 = 2560;
 /// Longest side of a thumbnail.
 pub const THUMB_SIDE_PX: u32 = 320;
-
-/// A photo ready to store.
-#[derive(Debug, Clone)]
-pub struct Photo {
-    /// Hex SHA-256 of `bytes`.
-    pub id: String,
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// The re-encoded JPEG, without metadata.
-    pub bytes: Vec<u8>,
-    /// A small JPEG for lists and documents.
-    pub thumbnail: Vec<u8>,
-}
 
 fn refuse(zh: impl Into<String>, en: impl Into<String>) -> Error {
     Error::invalid("file", zh, en)

@@ -19,9 +19,9 @@ use crate::store::grids::{self as grid_store, GridRow};
 use crate::store::rivers::{self as river_store, ReachRow, RiverRow};
 
 /// The demo town's grids, embedded so `serve --demo` works from any directory.
-pub const DEMO_GRIDS: &str = include_str!("../maps/tanfang/grids.geojson");
+pub const DEMO_GRIDS: &str = include_str!("../../maps/tanfang/grids.geojson");
 /// The demo town's rivers.
-pub const DEMO_RIVERS: &str = include_str!("../maps/tanfang/rivers.geojson");
+pub const DEMO_RIVERS: &str = include_str!("../../maps/tanfang/rivers.geojson");
 
 /// What an accepted import changed.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -1,0 +1,21 @@
+//! Units of work: the checks, writes and views that pages, the JSON API and
+//! the CLI share. Each takes a connection (and the maps, the actor and the
+//! time it is handed) and calls the store, the spatial index and the document
+//! machinery; none knows HTTP.
+
+/// Accounts: passwords, sessions, actors and their scope, assignments, coverage.
+pub mod accounts;
+/// Cases (隐患): filing, actions through the state machine, views.
+pub mod cases;
+/// Issuing documents: numbering, rendering inside the action, storing once.
+pub mod documents;
+/// Enterprises and premises: input checks, governance lifecycle, CSV import.
+pub mod enterprises;
+/// Importing, storing and loading the town's geography.
+pub mod geography;
+/// The failed-login limiter and the cache of resolved sessions.
+pub mod login;
+/// Photos: decode, strip metadata, thumbnail, content-address.
+pub mod media;
+/// River patrols: filing, review, monthly compliance.
+pub mod patrols;
