@@ -411,9 +411,9 @@ fn case_history(i: usize, reported_at: i64, major: bool, today_start: i64) -> Ve
         // Stalled: the responsible party never reports a fix.
         0..10 => return events.into_iter().filter(|(t, _)| *t < today_start).collect(),
         // Late: the fix comes two to twelve days after the deadline.
-        10..22 => office(deadline_at(&deadline), 2 + pick(i, 8, 11), 9, last),
+        10..18 => office(deadline_at(&deadline), 2 + pick(i, 8, 11), 9, last),
         // Extended two days before the deadline, by ten to twenty days; a third still late.
-        22..32 => {
+        18..28 => {
             let asked = office(deadline_at(&deadline), -2, 10, last);
             let old = deadline.clone();
             deadline = add_days(&old, [10, 15, 20][pick(i, 11, 3) as usize]).unwrap_or(old);
@@ -646,7 +646,7 @@ struct Course {
 
 fn course_of(maps: &Maps, river: &str) -> Course {
     use geo::{Distance, Euclidean, Haversine, LineLocatePoint, Point};
-    let line = maps.river(river).map(|r| r.line.clone()).unwrap_or_else(|| geo::MultiLineString::new(Vec::new()));
+    let line = maps.river(river).map_or_else(|| geo::MultiLineString::new(Vec::new()), |r| r.line.clone());
     // Where a point lies along the river: part index plus the fraction along that part.
     let along = |c: geo::Coord| -> f64 {
         let point = Point::from(c);
@@ -777,6 +777,8 @@ struct PatrolPlan {
     river: String,
     points: Vec<(f64, f64)>,
     times: Vec<i64>,
+    /// One of the deliberately invalid logs.
+    faulty: bool,
 }
 
 /// Seeds patrol logs for the demo chiefs over the 13 weeks before `now_s`:
@@ -788,7 +790,6 @@ struct PatrolPlan {
 /// two that refile an old track with new times. Filed in time order. Call
 /// after [`seed`]; does nothing if logs exist.
 pub fn seed_patrols(conn: &Connection, maps: &Maps, now_s: i64) -> Result<usize> {
-    use crate::domain::people::{Role, ScopeItem};
     use crate::patrols::{ChecklistItem, PatrolInput};
     if !crate::store::patrols::list(conn, None, None)?.is_empty() {
         return Ok(0);
@@ -801,8 +802,42 @@ pub fn seed_patrols(conn: &Connection, maps: &Maps, now_s: i64) -> Result<usize>
             actors.push(actor);
         }
     }
+    let plans = plan_patrols(maps, &actors, today_start);
+    let mut filed = 0;
+    for plan in &plans {
+        let (start, end) = (plan.times[0], plan.times[plan.times.len() - 1]);
+        let coordinates: Vec<[f64; 2]> = plan.points.iter().map(|p| [p.0, p.1]).collect();
+        let input = PatrolInput {
+            river: plan.river.clone(),
+            started_at: china_timestamp(start),
+            ended_at: china_timestamp(end),
+            track: Some(serde_json::json!({"type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": coordinates},
+                "properties": {"times": plan.times}})),
+            gpx: None,
+            checklist: crate::domain::patrol::RECORD_TYPES
+                .iter()
+                .map(|t| ChecklistItem { kind: (*t).into(), status: "normal".into(), note: None })
+                .collect(),
+            findings: Vec::new(),
+            notes: Some("演示数据：例行巡河。".into()),
+            photos: Vec::new(),
+        };
+        // Filed from the phone a quarter of an hour after the walk.
+        crate::patrols::file(conn, maps, &actors[plan.actor], &input, (end + 15 * 60).min(now_s))?;
+        filed += 1;
+    }
+    Ok(filed)
+}
+
+/// The demo's patrols (see [`seed_patrols`]) in time order, walks that end
+/// before `today_start` only.
+fn plan_patrols(maps: &Maps, actors: &[accounts::Actor], today_start: i64) -> Vec<PatrolPlan> {
+    use crate::domain::people::{Role, ScopeItem};
     let mut courses: std::collections::BTreeMap<String, Course> = std::collections::BTreeMap::new();
     let mut plans: Vec<PatrolPlan> = Vec::new();
+    // Numbers every walk, so each has its own noise and its own faults.
+    let mut n = 0usize;
     for (a, actor) in actors.iter().enumerate() {
         for assignment in actor.assignments.iter().filter(|x| x.role == Role::RiverChief) {
             let town = assignment.level == Some(ChiefLevel::Town);
@@ -823,7 +858,7 @@ pub fn seed_patrols(conn: &Connection, maps: &Maps, now_s: i64) -> Result<usize>
                 let mut day = 91 - pick(chief, 42, every.unsigned_abs());
                 let mut k = 0usize;
                 while day >= 1 {
-                    let n = plans.len() + k;
+                    n += 1;
                     k += 1;
                     let this_day = day;
                     day -= every;
@@ -856,55 +891,35 @@ pub fn seed_patrols(conn: &Connection, maps: &Maps, now_s: i64) -> Result<usize>
                         None => ((k as f64 * 2700.0) % (course.length_m - metres).max(1.0), metres),
                     };
                     let speed = metres / 1000.0 / (minutes / 60.0);
-                    let seed = mix(n, 47) | 1;
-                    let (mut points, times) = walk_course(&course.points, (from_m, metres), speed, start, (6.0, seed));
+                    let noise = (6.0, mix(n, 47) | 1);
+                    let (mut points, times) = walk_course(&course.points, (from_m, metres), speed, start, noise);
                     if n % 23 == 11 {
                         shift_sideways(&mut points, 2000.0);
                     }
-                    plans.push(PatrolPlan { actor: a, river: river.clone(), points, times });
+                    let faulty = n % 17 == 5 || n % 23 == 11;
+                    plans.push(PatrolPlan { actor: a, river: river.clone(), points, times, faulty });
                 }
             }
         }
     }
     // Two chiefs refile an earlier walk of theirs three weeks later, times shifted.
-    for pick_at in [plans.len() / 3, plans.len() * 2 / 3] {
-        let Some(original) = plans.get(pick_at) else { continue };
-        let shift = 21 * DAY;
-        if original.times.last().is_some_and(|&end| end + shift < today_start) {
-            let copy = PatrolPlan {
-                actor: original.actor,
-                river: original.river.clone(),
-                points: original.points.clone(),
-                times: original.times.iter().map(|t| t + shift).collect(),
-            };
-            plans.push(copy);
-        }
-    }
+    let shift = 21 * DAY;
+    let mut sound: Vec<&PatrolPlan> =
+        plans.iter().filter(|p| !p.faulty && p.times.last().is_some_and(|&end| end + shift < today_start)).collect();
+    sound.sort_by_key(|p| p.times.first().copied());
+    let copies: Vec<PatrolPlan> = [sound.len() / 3, sound.len() * 2 / 3]
+        .iter()
+        .filter_map(|&i| sound.get(i))
+        .map(|original| PatrolPlan {
+            actor: original.actor,
+            river: original.river.clone(),
+            points: original.points.clone(),
+            times: original.times.iter().map(|t| t + shift).collect(),
+            faulty: true,
+        })
+        .collect();
+    plans.extend(copies);
     plans.retain(|p| p.points.len() >= 2 && p.times.last().is_some_and(|&end| end < today_start));
     plans.sort_by_key(|p| p.times[0]);
-    let mut filed = 0;
-    for plan in &plans {
-        let (start, end) = (plan.times[0], plan.times[plan.times.len() - 1]);
-        let coordinates: Vec<[f64; 2]> = plan.points.iter().map(|p| [p.0, p.1]).collect();
-        let input = PatrolInput {
-            river: plan.river.clone(),
-            started_at: china_timestamp(start),
-            ended_at: china_timestamp(end),
-            track: Some(serde_json::json!({"type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": coordinates},
-                "properties": {"times": plan.times}})),
-            gpx: None,
-            checklist: crate::domain::patrol::RECORD_TYPES
-                .iter()
-                .map(|t| ChecklistItem { kind: (*t).into(), status: "normal".into(), note: None })
-                .collect(),
-            findings: Vec::new(),
-            notes: Some("演示数据：例行巡河。".into()),
-            photos: Vec::new(),
-        };
-        // Filed from the phone a quarter of an hour after the walk.
-        crate::patrols::file(conn, maps, &actors[plan.actor], &input, (end + 15 * 60).min(now_s))?;
-        filed += 1;
-    }
-    Ok(filed)
+    plans
 }

@@ -19,7 +19,7 @@ use crate::domain::people::{ChiefLevel, Role, ScopeItem};
 use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
 use crate::spatial::Maps;
-use crate::spatial::track::{cells, coverage, coverage_of_all, fingerprint, measure, share_near};
+use crate::spatial::track::{cells, coverage, coverage_of_all, fingerprint, likely_near, measure, share_near};
 use crate::spatial::track_input::{self, Track};
 use crate::store::audit::{self as audit_store, Note};
 use crate::store::patrols::{self as store, PatrolRow};
@@ -275,17 +275,18 @@ fn find_repeat(
 ) -> Result<Option<(String, Repeat)>> {
     let tolerance_s = (rules.clock_tolerance_minutes * 60.0) as i64;
     for id in store::sharing_cells(conn, cells, cells.len().div_ceil(2), after_id)? {
-        let Some(earlier) = store::by_id(conn, id)? else { continue };
-        let [near, close] = share_near(line, &stored_line(&earlier.track), [rules.replay_m, SAME_WALK_M]);
+        let Some(earlier) = store::track_of(conn, id)? else { continue };
+        let same_time =
+            (earlier.span.0 - span.0).abs() <= tolerance_s && (earlier.span.1 - span.1).abs() <= tolerance_s;
+        let earlier_line: LineString = earlier.coordinates.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>().into();
+        // Most earlier logs are other walks of the same water: a sample sets them aside cheaply.
+        if !likely_near(line, &earlier_line, if same_time { SAME_WALK_M } else { rules.replay_m }) {
+            continue;
+        }
+        let [near, close] = share_near(line, &earlier_line, [rules.replay_m, SAME_WALK_M]);
         if near >= REPLAY_SHARE {
             return Ok(Some((earlier.code, Repeat::Retraced { share: near })));
         }
-        let earlier_span = match earlier.times.as_deref() {
-            Some([first, .., last]) => (*first, *last),
-            _ => (earlier.started_s, earlier.ended_s),
-        };
-        let same_time =
-            (earlier_span.0 - span.0).abs() <= tolerance_s && (earlier_span.1 - span.1).abs() <= tolerance_s;
         if same_time && close >= REPLAY_SHARE {
             return Ok(Some((earlier.code, Repeat::SameWalk { share: close })));
         }

@@ -174,6 +174,31 @@ pub fn fingerprint(track: &LineString) -> String {
     crate::domain::audit::sha256_hex(text.as_bytes())
 }
 
+/// Whether `track` may lie near `earlier` throughout: at least three quarters
+/// of 32 fixes spread along it lie within `metres` of `earlier`'s line. A
+/// cheap first look before [`share_near`]: a copy passes (nearly every fix is
+/// near), while another walk of the same path, whose fixes mostly are not,
+/// is set aside after a few thousand distance computations.
+pub fn likely_near(track: &LineString, earlier: &LineString, metres: f64) -> bool {
+    const SAMPLE: usize = 32;
+    let Some(first) = track.0.first().copied() else { return false };
+    let frame = Frame::around(first);
+    let lines: Vec<Line> = earlier.lines().map(|l| Line::new(frame.project(l.start), frame.project(l.end))).collect();
+    let n = track.0.len();
+    let take = SAMPLE.min(n);
+    let mut misses = 0;
+    for i in 0..take {
+        let p = Point::from(frame.project(track.0[i * n / take]));
+        if !lines.iter().any(|l| Euclidean.distance(l, &p) <= metres) {
+            misses += 1;
+            if misses * 4 > take {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 /// For each distance, the share (0–1) of `track`'s fixes that lie within it
 /// of the line of `earlier`.
 ///

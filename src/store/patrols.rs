@@ -299,6 +299,40 @@ pub fn sharing_cells(conn: &Connection, cells: &[i64], min_shared: usize, after_
     Ok(shared.into_iter().filter(|(_, n)| *n >= min_shared.max(1)).map(|(id, _)| id).collect())
 }
 
+/// What the repeat search needs of an earlier log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTrack {
+    /// `XH-2026-000001`.
+    pub code: String,
+    /// The fixes, `[lon, lat]`.
+    pub coordinates: Vec<[f64; 2]>,
+    /// When the walk happened: the first and last fix's times, else the declared start and end.
+    pub span: (i64, i64),
+}
+
+/// A log's code, fixes and time span, read without the rest of the row.
+pub fn track_of(conn: &Connection, id: i64) -> Result<Option<StoredTrack>> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        coordinates: Vec<[f64; 2]>,
+    }
+    let row = conn
+        .prepare_cached("SELECT code, track, times, started_s, ended_s FROM patrols WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    Ok(row.map(|(code, track, times, started_s, ended_s)| {
+        let coordinates = serde_json::from_str::<Line>(&track).map(|l| l.coordinates).unwrap_or_default();
+        let times: Option<Vec<i64>> = times.and_then(|t| serde_json::from_str(&t).ok());
+        let span = match times.as_deref() {
+            Some([first, .., last]) => (*first, *last),
+            _ => (started_s, ended_s),
+        };
+        StoredTrack { code, coordinates, span }
+    }))
+}
+
 /// The newest log's id (0 when there is none).
 pub fn last_id(conn: &Connection) -> Result<i64> {
     Ok(conn.prepare_cached("SELECT coalesce(max(id), 0) FROM patrols")?.query_row([], |r| r.get(0))?)
