@@ -853,7 +853,8 @@ fn plan_patrols(maps: &Maps, actors: &[accounts::Actor], today_start: i64) -> Ve
                 let course = courses.entry(river.clone()).or_insert_with(|| course_of(maps, &river));
                 let chief = a * 16 + s;
                 // Town chiefs every 9–10 days; village chiefs weekly, some missing weeks.
-                let (every, hour) = if town { (9 + pick(chief, 40, 2), 14) } else { (7, 7) };
+                // A chief with reaches on two rivers walks the second after lunch.
+                let (every, hour) = if town { (9 + pick(chief, 40, 2), 14) } else { (7, 7 + 5 * s as i64) };
                 let diligence = pick(chief, 41, 10);
                 let mut day = 91 - pick(chief, 42, every.unsigned_abs());
                 let mut k = 0usize;
@@ -902,8 +903,9 @@ fn plan_patrols(maps: &Maps, actors: &[accounts::Actor], today_start: i64) -> Ve
             }
         }
     }
-    // Two chiefs refile an earlier walk of theirs three weeks later, times shifted.
-    let shift = 21 * DAY;
+    // Two chiefs refile an earlier walk of theirs 23 days and 5 hours later (clear of
+    // their own walks that day), times shifted.
+    let shift = 23 * DAY + 5 * HOUR;
     let mut sound: Vec<&PatrolPlan> =
         plans.iter().filter(|p| !p.faulty && p.times.last().is_some_and(|&end| end + shift < today_start)).collect();
     sound.sort_by_key(|p| p.times.first().copied());

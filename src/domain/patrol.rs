@@ -88,7 +88,13 @@ pub fn verdict(rules: &Rules, m: &Measured, minutes_since_previous: Option<f64>)
             format!("the patrol covered {:.0} m, less than {:.0} m", m.distance_m, rules.min_distance_m),
         ));
     }
-    if let Some(gap) = minutes_since_previous.filter(|gap| *gap < rules.min_interval_minutes) {
+    if let Some(gap) = minutes_since_previous.filter(|gap| *gap < 0.0) {
+        // One person does not walk two patrols at once, whatever the interval rule.
+        reasons.push(Msg::new(
+            format!("与本人上一次巡河时间重叠 {:.0} 分钟", -gap),
+            format!("it overlaps the chief's previous patrol by {:.0} min", -gap),
+        ));
+    } else if let Some(gap) = minutes_since_previous.filter(|gap| *gap < rules.min_interval_minutes) {
         reasons.push(Msg::new(
             format!("距上次巡河仅 {gap:.0} 分钟，少于 {:.0} 分钟", rules.min_interval_minutes),
             format!("only {gap:.0} min since the previous patrol, less than {:.0} min", rules.min_interval_minutes),
@@ -226,10 +232,11 @@ mod tests {
     fn a_good_patrol_passes_and_each_rule_rejects_its_own_fault() {
         let rules = Rules { min_interval_minutes: 120.0, ..Rules::default_for(ChiefLevel::Village) };
         assert!(verdict(&rules, &good(), Some(600.0)).is_empty());
-        let faults: [(Measured, Option<f64>, &str); 6] = [
+        let faults: [(Measured, Option<f64>, &str); 7] = [
             (Measured { minutes: 12.0, ..good() }, None, "lasted"),
             (Measured { distance_m: 800.0, ..good() }, None, "covered"),
             (good(), Some(45.0), "since the previous"),
+            (good(), Some(-46.0), "overlaps the chief's previous patrol by 46 min"),
             (Measured { off_river_share: 0.6, ..good() }, None, "from the river"),
             (Measured { monotonic: false, ..good() }, None, "backwards"),
             (Measured { max_speed_kmh: 95.0, ..good() }, None, "km/h"),

@@ -112,6 +112,12 @@ async fn every_demo_chief_patrols_their_own_water_and_no_walk_is_taken_for_anoth
     assert!(invalid.len() * 20 > logs.len() && invalid.len() * 6 < logs.len(), "{} of {}", invalid.len(), logs.len());
     let repeats: Vec<_> = invalid.iter().filter(|l| l.reasons.to_string().contains("patrol log XH-")).collect();
     assert_eq!(repeats.len(), 2, "{:?}", repeats.iter().map(|l| (&l.code, &l.reasons)).collect::<Vec<_>>());
+    let overlapping: Vec<_> = logs
+        .iter()
+        .filter(|l| l.reasons.to_string().contains("overlaps"))
+        .map(|l| (&l.code, l.chief_id, &l.river_code, l.started_s))
+        .collect();
+    assert!(overlapping.is_empty(), "a chief walks one patrol at a time: {overlapping:?}");
     // Compliance: a chief with valid logs has covered their reach.
     for month in ["2026-09", "2026-10"] {
         let lines = gridsafe::patrols::compliance(&conn, &maps, month).unwrap();
