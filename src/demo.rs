@@ -323,32 +323,133 @@ pub fn sample_photo(seed: u8) -> Vec<u8> {
     png
 }
 
-/// How far a demo case gets, by its index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stage {
-    Reported,
-    Registered,
-    Dispatched,
-    Overdue,
-    Submitted,
-    Closed,
-    Reworked,
-    Cancelled,
+/// A deterministic pseudo-random number for demo item `i` and purpose `salt`
+/// (splitmix64), so the demo is the same on every start with the same date.
+fn mix(i: usize, salt: u64) -> u64 {
+    let mut z = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ salt.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
-const STAGES: [Stage; 8] = [
-    Stage::Reported,
-    Stage::Registered,
-    Stage::Dispatched,
-    Stage::Overdue,
-    Stage::Submitted,
-    Stage::Closed,
-    Stage::Reworked,
-    Stage::Closed,
-];
+/// `n` in `0..m` for item `i` and purpose `salt`.
+fn pick(i: usize, salt: u64, m: u64) -> i64 {
+    (mix(i, salt) % m.max(1)) as i64
+}
 
-/// Seeds `count` cases across the town, in every state, some overdue and some
-/// major (with plans and transfers), filed over the last half year. Call after [`seed`].
+const DAY: i64 = 86_400;
+const HOUR: i64 = 3_600;
+
+/// Midnight (China time) of the day of `unix_s`.
+fn china_midnight(unix_s: i64) -> i64 {
+    (unix_s + 8 * HOUR).div_euclid(DAY) * DAY - 8 * HOUR
+}
+
+/// What happens to a demo case, and when (Unix seconds).
+#[derive(Debug, Clone)]
+enum Event {
+    File,
+    Register,
+    Cancel,
+    Dispatch { deadline: String },
+    Transfer,
+    Extend { deadline: String },
+    Submit,
+    Return,
+    Approve,
+}
+
+/// One demo case: what is filed, by whom, and its history as it would unfold.
+struct CasePlan {
+    input: crate::service::cases::CaseInput,
+    reporter: accounts::Actor,
+    responsible: String,
+    major: bool,
+    fix_photo: String,
+    events: Vec<(i64, Event)>,
+    number: Option<String>,
+}
+
+/// The history of demo case `i` reported at `reported_at`, as a town office's
+/// year goes: registered a day or two later, dispatched with a deadline of one
+/// to four weeks (one to two months for a major hazard, transferred to the
+/// county the next day), fixed on time by most, late by some, extended before
+/// the deadline by a few, never by the stalled ones; returned for rework now
+/// and then; signed off a few days after the fix. Only what happened before
+/// `today_start` is kept: the rest is still to come.
+fn case_history(i: usize, reported_at: i64, major: bool, today_start: i64) -> Vec<(i64, Event)> {
+    use crate::domain::time::{add_days, china_date};
+    // An office hour `days` after the day of `t`, never before `after`.
+    let office = |t: i64, days: i64, salt: u64, after: i64| -> i64 {
+        let at = china_midnight(t) + days * DAY + 9 * HOUR + pick(i, salt, 8 * 60) * 60;
+        at.max(after + 20 * 60)
+    };
+    let mut events = vec![(reported_at, Event::File)];
+    let registered = office(reported_at, 1 + pick(i, 1, 2), 2, reported_at);
+    if i % 23 == 22 {
+        events.push((registered, Event::Cancel));
+        return events.into_iter().filter(|(t, _)| *t < today_start).collect();
+    }
+    events.push((registered, Event::Register));
+    let dispatched = office(registered, 1 + pick(i, 3, 3), 4, registered);
+    let span =
+        if major { [30, 45, 60][pick(i, 5, 3) as usize] } else { [7, 10, 15, 15, 20, 30][pick(i, 5, 6) as usize] };
+    let dispatch_day = china_date(dispatched);
+    let mut deadline = add_days(&dispatch_day, span).unwrap_or_else(|| dispatch_day.clone());
+    events.push((dispatched, Event::Dispatch { deadline: deadline.clone() }));
+    let mut last = dispatched;
+    if major {
+        last = office(dispatched, 1, 6, dispatched);
+        events.push((last, Event::Transfer));
+    }
+    // 17:00 on the deadline day.
+    let deadline_at = |deadline: &str| {
+        crate::domain::time::parse_date(deadline).map_or(dispatched, |d| d * DAY - 8 * HOUR + 17 * HOUR)
+    };
+    let behaviour = pick(i, 7, 100);
+    let submitted = match behaviour {
+        // Stalled: the responsible party never reports a fix.
+        0..10 => return events.into_iter().filter(|(t, _)| *t < today_start).collect(),
+        // Late: the fix comes two to twelve days after the deadline.
+        10..18 => office(deadline_at(&deadline), 2 + pick(i, 8, 11), 9, last),
+        // Extended two days before the deadline, by ten to twenty days; a third still late.
+        18..28 => {
+            let asked = office(deadline_at(&deadline), -2, 10, last);
+            let old = deadline.clone();
+            deadline = add_days(&old, [10, 15, 20][pick(i, 11, 3) as usize]).unwrap_or(old);
+            events.push((asked, Event::Extend { deadline: deadline.clone() }));
+            let late = pick(i, 12, 3) == 0;
+            let days = if late { 1 + pick(i, 13, 6) } else { -(1 + pick(i, 13, 5)) };
+            office(deadline_at(&deadline), days, 14, asked)
+        }
+        // On time: somewhere between a third and three quarters of the way to the deadline.
+        _ => {
+            let days = (span * (30 + pick(i, 15, 45))) / 100;
+            office(dispatched, days.max(1), 16, last)
+        }
+    };
+    events.push((submitted, Event::Submit));
+    last = submitted;
+    let reworks = match pick(i, 17, 100) {
+        0..3 => 2,
+        3..15 => 1,
+        _ => 0,
+    };
+    for k in 0..reworks {
+        let returned = office(last, 1 + pick(i, 18 + k, 2), 20 + k, last);
+        events.push((returned, Event::Return));
+        last = office(returned, 2 + pick(i, 22 + k, 4), 24 + k, returned);
+        events.push((last, Event::Submit));
+    }
+    events.push((office(last, 1 + pick(i, 26, 2), 27, last), Event::Approve));
+    events.into_iter().filter(|(t, _)| *t < today_start).collect()
+}
+
+/// Seeds `count` cases across the town over the half year before `now_s`,
+/// some major (with plans and transfers), in every state. The whole history is
+/// played in time order, every case's actions interleaved with the others', so
+/// case numbers, notice and opinion numbers and audit entries rise with their
+/// dates as a clerk's register would. Call after [`seed`].
 pub fn seed_cases(conn: &Connection, maps: &Maps, now_s: i64, count: usize) -> Result<usize> {
     use crate::domain::time::china_date;
     use crate::service::cases::{self, CaseInput};
@@ -366,15 +467,13 @@ pub fn seed_cases(conn: &Connection, maps: &Maps, now_s: i64, count: usize) -> R
     for p in people_store::list(conn)? {
         everyone.extend(accounts::actor_of(conn, p, &today, maps)?);
     }
-    let person = |username: &str, _at: i64| -> Result<Option<accounts::Actor>> {
-        Ok(everyone.iter().find(|a| a.person.username == username).cloned())
-    };
-    let day = 86_400;
-    let mut filed = 0;
+    let person = |username: &str| everyone.iter().find(|a| a.person.username == username).cloned();
+    let Some(admin) = person("admin") else { return Ok(0) };
+    let today_start = china_midnight(now_s);
+    let mut plans = Vec::with_capacity(count);
     for i in 0..count {
         let village = villages[(i * 7) % villages.len()];
         let code = village.grid.code.to_string();
-        let stage = if i % 23 == 22 { Stage::Cancelled } else { STAGES[i % STAGES.len()] };
         let reach = maps.reaches().iter().find(|r| r.grid.as_str() == code && i % 5 == 4);
         let enterprise = enterprises.iter().find(|e| e.grid_code == code && e.uscc.is_some() && i % 3 != 2);
         let (kind, category, point) = match (reach, enterprise) {
@@ -393,14 +492,13 @@ pub fn seed_cases(conn: &Connection, maps: &Maps, now_s: i64, count: usize) -> R
             }
         };
         let major = kind == "safety" && i % 15 == 0;
-        let reported_at = now_s - i64::try_from((i * 11) % 170 + 10).unwrap_or(10) * day;
+        // Case 0 is reported yesterday, the last about 180 days ago, in office hours.
+        let days_ago = 1 + (i * 179 / count.max(1)) as i64;
+        let reported_at = today_start - days_ago * DAY + 8 * HOUR + 30 * 60 + pick(i, 0, 9 * 60) * 60;
         let duty = if kind == "safety" { "safety" } else { "env" };
-        let reporter = match person(&format!("{}.{duty}", code.to_ascii_lowercase()), reported_at)? {
-            Some(a) => a,
-            None => match person("admin", reported_at)? {
-                Some(a) => a,
-                None => continue,
-            },
+        let Some(reporter) = person(&format!("{}.{duty}", code.to_ascii_lowercase())).or_else(|| person("admin"))
+        else {
+            continue;
         };
         let input = CaseInput {
             kind: kind.into(),
@@ -414,114 +512,185 @@ pub fn seed_cases(conn: &Connection, maps: &Maps, now_s: i64, count: usize) -> R
             enterprise_id: (kind == "safety").then_some(enterprise.map(|e| e.id)).flatten(),
             photos: vec![photos[i % photos.len()].clone()],
         };
-        let case = cases::file(conn, maps, &reporter, &input, reported_at)?;
-        filed += 1;
-        let walk = Walk { conn, maps, everyone: &everyone, case: &case, reported_at, now_s };
-        let responsible = enterprise.map_or_else(|| format!("{}村委会", village.grid.name), |e| e.name.clone());
-        walk.advance(stage, major, responsible, &photos[(i + 1) % photos.len()])?;
+        plans.push(CasePlan {
+            input,
+            reporter,
+            responsible: enterprise.map_or_else(|| format!("{}村委会", village.grid.name), |e| e.name.clone()),
+            major,
+            fix_photo: photos[(i + 1) % photos.len()].clone(),
+            events: case_history(i, reported_at, major, today_start),
+            number: None,
+        });
+    }
+    let mut timeline: Vec<(i64, usize, usize)> = plans
+        .iter()
+        .enumerate()
+        .flat_map(|(p, plan)| plan.events.iter().enumerate().map(move |(e, (at, _))| (*at, p, e)))
+        .collect();
+    timeline.sort_unstable();
+    // A case whose verifier is missing stops where it is, as it would in the office.
+    let mut stuck = vec![false; plans.len()];
+    let mut filed = 0;
+    for (at, p, e) in timeline {
+        if stuck[p] {
+            continue;
+        }
+        let plan = &mut plans[p];
+        let event = plan.events[e].1.clone();
+        if let Event::File = event {
+            plan.number = Some(cases::file(conn, maps, &plan.reporter, &plan.input, at)?.number);
+            filed += 1;
+            continue;
+        }
+        let Some(number) = plan.number.clone() else { continue };
+        let done = act_demo(conn, maps, (&everyone, &admin), plan, &number, &event, at)?;
+        stuck[p] = !done;
     }
     Ok(filed)
 }
 
-/// Walks one demo case through the loop up to its stage.
-struct Walk<'a> {
-    conn: &'a Connection,
-    maps: &'a Maps,
-    everyone: &'a [accounts::Actor],
-    case: &'a crate::store::cases::CaseRow,
-    reported_at: i64,
-    now_s: i64,
+/// Plays one demo event on case `number` at `at`; false when nobody may do it.
+fn act_demo(
+    conn: &Connection,
+    maps: &Maps,
+    (everyone, admin): (&[accounts::Actor], &accounts::Actor),
+    plan: &CasePlan,
+    number: &str,
+    event: &Event,
+    at: i64,
+) -> Result<bool> {
+    use crate::service::cases::{ActionInput, Plan};
+    let fix = || ActionInput {
+        photos: vec![plan.fix_photo.clone()],
+        description: Some("已按要求整改完毕".into()),
+        ..ActionInput::default()
+    };
+    let verifier = || -> Result<Option<&accounts::Actor>> {
+        let Some(current) = crate::store::cases::by_number(conn, number)? else { return Ok(None) };
+        let facts = crate::service::cases::facts(maps, &current);
+        Ok(everyone.iter().find(|a| {
+            let view = crate::domain::case::Actor { person: a.person.id, scope: &a.scope };
+            a.person.id != current.reporter_id && crate::domain::case::is_verifier(view, &facts)
+        }))
+    };
+    let (who, input) = match event {
+        Event::File => return Ok(true),
+        Event::Register => (admin, ActionInput { action: "register".into(), ..ActionInput::default() }),
+        Event::Cancel => {
+            (admin, ActionInput { action: "cancel".into(), reason: Some("重复上报".into()), ..ActionInput::default() })
+        }
+        Event::Dispatch { deadline } => (
+            admin,
+            ActionInput {
+                action: "dispatch".into(),
+                responsible: Some(plan.responsible.clone()),
+                measures: Some("按照整改通知书要求限期整改".into()),
+                deadline: Some(deadline.clone()),
+                plan: plan.major.then(|| Plan {
+                    responsible_person: "企业主要负责人".into(),
+                    measures: "停产整改，更换设备".into(),
+                    funds: "10 万元".into(),
+                    deadline: deadline.clone(),
+                    contingency: "设置警戒区，专人值守".into(),
+                }),
+                ..ActionInput::default()
+            },
+        ),
+        Event::Transfer => (
+            admin,
+            ActionInput {
+                action: "transfer".into(),
+                department: Some("青州市应急管理局".into()),
+                ..ActionInput::default()
+            },
+        ),
+        Event::Extend { deadline } => (
+            admin,
+            ActionInput {
+                action: "extend".into(),
+                deadline: Some(deadline.clone()),
+                reason: Some("设备采购周期长，申请延期".into()),
+                ..ActionInput::default()
+            },
+        ),
+        Event::Submit => (admin, ActionInput { action: "submit".into(), ..fix() }),
+        Event::Return => {
+            let Some(who) = verifier()? else { return Ok(false) };
+            (
+                who,
+                ActionInput {
+                    action: "return".into(), reason: Some("整改不到位".into()), ..ActionInput::default()
+                },
+            )
+        }
+        Event::Approve => {
+            let Some(who) = verifier()? else { return Ok(false) };
+            let comment = Some("经复查，整改到位，同意销号".into());
+            (who, ActionInput { action: "approve".into(), comment, ..ActionInput::default() })
+        }
+    };
+    crate::service::cases::act(conn, maps, who, number, &input, None, at)?;
+    Ok(true)
 }
 
-impl Walk<'_> {
-    fn step(
-        &self,
-        who: &accounts::Actor,
-        action: &str,
-        days: i64,
-        extra: crate::service::cases::ActionInput,
-    ) -> Result<()> {
-        let input = crate::service::cases::ActionInput { action: action.into(), ..extra };
-        let at = self.reported_at + days * 86_400;
-        crate::service::cases::act(self.conn, self.maps, who, &self.case.number, &input, None, at).map(drop)
-    }
+/// A river's course from source to mouth: its reaches in order, each piece
+/// turned to run downstream, with where each reach starts and ends along the
+/// course (metres). Reach pieces come out of the village cut in any order and
+/// direction, so they are put back in the river's own order here.
+struct Course {
+    points: Vec<geo::Coord>,
+    /// (reach code, start m, end m).
+    reaches: Vec<(String, f64, f64)>,
+    length_m: f64,
+}
 
-    fn advance(&self, stage: Stage, major: bool, responsible: String, fix_photo: &str) -> Result<()> {
-        use crate::domain::time::china_date;
-        use crate::service::cases::{ActionInput, Plan};
-        let Some(admin) = self.everyone.iter().find(|a| a.person.username == "admin") else { return Ok(()) };
-        match stage {
-            Stage::Reported => return Ok(()),
-            Stage::Cancelled => {
-                let reason = ActionInput { reason: Some("重复上报".into()), ..ActionInput::default() };
-                return self.step(admin, "cancel", 1, reason);
+fn course_of(maps: &Maps, river: &str) -> Course {
+    use geo::{Distance, Euclidean, Haversine, LineLocatePoint, Point};
+    let line = maps.river(river).map_or_else(|| geo::MultiLineString::new(Vec::new()), |r| r.line.clone());
+    // Where a point lies along the river: part index plus the fraction along that part.
+    let along = |c: geo::Coord| -> f64 {
+        let point = Point::from(c);
+        line.iter()
+            .enumerate()
+            .map(|(i, part)| (Euclidean.distance(part, &point), i, part))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .and_then(|(_, i, part)| part.line_locate_point(&point).map(|f| i as f64 + f))
+            .unwrap_or(0.0)
+    };
+    let mut course = Course { points: Vec::new(), reaches: Vec::new(), length_m: 0.0 };
+    for reach in maps.reaches_of(river) {
+        let mut pieces: Vec<(f64, Vec<geo::Coord>)> = reach
+            .line
+            .iter()
+            .filter(|piece| piece.0.len() >= 2)
+            .map(|piece| {
+                let mut coords = piece.0.clone();
+                let (a, b) = (along(coords[0]), along(coords[coords.len() - 1]));
+                if a > b {
+                    coords.reverse();
+                }
+                (a.min(b), coords)
+            })
+            .collect();
+        pieces.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let start = course.length_m;
+        for c in pieces.into_iter().flat_map(|(_, coords)| coords) {
+            if let Some(&last) = course.points.last() {
+                course.length_m += Haversine.distance(Point::from(last), Point::from(c));
             }
-            _ => self.step(admin, "register", 1, ActionInput::default())?,
+            course.points.push(c);
         }
-        if stage == Stage::Registered {
-            return Ok(());
-        }
-        // Overdue cases got a deadline that has passed; the others one well ahead.
-        let day = 86_400;
-        let earliest = self.reported_at + 2 * day;
-        let deadline_at = if stage == Stage::Overdue {
-            (self.reported_at + 8 * day).min(self.now_s - 2 * day)
-        } else {
-            self.now_s + 30 * day
-        };
-        let deadline = china_date(deadline_at.max(earliest));
-        let dispatch = ActionInput {
-            responsible: Some(responsible),
-            measures: Some("按照整改通知书要求限期整改".into()),
-            deadline: Some(deadline.clone()),
-            plan: major.then(|| Plan {
-                responsible_person: "企业主要负责人".into(),
-                measures: "停产整改，更换设备".into(),
-                funds: "10 万元".into(),
-                deadline,
-                contingency: "设置警戒区，专人值守".into(),
-            }),
-            ..ActionInput::default()
-        };
-        self.step(admin, "dispatch", 2, dispatch)?;
-        if major {
-            let to = ActionInput { department: Some("青州市应急管理局".into()), ..ActionInput::default() };
-            self.step(admin, "transfer", 2, to)?;
-        }
-        if matches!(stage, Stage::Dispatched | Stage::Overdue) {
-            return Ok(());
-        }
-        let fix = || ActionInput {
-            photos: vec![fix_photo.to_owned()],
-            description: Some("已按要求整改完毕".into()),
-            ..ActionInput::default()
-        };
-        self.step(admin, "submit", 5, fix())?;
-        if stage == Stage::Submitted {
-            return Ok(());
-        }
-        let current = crate::store::cases::by_number(self.conn, &self.case.number)?;
-        let facts = crate::service::cases::facts(self.maps, current.as_ref().unwrap_or(self.case));
-        let verifier = self.everyone.iter().find(|a| {
-            let view = crate::domain::case::Actor { person: a.person.id, scope: &a.scope };
-            a.person.id != self.case.reporter_id && crate::domain::case::is_verifier(view, &facts)
-        });
-        let Some(verifier) = verifier else { return Ok(()) };
-        if stage == Stage::Reworked {
-            let reason = ActionInput { reason: Some("整改不到位".into()), ..ActionInput::default() };
-            self.step(verifier, "return", 6, reason)?;
-            self.step(admin, "submit", 8, fix())?;
-        }
-        let comment =
-            ActionInput { comment: Some("经复查，整改到位，同意销号".into()), ..ActionInput::default() };
-        self.step(verifier, "approve", 9, comment)
+        course.reaches.push((reach.code.clone(), start, course.length_m));
     }
+    course
 }
 
 /// A walk along a river for demo and test patrols: starting `from_m` metres
-/// below the river's first reach, `metres` long at `speed_kmh`, one fix every
-/// ten seconds from `start_s`, turning back at the mouth, with GPS noise of
-/// up to `noise_m` metres (deterministic per `seed`). Returns points and times.
+/// below the river's source (along its reaches, source to mouth), `metres`
+/// long at `speed_kmh`, one fix every ten seconds from `start_s`, turning back
+/// at either end, with GPS noise of up to `noise_m` metres (deterministic per
+/// `seed`: two seeds give two walks, the same seed the same track). Returns
+/// points and times.
 pub fn walk_river(
     maps: &Maps,
     river: &str,
@@ -530,9 +699,17 @@ pub fn walk_river(
     start_s: i64,
     (noise_m, seed): (f64, u64),
 ) -> (Vec<(f64, f64)>, Vec<i64>) {
+    walk_course(&course_of(maps, river).points, (from_m, metres), speed_kmh, start_s, (noise_m, seed))
+}
+
+fn walk_course(
+    course: &[geo::Coord],
+    (from_m, metres): (f64, f64),
+    speed_kmh: f64,
+    start_s: i64,
+    (noise_m, seed): (f64, u64),
+) -> (Vec<(f64, f64)>, Vec<i64>) {
     use geo::{Distance, Haversine, Point};
-    let course: Vec<geo::Coord> =
-        maps.reaches_of(river).flat_map(|r| r.line.0.iter().flat_map(|l| l.0.iter().copied())).collect();
     let mut rng = seed.max(1);
     let mut next = move || {
         rng ^= rng << 13;
@@ -574,79 +751,177 @@ pub fn walk_river(
     (points, times)
 }
 
-/// Seeds patrol logs for the demo chiefs over the last three months: tracks
-/// that follow their reaches with GPS noise, a few deliberately invalid (too
-/// short, off the river). Call after [`seed`]; does nothing if logs exist.
+/// Moves a track `metres` sideways, square to its general direction (from
+/// the first fix to the one farthest from it): a walk "off the river" that
+/// stays off it however the river runs.
+fn shift_sideways(points: &mut [(f64, f64)], metres: f64) {
+    let Some(&(x0, y0)) = points.first() else { return };
+    let kx = 111_320.0 * y0.to_radians().cos();
+    let ky = 110_574.0;
+    let far = points
+        .iter()
+        .map(|&(x, y)| ((x - x0) * kx, (y - y0) * ky))
+        .max_by(|a, b| a.0.hypot(a.1).total_cmp(&b.0.hypot(b.1)))
+        .unwrap_or((0.0, 1.0));
+    let length = far.0.hypot(far.1).max(1.0);
+    let (nx, ny) = (-far.1 / length, far.0 / length);
+    for p in points {
+        p.0 += nx * metres / kx;
+        p.1 += ny * metres / ky;
+    }
+}
+
+/// A demo patrol before it is filed: who, where, when, and the track.
+struct PatrolPlan {
+    actor: usize,
+    river: String,
+    points: Vec<(f64, f64)>,
+    times: Vec<i64>,
+    /// One of the deliberately invalid logs.
+    faulty: bool,
+}
+
+/// Seeds patrol logs for the demo chiefs over the 13 weeks before `now_s`:
+/// each village chief walks their own reach (and on along the river to make
+/// the 2 km a patrol needs) about weekly in the morning, some more diligently
+/// than others; each town chief walks a different stretch of their river
+/// every nine or ten days in the afternoon. Every walk has its own GPS noise.
+/// A few logs are deliberately invalid: too short, 2 km off the river, and
+/// two that refile an old track with new times. Filed in time order. Call
+/// after [`seed`]; does nothing if logs exist.
 pub fn seed_patrols(conn: &Connection, maps: &Maps, now_s: i64) -> Result<usize> {
     use crate::service::patrols::{ChecklistItem, PatrolInput};
     if !crate::store::patrols::list(conn, None, None)?.is_empty() {
         return Ok(0);
     }
     let today = crate::domain::time::china_date(now_s);
-    let mut filed = 0;
-    let day = 86_400;
+    let today_start = china_midnight(now_s);
+    let mut actors = Vec::new();
     for person in people_store::list(conn)? {
-        let Some(actor) = accounts::actor_of(conn, person, &today, maps)? else { continue };
-        for assignment in actor.assignments.iter().filter(|a| a.role == crate::domain::people::Role::RiverChief) {
+        if let Some(actor) = accounts::actor_of(conn, person, &today, maps)? {
+            actors.push(actor);
+        }
+    }
+    let plans = plan_patrols(maps, &actors, today_start);
+    let mut filed = 0;
+    for plan in &plans {
+        let (start, end) = (plan.times[0], plan.times[plan.times.len() - 1]);
+        let coordinates: Vec<[f64; 2]> = plan.points.iter().map(|p| [p.0, p.1]).collect();
+        let input = PatrolInput {
+            river: plan.river.clone(),
+            started_at: china_timestamp(start),
+            ended_at: china_timestamp(end),
+            track: Some(serde_json::json!({"type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": coordinates},
+                "properties": {"times": plan.times}})),
+            gpx: None,
+            checklist: crate::domain::patrol::RECORD_TYPES
+                .iter()
+                .map(|t| ChecklistItem { kind: (*t).into(), status: "normal".into(), note: None })
+                .collect(),
+            findings: Vec::new(),
+            notes: Some("演示数据：例行巡河。".into()),
+            photos: Vec::new(),
+        };
+        // Filed from the phone a quarter of an hour after the walk.
+        crate::service::patrols::file(conn, maps, &actors[plan.actor], &input, (end + 15 * 60).min(now_s))?;
+        filed += 1;
+    }
+    Ok(filed)
+}
+
+/// The demo's patrols (see [`seed_patrols`]) in time order, walks that end
+/// before `today_start` only.
+fn plan_patrols(maps: &Maps, actors: &[accounts::Actor], today_start: i64) -> Vec<PatrolPlan> {
+    use crate::domain::people::{Role, ScopeItem};
+    let mut courses: std::collections::BTreeMap<String, Course> = std::collections::BTreeMap::new();
+    let mut plans: Vec<PatrolPlan> = Vec::new();
+    // Numbers every walk, so each has its own noise and its own faults.
+    let mut n = 0usize;
+    for (a, actor) in actors.iter().enumerate() {
+        for assignment in actor.assignments.iter().filter(|x| x.role == Role::RiverChief) {
             let town = assignment.level == Some(ChiefLevel::Town);
-            for item in &assignment.scope {
-                let (river, from_m) = match item {
-                    crate::domain::people::ScopeItem::River(code) => (code.clone(), 0.0),
-                    crate::domain::people::ScopeItem::Reach(code) => {
-                        let Some(reach) = maps.reach(code) else { continue };
-                        let before: f64 = maps
-                            .reaches_of(reach.river.as_str())
-                            .take_while(|r| r.code != reach.code)
-                            .map(|r| r.length_m)
-                            .sum();
-                        (reach.river.to_string(), before)
-                    }
+            for (s, item) in assignment.scope.iter().enumerate() {
+                let (river, reach) = match item {
+                    ScopeItem::River(code) => (code.clone(), None),
+                    ScopeItem::Reach(code) => match maps.reach(code) {
+                        Some(r) => (r.river.to_string(), Some(code.clone())),
+                        None => continue,
+                    },
                     _ => continue,
                 };
-                // Town chiefs three or four times a month, village chiefs weekly, over 13 weeks.
-                let every = if town { 9 } else { 7 };
-                for k in 0..(91 / every) {
-                    let n = filed + k as usize;
-                    let day_s = now_s - (91 - k * every) * day;
-                    // Between 08:00 and 10:00 China time (UTC+8) on that day.
-                    let start = (day_s + 8 * 3600) / day * day - 8 * 3600 + 8 * 3600 + (n as i64 % 5) * 1800;
-                    let (minutes, metres) =
-                        if n % 17 == 5 { (12.0, 600.0) } else { (45.0 + (n % 4) as f64 * 5.0, 3200.0) };
-                    let speed = metres / 1000.0 / (minutes / 60.0);
-                    let (mut points, times) =
-                        walk_river(maps, &river, (from_m, metres), speed, start, (6.0, n as u64 * 7919 + 1));
-                    if n % 23 == 11 {
-                        // Off the river: the track lies about 2 km north.
-                        for p in &mut points {
-                            p.1 += 0.018;
-                        }
-                    }
-                    let Some(&end) = times.last() else { continue };
-                    if end > now_s || points.len() < 2 {
+                let course = courses.entry(river.clone()).or_insert_with(|| course_of(maps, &river));
+                let chief = a * 16 + s;
+                // Town chiefs every 9–10 days; village chiefs weekly, some missing weeks.
+                // A chief with reaches on two rivers walks the second after lunch.
+                let (every, hour) = if town { (9 + pick(chief, 40, 2), 14) } else { (7, 7 + 5 * s as i64) };
+                let diligence = pick(chief, 41, 10);
+                let mut day = 91 - pick(chief, 42, every.unsigned_abs());
+                let mut k = 0usize;
+                while day >= 1 {
+                    n += 1;
+                    k += 1;
+                    let this_day = day;
+                    day -= every;
+                    // One village chief in five misses a week in three; one in ten patrols rarely.
+                    let skip = match diligence {
+                        0 => pick(n, 43, 3) != 0,
+                        1 | 2 => pick(n, 43, 3) == 0,
+                        _ => false,
+                    };
+                    if skip && !town {
                         continue;
                     }
-                    let coordinates: Vec<[f64; 2]> = points.iter().map(|p| [p.0, p.1]).collect();
-                    let input = PatrolInput {
-                        river: river.clone(),
-                        started_at: china_timestamp(start),
-                        ended_at: china_timestamp(end),
-                        track: Some(serde_json::json!({"type": "Feature",
-                            "geometry": {"type": "LineString", "coordinates": coordinates},
-                            "properties": {"times": times}})),
-                        gpx: None,
-                        checklist: crate::domain::patrol::RECORD_TYPES
-                            .iter()
-                            .map(|t| ChecklistItem { kind: (*t).into(), status: "normal".into(), note: None })
-                            .collect(),
-                        findings: Vec::new(),
-                        notes: Some("演示数据：例行巡河。".into()),
-                        photos: Vec::new(),
+                    let start = today_start - this_day * DAY + hour * HOUR + 30 * 60 + pick(n, 44, 150) * 60;
+                    let (minutes, metres) = if n % 17 == 5 {
+                        (12.0, 600.0)
+                    } else if town {
+                        (60.0 + pick(n, 45, 30) as f64, 3500.0 + pick(n, 46, 1500) as f64)
+                    } else {
+                        (40.0 + pick(n, 45, 25) as f64, 2300.0 + pick(n, 46, 800) as f64)
                     };
-                    crate::service::patrols::file(conn, maps, &actor, &input, now_s)?;
-                    filed += 1;
+                    let (from_m, metres) = match &reach {
+                        // The whole reach and on along the river, centred on the reach.
+                        Some(code) => {
+                            let (a, b) =
+                                course.reaches.iter().find(|(c, _, _)| c == code).map_or((0.0, 0.0), |r| (r.1, r.2));
+                            let length = metres.max(b - a + 200.0);
+                            (((a + b - length) / 2.0).clamp(0.0, (course.length_m - length).max(0.0)), length)
+                        }
+                        // A different stretch each time.
+                        None => ((k as f64 * 2700.0) % (course.length_m - metres).max(1.0), metres),
+                    };
+                    let speed = metres / 1000.0 / (minutes / 60.0);
+                    let noise = (6.0, mix(n, 47) | 1);
+                    let (mut points, times) = walk_course(&course.points, (from_m, metres), speed, start, noise);
+                    if n % 23 == 11 {
+                        shift_sideways(&mut points, 2000.0);
+                    }
+                    let faulty = n % 17 == 5 || n % 23 == 11;
+                    plans.push(PatrolPlan { actor: a, river: river.clone(), points, times, faulty });
                 }
             }
         }
     }
-    Ok(filed)
+    // Two chiefs refile an earlier walk of theirs 23 days and 5 hours later (clear of
+    // their own walks that day), times shifted.
+    let shift = 23 * DAY + 5 * HOUR;
+    let mut sound: Vec<&PatrolPlan> =
+        plans.iter().filter(|p| !p.faulty && p.times.last().is_some_and(|&end| end + shift < today_start)).collect();
+    sound.sort_by_key(|p| p.times.first().copied());
+    let copies: Vec<PatrolPlan> = [sound.len() / 3, sound.len() * 2 / 3]
+        .iter()
+        .filter_map(|&i| sound.get(i))
+        .map(|original| PatrolPlan {
+            actor: original.actor,
+            river: original.river.clone(),
+            points: original.points.clone(),
+            times: original.times.iter().map(|t| t + shift).collect(),
+            faulty: true,
+        })
+        .collect();
+    plans.extend(copies);
+    plans.retain(|p| p.points.len() >= 2 && p.times.last().is_some_and(|&end| end < today_start));
+    plans.sort_by_key(|p| p.times[0]);
+    plans
 }

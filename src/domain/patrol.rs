@@ -1,6 +1,8 @@
 //! River patrols (巡河日志): the anti-fake rules per chief level (SPEC §6) as
-//! settings, and the verdict a measured track gets against them. Pure: the
-//! measurements come from `spatial::track`.
+//! settings, and the verdict a measured track gets against them: its length,
+//! duration and speed, whether the declared times agree with the fixes', and
+//! whether it repeats a track already filed. Pure: the measurements come from
+//! `spatial::track`, the earlier logs from the store.
 
 use serde::Serialize;
 
@@ -25,11 +27,19 @@ pub struct Rules {
     pub max_speed_kmh: f64,
     /// Valid patrols required per month for this level.
     pub per_month: u32,
+    /// How far the declared start and end may lie from the first and last
+    /// fix's time, in minutes (when the fixes carry times).
+    pub clock_tolerance_minutes: f64,
+    /// A track whose fixes lie (nearly all) this close to an earlier track,
+    /// in metres, is a replay of it, whatever its timestamps.
+    pub replay_m: f64,
 }
 
 impl Rules {
     /// Shandong practice (TIPS): 30 minutes, 2 km, a 500 m river buffer, 30 km/h;
     /// a town-level chief patrols 3 times a month, a village chief weekly (about 4).
+    /// Declared times may differ from the fixes' by 5 minutes (a phone takes a
+    /// while to get its first fix); a replay lies within 2 m of the earlier track.
     pub fn default_for(level: ChiefLevel) -> Self {
         Self {
             min_minutes: 30.0,
@@ -42,6 +52,8 @@ impl Rules {
                 ChiefLevel::Community => 2,
                 ChiefLevel::Village => 4,
             },
+            clock_tolerance_minutes: 5.0,
+            replay_m: 2.0,
         }
     }
 }
@@ -76,7 +88,13 @@ pub fn verdict(rules: &Rules, m: &Measured, minutes_since_previous: Option<f64>)
             format!("the patrol covered {:.0} m, less than {:.0} m", m.distance_m, rules.min_distance_m),
         ));
     }
-    if let Some(gap) = minutes_since_previous.filter(|gap| *gap < rules.min_interval_minutes) {
+    if let Some(gap) = minutes_since_previous.filter(|gap| *gap < 0.0) {
+        // One person does not walk two patrols at once, whatever the interval rule.
+        reasons.push(Msg::new(
+            format!("与本人上一次巡河时间重叠 {:.0} 分钟", -gap),
+            format!("it overlaps the chief's previous patrol by {:.0} min", -gap),
+        ));
+    } else if let Some(gap) = minutes_since_previous.filter(|gap| *gap < rules.min_interval_minutes) {
         reasons.push(Msg::new(
             format!("距上次巡河仅 {gap:.0} 分钟，少于 {:.0} 分钟", rules.min_interval_minutes),
             format!("only {gap:.0} min since the previous patrol, less than {:.0} min", rules.min_interval_minutes),
@@ -111,6 +129,97 @@ pub fn verdict(rules: &Rules, m: &Measured, minutes_since_previous: Option<f64>)
     reasons
 }
 
+/// Share of a track's fixes that must lie near an earlier track for the two to
+/// be one track (a few fixes may be moved or added by hand).
+pub const REPLAY_SHARE: f64 = 0.9;
+
+/// Two logs of the same stretch at the same time (within the clock tolerance)
+/// whose fixes lie within this many metres of each other are one walk.
+pub const SAME_WALK_M: f64 = 20.0;
+
+/// How a new track repeats one already filed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Repeat {
+    /// The very same fixes (coordinates to 1e-6 degree), whatever the times.
+    SameFixes,
+    /// `share` of the fixes lie within the replay distance of the earlier track:
+    /// an old track filed again, perhaps moved a little or with new times.
+    Retraced {
+        /// Share of the fixes near the earlier track (0–1).
+        share: f64,
+    },
+    /// The same stretch at the same time: one walk filed as two logs.
+    SameWalk {
+        /// Share of the fixes within [`SAME_WALK_M`] of the earlier track (0–1).
+        share: f64,
+    },
+}
+
+/// Why a log that repeats the earlier log `code` does not count.
+pub fn repeat_reason(rules: &Rules, code: &str, repeat: &Repeat) -> Msg {
+    match repeat {
+        Repeat::SameFixes => Msg::new(
+            format!("轨迹与巡河日志 {code} 的定位点完全相同，疑似重复提交或套用旧轨迹"),
+            format!("the track has exactly the fixes of patrol log {code}: filed twice or a reused track"),
+        ),
+        Repeat::Retraced { share } => Msg::new(
+            format!(
+                "轨迹与巡河日志 {code} 几乎重合（{:.0}% 的定位点距其不足 {:.0} 米），疑似套用旧轨迹",
+                share * 100.0,
+                rules.replay_m
+            ),
+            format!(
+                "the track retraces patrol log {code} ({:.0}% of its fixes lie within {:.0} m of it): a reused track",
+                share * 100.0,
+                rules.replay_m
+            ),
+        ),
+        Repeat::SameWalk { share } => Msg::new(
+            format!(
+                "轨迹与巡河日志 {code} 为同一时间、同一路线（{:.0}% 的定位点距其不足 {SAME_WALK_M:.0} 米），同一次巡河只计一次",
+                share * 100.0
+            ),
+            format!(
+                "the track is the same walk at the same time as patrol log {code} ({:.0}% of its fixes lie within \
+                 {SAME_WALK_M:.0} m of it): one walk counts once",
+                share * 100.0
+            ),
+        ),
+    }
+}
+
+/// Why the declared start and end (Unix seconds) disagree with the first and
+/// last fix's time, if they do by more than the rule allows.
+pub fn clock_reasons(rules: &Rules, declared: (i64, i64), fixes: (i64, i64)) -> Vec<Msg> {
+    let mut reasons = Vec::new();
+    let tolerance = rules.clock_tolerance_minutes;
+    for ((said, recorded), (zh, en, fix_zh, fix_en)) in [
+        ((declared.0, fixes.0), ("开始时间", "start", "首个定位点", "first fix")),
+        ((declared.1, fixes.1), ("结束时间", "end", "最后定位点", "last fix")),
+    ] {
+        let minutes = (said - recorded).abs() as f64 / 60.0;
+        if minutes > tolerance {
+            let (said, recorded) = (clock(said), clock(recorded));
+            reasons.push(Msg::new(
+                format!(
+                    "填报的{zh} {said} 与轨迹{fix_zh}时间 {recorded} 相差 {minutes:.0} 分钟，超过允许的 {tolerance:.0} 分钟"
+                ),
+                format!(
+                    "the declared {en} {said} is {minutes:.0} min from the {fix_en}'s time {recorded}, \
+                     more than the {tolerance:.0} min allowed"
+                ),
+            ));
+        }
+    }
+    reasons
+}
+
+/// `YYYY-MM-DD HH:MM`, China time.
+fn clock(unix_s: i64) -> String {
+    let t = crate::domain::time::china_timestamp(unix_s);
+    format!("{} {}", &t[..10], t.get(11..16).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,10 +232,11 @@ mod tests {
     fn a_good_patrol_passes_and_each_rule_rejects_its_own_fault() {
         let rules = Rules { min_interval_minutes: 120.0, ..Rules::default_for(ChiefLevel::Village) };
         assert!(verdict(&rules, &good(), Some(600.0)).is_empty());
-        let faults: [(Measured, Option<f64>, &str); 6] = [
+        let faults: [(Measured, Option<f64>, &str); 7] = [
             (Measured { minutes: 12.0, ..good() }, None, "lasted"),
             (Measured { distance_m: 800.0, ..good() }, None, "covered"),
             (good(), Some(45.0), "since the previous"),
+            (good(), Some(-46.0), "overlaps the chief's previous patrol by 46 min"),
             (Measured { off_river_share: 0.6, ..good() }, None, "from the river"),
             (Measured { monotonic: false, ..good() }, None, "backwards"),
             (Measured { max_speed_kmh: 95.0, ..good() }, None, "km/h"),
@@ -135,6 +245,31 @@ mod tests {
             let reasons = verdict(&rules, &measured, gap);
             assert_eq!(reasons.len(), 1, "{expected}: {reasons:?}");
             assert!(reasons[0].en.contains(expected), "{expected}: {reasons:?}");
+        }
+    }
+
+    #[test]
+    fn declared_times_far_from_the_fixes_are_a_reason_and_a_few_minutes_are_not() {
+        let rules = Rules::default_for(ChiefLevel::Town);
+        // 2026-11-20T08:30+08:00 and 09:20.
+        let (start, end) = (1_795_134_600, 1_795_137_600);
+        assert!(clock_reasons(&rules, (start, end), (start + 120, end - 240)).is_empty());
+        let day = 86_400;
+        let reasons = clock_reasons(&rules, (start + day, end + day), (start, end));
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons[0].zh.contains("2026-11-21 08:30") && reasons[0].zh.contains("2026-11-20 08:30"));
+        assert!(reasons[0].en.contains("1440 min"), "{}", reasons[0].en);
+        let late_end = clock_reasons(&rules, (start, end + 600), (start, end));
+        assert_eq!(late_end.len(), 1);
+        assert!(late_end[0].en.contains("declared end"), "{}", late_end[0].en);
+    }
+
+    #[test]
+    fn a_repeat_names_the_earlier_log() {
+        let rules = Rules::default_for(ChiefLevel::Village);
+        for repeat in [Repeat::SameFixes, Repeat::Retraced { share: 0.97 }, Repeat::SameWalk { share: 1.0 }] {
+            let reason = repeat_reason(&rules, "XH-2026-000007", &repeat);
+            assert!(reason.zh.contains("XH-2026-000007") && reason.en.contains("XH-2026-000007"), "{reason:?}");
         }
     }
 }

@@ -1,8 +1,9 @@
 //! River patrols (巡河, SPEC §6) as units of work: filing a log (track parsed
-//! and measured, the anti-fake verdict, findings opened as river cases, one
-//! audit entry), review by the chief one level up or the 河长办, and monthly
-//! compliance per chief with reach coverage. Each runs inside the caller's
-//! transaction, so nothing is half-written.
+//! and measured, the anti-fake verdict, including declared times that disagree
+//! with the fixes and a track that repeats one already filed, findings opened
+//! as river cases, one audit entry), review by the chief one level up or the
+//! 河长办, and monthly compliance per chief with reach coverage. Each runs
+//! inside the caller's transaction, so nothing is half-written.
 
 use std::collections::BTreeMap;
 
@@ -11,14 +12,14 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::domain::patrol::{self, RECORD_TYPES};
+use crate::domain::patrol::{self, RECORD_TYPES, REPLAY_SHARE, Repeat, Rules, SAME_WALK_M};
 use crate::domain::people::{ChiefLevel, Role, ScopeItem};
 use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
 use crate::service::accounts::Actor;
 use crate::service::cases::{self, CaseInput};
 use crate::spatial::Maps;
-use crate::spatial::track::{coverage, coverage_of_all, measure};
+use crate::spatial::track::{cells, coverage, coverage_of_all, fingerprint, likely_near, measure, share_near};
 use crate::spatial::track_input::{self, Track};
 use crate::store::audit::{self as audit_store, Note};
 use crate::store::patrols::{self as store, PatrolRow};
@@ -189,6 +190,14 @@ pub struct Prepared {
     buffer_m: f64,
     measured: patrol::Measured,
     touched: Vec<Value>,
+    /// The track's fingerprint and index cells (see `spatial::track`).
+    fingerprint: String,
+    cells: Vec<i64>,
+    /// The rules the repeat search used, the newest log it could see, and
+    /// the earlier log this track repeats, if it found one.
+    repeat_rules: (f64, f64),
+    seen_up_to: i64,
+    repeat: Option<(String, Repeat)>,
 }
 
 /// Checks a patrol log and measures its track against the river with the
@@ -212,7 +221,8 @@ pub fn prepare(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInpu
     if notes.chars().count() > cases::MAX_DESCRIPTION {
         return Err(Error::invalid("notes", "备注过长", "the notes are too long"));
     }
-    let buffer_m = store::rules(conn, level.as_str())?.buffer_m;
+    let rules = store::rules(conn, level.as_str())?;
+    let buffer_m = rules.buffer_m;
     let declared = (ended_s - started_s) as f64 / 60.0;
     let measured = measure(&track.line, track.times.as_deref(), declared, &river.line, buffer_m);
     let reaches: Vec<crate::spatial::reach::Reach> = maps.reaches_of(&input.river).cloned().collect();
@@ -220,7 +230,68 @@ pub fn prepare(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInpu
         .into_iter()
         .map(|(r, share)| json!({"code": r.code, "share": (share * 1000.0).round() / 1000.0}))
         .collect();
-    Ok(Prepared { level, started_s, ended_s, track, notes, buffer_m, measured, touched })
+    let (fingerprint, cells) = (fingerprint(&track.line), cells(&track.line));
+    // Read first: a log filed after it is searched again on the writer.
+    let seen_up_to = store::last_id(conn)?;
+    let span = span_of(&track, (started_s, ended_s));
+    let repeat = find_repeat(conn, &track.line, span, &cells, &rules, 0)?;
+    Ok(Prepared {
+        level,
+        started_s,
+        ended_s,
+        track,
+        notes,
+        buffer_m,
+        measured,
+        touched,
+        fingerprint,
+        cells,
+        repeat_rules: (rules.replay_m, rules.clock_tolerance_minutes),
+        seen_up_to,
+        repeat,
+    })
+}
+
+/// When a walk happened: its first and last fix's times, or the declared
+/// start and end when the fixes carry none.
+fn span_of(track: &Track, declared: (i64, i64)) -> (i64, i64) {
+    match track.times.as_deref() {
+        Some([first, .., last]) => (*first, *last),
+        _ => declared,
+    }
+}
+
+/// The earliest log after `after_id` whose track this one repeats: nearly
+/// every fix within the replay distance of it (whatever the times), or the
+/// same stretch at the same time. Only logs sharing at least half the
+/// track's index cells are read, so a filing never scans the table.
+fn find_repeat(
+    conn: &Connection,
+    line: &LineString,
+    span: (i64, i64),
+    cells: &[i64],
+    rules: &Rules,
+    after_id: i64,
+) -> Result<Option<(String, Repeat)>> {
+    let tolerance_s = (rules.clock_tolerance_minutes * 60.0) as i64;
+    for id in store::sharing_cells(conn, cells, cells.len().div_ceil(2), after_id)? {
+        let Some(earlier) = store::track_of(conn, id)? else { continue };
+        let same_time =
+            (earlier.span.0 - span.0).abs() <= tolerance_s && (earlier.span.1 - span.1).abs() <= tolerance_s;
+        let earlier_line: LineString = earlier.coordinates.iter().map(|&[x, y]| (x, y)).collect::<Vec<_>>().into();
+        // Most earlier logs are other walks of the same water: a sample sets them aside cheaply.
+        if !likely_near(line, &earlier_line, if same_time { SAME_WALK_M } else { rules.replay_m }) {
+            continue;
+        }
+        let [near, close] = share_near(line, &earlier_line, [rules.replay_m, SAME_WALK_M]);
+        if near >= REPLAY_SHARE {
+            return Ok(Some((earlier.code, Repeat::Retraced { share: near })));
+        }
+        if same_time && close >= REPLAY_SHARE {
+            return Ok(Some((earlier.code, Repeat::SameWalk { share: close })));
+        }
+    }
+    Ok(None)
 }
 
 /// Files a patrol log for the actor in one go: [`prepare`], then [`file_prepared`].
@@ -252,7 +323,13 @@ pub fn file_prepared(
         measure(&track.line, track.times.as_deref(), declared, &river.line, rules.buffer_m)
     };
     let since = store::previous_end(conn, actor.person.id, started_s)?.map(|end| (started_s - end) as f64 / 60.0);
-    let reasons = patrol::verdict(&rules, &measured, since);
+    let mut reasons = patrol::verdict(&rules, &measured, since);
+    if let Some([first, .., last]) = track.times.as_deref() {
+        reasons.extend(patrol::clock_reasons(&rules, (started_s, ended_s), (*first, *last)));
+    }
+    if let Some((code, repeat)) = repeat_on_writer(conn, prepared, &rules)? {
+        reasons.push(patrol::repeat_reason(&rules, &code, &repeat));
+    }
     let today = china_date(started_s);
     let year: i64 = today[..4].parse().map_err(|e| Error::Internal(anyhow::anyhow!("bad date {today}: {e}")))?;
     let mut row = PatrolRow {
@@ -285,6 +362,7 @@ pub fn file_prepared(
         version: 1,
     };
     row.id = store::insert(conn, &row)?;
+    store::index_track(conn, row.id, &prepared.fingerprint, &prepared.cells)?;
     open_findings(conn, maps, actor, &row, &input.findings, now_s)?;
     let verdict = if row.valid { "有效".to_owned() } else { "无效".to_owned() };
     audit_store::append_note(
@@ -300,6 +378,24 @@ pub fn file_prepared(
         },
     )?;
     Ok(row)
+}
+
+/// The earlier log a prepared track repeats, as it stands on the writer: the
+/// same fixes (an indexed lookup), else what [`prepare`] found, else a repeat
+/// of a log filed since; all searched again if the rules changed since.
+fn repeat_on_writer(conn: &Connection, prepared: &Prepared, rules: &Rules) -> Result<Option<(String, Repeat)>> {
+    if let Some(code) = store::with_fingerprint(conn, &prepared.fingerprint)? {
+        return Ok(Some((code, Repeat::SameFixes)));
+    }
+    let (replay_m, tolerance) = prepared.repeat_rules;
+    let unchanged =
+        replay_m.total_cmp(&rules.replay_m).is_eq() && tolerance.total_cmp(&rules.clock_tolerance_minutes).is_eq();
+    if unchanged && prepared.repeat.is_some() {
+        return Ok(prepared.repeat.clone());
+    }
+    let after = if unchanged { prepared.seen_up_to } else { 0 };
+    let span = span_of(&prepared.track, (prepared.started_s, prepared.ended_s));
+    find_repeat(conn, &prepared.track.line, span, &prepared.cells, rules, after)
 }
 
 /// Opens each finding as a river case (snapped to its reach by the case engine) linked to the log.

@@ -1,6 +1,8 @@
 //! Patrol track metrics (SPEC §6): geodesic distance, duration, speed between
-//! fixes, how much of the track strays from the river, and which reaches the
-//! track came near and what share of each.
+//! fixes, how much of the track strays from the river, which reaches the
+//! track came near and what share of each, and what tells one track from
+//! another (its fingerprint, the index cells it passes, how near its fixes
+//! lie to an earlier track).
 //!
 //! Distances to lines use a local equirectangular projection around the track,
 //! exact to well under a metre at the hundreds-of-metres scale these rules use.
@@ -138,6 +140,93 @@ pub fn coverage_of_all<'a>(tracks: &MultiLineString, reaches: &'a [Reach], withi
             (total > 0.0 && near > 0.0).then(|| (reach, near / total))
         })
         .collect()
+}
+
+/// Side of a cell of the track index, in degrees (about 180 m by 220 m at 36° N).
+pub const CELL_DEG: f64 = 0.002;
+
+/// The index cell of a point: `x * 1000000 + y` with `x = floor((lon + 180) /
+/// CELL_DEG)`, `y = floor((lat + 90) / CELL_DEG)` (migration 0007 computes the
+/// same in SQL for the logs filed before it).
+pub fn cell_of(c: Coord) -> i64 {
+    let x = ((c.x + 180.0) / CELL_DEG).floor() as i64;
+    let y = ((c.y + 90.0) / CELL_DEG).floor() as i64;
+    x * 1_000_000 + y
+}
+
+/// The distinct index cells a track's fixes fall in, in order.
+pub fn cells(track: &LineString) -> Vec<i64> {
+    let mut cells: Vec<i64> = track.0.iter().map(|&c| cell_of(c)).collect();
+    cells.sort_unstable();
+    cells.dedup();
+    cells
+}
+
+/// SHA-256 (hex) of the track's coordinates rounded to 1e-6 degree (about
+/// 0.1 m), in order, times left out: equal for the same fixes refiled with
+/// other timestamps, or sent once as GeoJSON and once as GPX.
+pub fn fingerprint(track: &LineString) -> String {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(track.0.len() * 22);
+    for c in &track.0 {
+        let _ = write!(text, "{},{};", (c.x * 1e6).round() as i64, (c.y * 1e6).round() as i64);
+    }
+    crate::domain::audit::sha256_hex(text.as_bytes())
+}
+
+/// Whether `track` may lie near `earlier` throughout: at least three quarters
+/// of 32 fixes spread along it lie within `metres` of `earlier`'s line. A
+/// cheap first look before [`share_near`]: a copy passes (nearly every fix is
+/// near), while another walk of the same path, whose fixes mostly are not,
+/// is set aside after a few thousand distance computations.
+pub fn likely_near(track: &LineString, earlier: &LineString, metres: f64) -> bool {
+    const SAMPLE: usize = 32;
+    let Some(first) = track.0.first().copied() else { return false };
+    let frame = Frame::around(first);
+    let lines: Vec<Line> = earlier.lines().map(|l| Line::new(frame.project(l.start), frame.project(l.end))).collect();
+    let n = track.0.len();
+    let take = SAMPLE.min(n);
+    let mut misses = 0;
+    for i in 0..take {
+        let p = Point::from(frame.project(track.0[i * n / take]));
+        if !lines.iter().any(|l| Euclidean.distance(l, &p) <= metres) {
+            misses += 1;
+            if misses * 4 > take {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// For each distance, the share (0–1) of `track`'s fixes that lie within it
+/// of the line of `earlier`.
+///
+/// A copy of an old track, even moved by a metre or two here and there, has
+/// nearly every fix within a couple of metres of the old line; a new walk of
+/// the same path has its own GPS error (several metres, independent from day
+/// to day), so far fewer of its fixes fall that close.
+///
+/// ```
+/// let old = geo::wkt!(LINESTRING(118.600 36.7000,118.610 36.7000));
+/// let copy = geo::wkt!(LINESTRING(118.600 36.70001,118.605 36.70001,118.610 36.70001));
+/// let [near, _] = gridsafe::spatial::track::share_near(&copy, &old, [2.0, 20.0]);
+/// assert!((near - 1.0).abs() < 1e-9, "every fix is 1.1 m from the old line");
+/// ```
+pub fn share_near<const N: usize>(track: &LineString, earlier: &LineString, distances_m: [f64; N]) -> [f64; N] {
+    let Some(first) = track.0.first().copied() else { return [0.0; N] };
+    let frame = Frame::around(first);
+    let segments = frame.segments(&MultiLineString::new(vec![earlier.clone()]));
+    let mut near = [0usize; N];
+    for &c in &track.0 {
+        let p = frame.project(c);
+        for (count, metres) in near.iter_mut().zip(distances_m) {
+            if segments.within(p, metres) {
+                *count += 1;
+            }
+        }
+    }
+    near.map(|n| n as f64 / track.0.len() as f64)
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_documents", include_str!("../../schema/0004_documents.sql")),
     ("0005_patrols", include_str!("../../schema/0005_patrols.sql")),
     ("0006_patrol_request_hash", include_str!("../../schema/0006_patrol_request_hash.sql")),
+    ("0007_patrol_repeats", include_str!("../../schema/0007_patrol_repeats.sql")),
 ];
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.

@@ -1,6 +1,7 @@
 //! The `patrols` table: patrol logs with their computed metrics and verdict,
-//! the cases their findings opened, reviews, idempotency keys and the
-//! per-level rules.
+//! the cases their findings opened, reviews, idempotency keys, the per-level
+//! rules, and the track index (fingerprint and cells) that finds the earlier
+//! logs a new track may repeat.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
@@ -247,7 +248,8 @@ pub fn remember(conn: &Connection, person: i64, key: &str, patrol_id: i64, reque
 /// The rules of a chief level.
 pub fn rules(conn: &Connection, level: &str) -> Result<Rules> {
     conn.prepare_cached(
-        "SELECT min_minutes, min_distance_m, min_interval_minutes, buffer_m, max_speed_kmh, per_month
+        "SELECT min_minutes, min_distance_m, min_interval_minutes, buffer_m, max_speed_kmh, per_month,
+            clock_tolerance_minutes, replay_m
          FROM patrol_rules WHERE level = ?1",
     )?
     .query_row([level], |r| {
@@ -258,8 +260,127 @@ pub fn rules(conn: &Connection, level: &str) -> Result<Rules> {
             buffer_m: r.get(3)?,
             max_speed_kmh: r.get(4)?,
             per_month: r.get(5)?,
+            clock_tolerance_minutes: r.get(6)?,
+            replay_m: r.get(7)?,
         })
     })
     .optional()?
     .ok_or_else(|| Error::Internal(anyhow::anyhow!("no patrol rules for level {level}")))
+}
+
+/// Records a filed log's track fingerprint and cells (same transaction as the log).
+pub fn index_track(conn: &Connection, patrol_id: i64, sha256: &str, cells: &[i64]) -> Result<()> {
+    conn.prepare_cached("UPDATE patrols SET track_sha256 = ?2 WHERE id = ?1")?.execute(params![patrol_id, sha256])?;
+    let mut insert = conn.prepare_cached("INSERT OR IGNORE INTO patrol_cells (cell, patrol_id) VALUES (?1, ?2)")?;
+    for cell in cells {
+        insert.execute(params![cell, patrol_id])?;
+    }
+    Ok(())
+}
+
+/// The code of the earliest log with exactly this track fingerprint, if any.
+pub fn with_fingerprint(conn: &Connection, sha256: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT code FROM patrols WHERE track_sha256 = ?1 ORDER BY id LIMIT 1")?
+        .query_row([sha256], |r| r.get(0))
+        .optional()?)
+}
+
+/// The logs after `after_id` that pass through at least `min_shared` of
+/// `cells`, oldest first: one index lookup per cell, never a scan of the logs.
+pub fn sharing_cells(conn: &Connection, cells: &[i64], min_shared: usize, after_id: i64) -> Result<Vec<i64>> {
+    let mut shared: std::collections::BTreeMap<i64, usize> = std::collections::BTreeMap::new();
+    let mut stmt = conn.prepare_cached("SELECT patrol_id FROM patrol_cells WHERE cell = ?1 AND patrol_id > ?2")?;
+    for cell in cells {
+        for id in stmt.query_map(params![cell, after_id], |r| r.get::<_, i64>(0))? {
+            *shared.entry(id?).or_default() += 1;
+        }
+    }
+    Ok(shared.into_iter().filter(|(_, n)| *n >= min_shared.max(1)).map(|(id, _)| id).collect())
+}
+
+/// What the repeat search needs of an earlier log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredTrack {
+    /// `XH-2026-000001`.
+    pub code: String,
+    /// The fixes, `[lon, lat]`.
+    pub coordinates: Vec<[f64; 2]>,
+    /// When the walk happened: the first and last fix's times, else the declared start and end.
+    pub span: (i64, i64),
+}
+
+/// A log's code, fixes and time span, read without the rest of the row.
+pub fn track_of(conn: &Connection, id: i64) -> Result<Option<StoredTrack>> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        coordinates: Vec<[f64; 2]>,
+    }
+    let row = conn
+        .prepare_cached("SELECT code, track, times, started_s, ended_s FROM patrols WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    Ok(row.map(|(code, track, times, started_s, ended_s)| {
+        let coordinates = serde_json::from_str::<Line>(&track).map(|l| l.coordinates).unwrap_or_default();
+        let times: Option<Vec<i64>> = times.and_then(|t| serde_json::from_str(&t).ok());
+        let span = match times.as_deref() {
+            Some([first, .., last]) => (*first, *last),
+            _ => (started_s, ended_s),
+        };
+        StoredTrack { code, coordinates, span }
+    }))
+}
+
+/// The newest log's id (0 when there is none).
+pub fn last_id(conn: &Connection) -> Result<i64> {
+    Ok(conn.prepare_cached("SELECT coalesce(max(id), 0) FROM patrols")?.query_row([], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::migrate::{self, MIGRATIONS};
+
+    #[test]
+    fn logs_filed_before_the_track_index_get_their_cells_and_lookups_use_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = crate::store::open_connection(&dir.path().join("p.db")).unwrap();
+        conn.pragma_update(None, "foreign_keys", false).unwrap();
+        for (version, (_, sql)) in MIGRATIONS.iter().take(6).enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", version as i64 + 1).unwrap();
+        }
+        let line = geo::wkt!(LINESTRING(118.6001 36.7001,118.6052 36.7013,118.6103 36.7030,118.6104 36.7031));
+        let track = serde_json::to_string(&geojson::Geometry::from(&line)).unwrap();
+        conn.execute(
+            "INSERT INTO patrols (code, chief_id, level, river_code, started_s, ended_s, month, track, points,
+                distance_m, minutes, max_speed_kmh, off_river_share, reaches, checklist, notes, photos, valid,
+                reasons, filed_at)
+             VALUES ('XH-2026-000001', 1, 'town', 'mihe', 0, 3600, '2026-11', ?1, 4, 1000, 60, 4, 0, '[]', '[]',
+                '', '[]', 1, '[]', '2026-11-20')",
+            [track],
+        )
+        .unwrap();
+        migrate::run(&mut conn).unwrap();
+        let mut stmt = conn.prepare("SELECT cell FROM patrol_cells WHERE patrol_id = 1 ORDER BY cell").unwrap();
+        let stored: Vec<i64> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        assert_eq!(stored, crate::spatial::track::cells(&line), "SQL and Rust agree on the cells");
+        assert_eq!(stored.len(), 3);
+        assert_eq!(sharing_cells(&conn, &stored[..2], 2, 0).unwrap(), [1]);
+        assert!(sharing_cells(&conn, &stored[..2], 2, 1).unwrap().is_empty());
+        let plan = |sql: &str| -> String {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            stmt.query_map([1, 2], |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let cells = plan("SELECT patrol_id FROM patrol_cells WHERE cell = ?1 AND patrol_id > ?2");
+        assert!(cells.contains("SEARCH") && cells.contains("PRIMARY KEY"), "{cells}");
+        let fingerprint = plan("SELECT code FROM patrols WHERE track_sha256 = ?1 AND ?2 ORDER BY id LIMIT 1");
+        assert!(fingerprint.contains("patrols_by_track_sha256"), "{fingerprint}");
+    }
 }

@@ -4,6 +4,7 @@
 mod access;
 mod cases;
 mod cli;
+mod demo;
 mod documents;
 mod durability;
 mod enterprises;

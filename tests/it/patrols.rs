@@ -1,6 +1,7 @@
 //! River patrols through HTTP as the real chiefs: filing (GeoJSON and GPX,
-//! idempotent), the anti-fake verdict, who may file and review, findings
-//! opened as river cases, monthly compliance, the police trial, bad input.
+//! idempotent), the anti-fake verdict (declared times against the fixes, a
+//! track filed again), who may file and review, findings opened as river
+//! cases, monthly compliance, the police trial, bad input.
 
 use std::fmt::Write;
 
@@ -12,9 +13,12 @@ use crate::helpers::TestApp;
 /// 2026-10-05T08:00:00+08:00.
 const OCT_5: i64 = 1_791_158_400;
 
-/// A Feature track along `river`, `metres` long from `from_m`, at 4 km/h from `start_s`.
+/// A Feature track along `river`, `metres` long from `from_m`, at 4 km/h from
+/// `start_s`, with 3 m of GPS noise of its own (a walk on another day is
+/// another walk; the same start gives the same track).
 fn walk(app: &TestApp, river: &str, from_m: f64, metres: f64, start_s: i64) -> (Value, i64) {
-    let (points, times) = gridsafe::demo::walk_river(&app.app.maps(), river, (from_m, metres), 4.0, start_s, (3.0, 42));
+    let noise = (3.0, start_s.unsigned_abs());
+    let (points, times) = gridsafe::demo::walk_river(&app.app.maps(), river, (from_m, metres), 4.0, start_s, noise);
     let coordinates: Vec<[f64; 2]> = points.iter().map(|p| [p.0, p.1]).collect();
     let end = *times.last().unwrap();
     (
@@ -75,16 +79,7 @@ async fn the_same_track_as_gpx_measures_the_same_and_a_retry_files_nothing_new()
     let app = TestApp::demo().await;
     let chief = app.login("chief.mihe").await;
     let (track, end) = walk(&app, "mihe", 0.0, 3000.0, OCT_5);
-    let coordinates = track["geometry"]["coordinates"].as_array().unwrap();
-    let times = track["properties"]["times"].as_array().unwrap();
-    let mut gpx = String::from(
-        "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"test\" xmlns=\"http://www.topografix.com/GPX/1/1\"><trk><trkseg>",
-    );
-    for (c, t) in coordinates.iter().zip(times) {
-        let time = chrono_free_utc(t.as_i64().unwrap());
-        write!(gpx, "<trkpt lat=\"{}\" lon=\"{}\"><time>{time}</time></trkpt>", c[1], c[0]).unwrap();
-    }
-    gpx.push_str("</trkseg></trk></gpx>");
+    let gpx = gpx_of(&track);
     let from_json = app.json_as("POST", Some(&chief), "/api/v1/patrols", &log("mihe", &track, OCT_5, end)).await;
     let from_json = from_json.expect(201);
     let mut body = log("mihe", &Value::Null, OCT_5, end);
@@ -109,6 +104,11 @@ async fn the_same_track_as_gpx_measures_the_same_and_a_retry_files_nothing_new()
     for (p, q) in a.as_array().unwrap().iter().zip(b.as_array().unwrap()) {
         assert!(close(&p[0], &q[0]) && close(&p[1], &q[1]), "{p} vs {q}");
     }
+    // The same walk sent twice is one walk: the second log does not count.
+    assert_eq!(from_json["valid"], true, "{}", from_json["reasons"]);
+    assert_eq!(from_gpx["valid"], false);
+    let reasons = from_gpx["reasons"].to_string();
+    assert!(reasons.contains("完全相同") && reasons.contains(from_json["code"].as_str().unwrap()), "{reasons}");
     let retried = app.send(request(&body)).await.expect(200);
     assert_eq!(retried["code"], from_gpx["code"]);
     assert_eq!(count(&app, "patrols"), 2);
@@ -116,6 +116,21 @@ async fn the_same_track_as_gpx_measures_the_same_and_a_retry_files_nothing_new()
     body["notes"] = json!("另一份日志");
     app.send(request(&body)).await.expect_error(409, "conflict");
     assert_eq!(count(&app, "patrols"), 2);
+}
+
+/// A GPX 1.1 document of a Feature track with times.
+fn gpx_of(track: &Value) -> String {
+    let coordinates = track["geometry"]["coordinates"].as_array().unwrap();
+    let times = track["properties"]["times"].as_array().unwrap();
+    let mut gpx = String::from(
+        "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"test\" xmlns=\"http://www.topografix.com/GPX/1/1\"><trk><trkseg>",
+    );
+    for (c, t) in coordinates.iter().zip(times) {
+        let time = chrono_free_utc(t.as_i64().unwrap());
+        write!(gpx, "<trkpt lat=\"{}\" lon=\"{}\"><time>{time}</time></trkpt>", c[1], c[0]).unwrap();
+    }
+    gpx.push_str("</trkseg></trk></gpx>");
+    gpx
 }
 
 /// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
@@ -412,4 +427,171 @@ async fn a_rule_changed_between_measuring_and_filing_is_the_one_applied() {
     let filed = gridsafe::service::patrols::file_prepared(&conn, &maps, &actor, &input, &prepared, now).unwrap();
     assert!(!filed.valid);
     assert!(filed.off_river_share > 0.5, "{}", filed.off_river_share);
+}
+
+/// 2026-11-10T08:30:00+08:00 (before the tests' fixed now, 2026-11-18).
+const NOV_10: i64 = 1_794_270_600;
+
+/// A GPX log body with the given declared start and end.
+fn gpx_log(river: &str, track: &Value, started_s: i64, ended_s: i64) -> Value {
+    let mut body = log(river, &Value::Null, started_s, ended_s);
+    body.as_object_mut().unwrap().remove("track");
+    body["gpx"] = json!(gpx_of(track));
+    body
+}
+
+/// The track with its points and times changed by `f(index, [lon, lat], time)`.
+fn altered(track: &Value, f: &dyn Fn(usize, &mut [f64; 2], &mut i64)) -> Value {
+    let mut track = track.clone();
+    let coordinates = track["geometry"]["coordinates"].as_array().unwrap().clone();
+    let times = track["properties"]["times"].as_array().unwrap().clone();
+    let mut new_coordinates = Vec::new();
+    let mut new_times = Vec::new();
+    for (i, (c, t)) in coordinates.iter().zip(&times).enumerate() {
+        let mut point = [c[0].as_f64().unwrap(), c[1].as_f64().unwrap()];
+        let mut time = t.as_i64().unwrap();
+        f(i, &mut point, &mut time);
+        new_coordinates.push(json!(point));
+        new_times.push(json!(time));
+    }
+    track["geometry"]["coordinates"] = json!(new_coordinates);
+    track["properties"]["times"] = json!(new_times);
+    track
+}
+
+fn compliance_of(report: &Value, username: &str) -> (u64, u64) {
+    let line = report["chiefs"].as_array().unwrap().iter().find(|l| l["username"] == username).unwrap();
+    (line["valid_done"].as_u64().unwrap(), line["invalid"].as_u64().unwrap())
+}
+
+#[tokio::test]
+async fn a_gpx_log_declared_the_day_after_its_fixes_does_not_count() {
+    // The case found: yesterday's GPX filed again with today's start and end.
+    let app = TestApp::demo().await;
+    let chief = app.login("chief.mihe").await;
+    let (track, end) = walk(&app, "mihe", 0.0, 3000.0, NOV_10);
+    let first =
+        app.json_as("POST", Some(&chief), "/api/v1/patrols", &gpx_log("mihe", &track, NOV_10, end)).await.expect(201);
+    assert_eq!(first["valid"], true, "{}", first["reasons"]);
+    let day = 86_400;
+    let next_day = gpx_log("mihe", &track, NOV_10 + day, end + day);
+    assert_eq!(next_day["started_at"], "2026-11-11T08:30:00+08:00");
+    let second = app.json_as("POST", Some(&chief), "/api/v1/patrols", &next_day).await.expect(201);
+    assert_eq!(second["valid"], false);
+    let reasons: Vec<&Value> = second["reasons"].as_array().unwrap().iter().collect();
+    let zh: Vec<&str> = reasons.iter().map(|r| r["zh"].as_str().unwrap()).collect();
+    let en: Vec<&str> = reasons.iter().map(|r| r["en"].as_str().unwrap()).collect();
+    assert!(zh.iter().any(|r| r.contains("开始时间 2026-11-11 08:30") && r.contains("2026-11-10 08:30")), "{zh:?}");
+    assert!(en.iter().any(|r| r.contains("declared start") && r.contains("1440 min")), "{en:?}");
+    assert!(en.iter().any(|r| r.contains("declared end")), "{en:?}");
+    let code = first["code"].as_str().unwrap();
+    assert!(zh.iter().any(|r| r.contains(code)) && en.iter().any(|r| r.contains(code)), "{zh:?}");
+    // Stored like any other reason, and compliance counts the walk once.
+    let stored = app.get_as(&chief, &format!("/api/v1/patrols/{}", second["code"].as_str().unwrap())).await;
+    assert_eq!(stored.expect(200)["reasons"], second["reasons"]);
+    let admin = app.login("admin").await;
+    let report = app.get_as(&admin, "/api/v1/patrols/compliance?month=2026-11").await.expect(200);
+    assert_eq!(compliance_of(&report, "chief.mihe"), (1, 1));
+
+    // Fixes without times cannot disagree: the declared times stand.
+    let start = NOV_10 + 2 * day;
+    let (timed, end) = walk(&app, "mihe", 0.0, 3000.0, start);
+    let untimed = log("mihe", &timed["geometry"], start, end);
+    let filed = app.json_as("POST", Some(&chief), "/api/v1/patrols", &untimed).await.expect(201);
+    assert_eq!(filed["valid"], true, "{}", filed["reasons"]);
+    // A start four minutes before the first fix is within the tolerance.
+    let start = NOV_10 + 3 * day;
+    let (track, end) = walk(&app, "mihe", 0.0, 3000.0, start);
+    let early = app.json_as("POST", Some(&chief), "/api/v1/patrols", &log("mihe", &track, start - 240, end)).await;
+    assert_eq!(early.expect(201)["valid"], true);
+}
+
+#[tokio::test]
+async fn the_same_track_filed_again_by_anyone_does_not_count_and_names_the_first() {
+    let app = TestApp::demo().await;
+    let town = app.login("chief.mihe").await;
+    let (track, end) = walk(&app, "mihe", 0.0, 3000.0, OCT_5);
+    let body = log("mihe", &track, OCT_5, end);
+    let first = app.json_as("POST", Some(&town), "/api/v1/patrols", &body).await.expect(201);
+    assert_eq!(first["valid"], true, "{}", first["reasons"]);
+    let code = first["code"].as_str().unwrap();
+    let again = app.json_as("POST", Some(&town), "/api/v1/patrols", &body).await.expect(201);
+    assert_eq!(again["valid"], false);
+    assert!(
+        again["reasons"].to_string().contains(&format!("轨迹与巡河日志 {code} 的定位点完全相同")),
+        "{}",
+        again["reasons"]
+    );
+    // The village chief of the first reach files the same walk: also a repeat of the first log.
+    let reach = gridsafe::spatial::Maps::reaches_of(&app.app.maps(), "mihe").next().unwrap().code.clone();
+    let village = app.login(&village_chief(&reach)).await;
+    let theirs = app.json_as("POST", Some(&village), "/api/v1/patrols", &body).await.expect(201);
+    assert_eq!(theirs["valid"], false);
+    assert!(theirs["reasons"].to_string().contains(code), "{}", theirs["reasons"]);
+    // Moved about 8 m north (beyond what a replay check forgives) but at the
+    // same time: the same walk filed as two.
+    let moved = altered(&track, &|_, p, _| p[1] += 0.00007);
+    let same_walk = app.json_as("POST", Some(&village), "/api/v1/patrols", &log("mihe", &moved, OCT_5, end)).await;
+    let same_walk = same_walk.expect(201);
+    assert_eq!(same_walk["valid"], false);
+    let reasons = same_walk["reasons"].to_string();
+    assert!(reasons.contains("同一时间") && reasons.contains(code), "{reasons}");
+    let admin = app.login("admin").await;
+    let report = app.get_as(&admin, "/api/v1/patrols/compliance?month=2026-10").await.expect(200);
+    assert_eq!(compliance_of(&report, "chief.mihe"), (1, 1));
+    assert_eq!(compliance_of(&report, &village_chief(&reach)), (0, 2));
+}
+
+#[tokio::test]
+async fn an_old_track_refiled_with_new_times_is_caught_even_moved_a_little() {
+    let app = TestApp::demo().await;
+    let chief = app.login("chief.mihe").await;
+    let first = file_valid(&app, &chief, OCT_5).await;
+    assert_eq!(first["valid"], true, "{}", first["reasons"]);
+    let code = first["code"].as_str().unwrap();
+    let (track, end) = walk(&app, "mihe", 0.0, 3000.0, OCT_5);
+    // The same fixes a week later, every time shifted: the declared times agree with the new ones.
+    let week = 7 * 86_400;
+    let shifted = altered(&track, &|_, _, t| *t += week);
+    let body = log("mihe", &shifted, OCT_5 + week, end + week);
+    let refiled = app.json_as("POST", Some(&chief), "/api/v1/patrols", &body).await.expect(201);
+    assert_eq!(refiled["valid"], false);
+    let reasons = refiled["reasons"].to_string();
+    assert!(reasons.contains("完全相同") && reasons.contains(code), "{reasons}");
+    assert!(!reasons.contains("开始时间"), "the times agree with each other: {reasons}");
+    // Two weeks later, every fix moved by up to a metre and the clock shifted
+    // by 3 s a fix: no longer the same fixes, but the same track.
+    let jitter = |i: usize| ((i * 7919 % 17) as f64 - 8.0) * 1e-6;
+    let moved = altered(&track, &|i, p, t| {
+        p[0] += jitter(i);
+        p[1] += jitter(i + 5);
+        *t += 2 * week + i as i64 * 3;
+    });
+    let last = moved["properties"]["times"].as_array().unwrap().last().unwrap().as_i64().unwrap();
+    let body = log("mihe", &moved, OCT_5 + 2 * week, last);
+    let copy = app.json_as("POST", Some(&chief), "/api/v1/patrols", &body).await.expect(201);
+    assert_eq!(copy["valid"], false);
+    let en = copy["reasons"].to_string();
+    assert!(en.contains("几乎重合") && en.contains("retraces patrol log") && en.contains(code), "{en}");
+    let admin = app.login("admin").await;
+    let report = app.get_as(&admin, "/api/v1/patrols/compliance?month=2026-10").await.expect(200);
+    assert_eq!(compliance_of(&report, "chief.mihe"), (1, 2));
+}
+
+#[tokio::test]
+async fn two_walks_of_the_same_stretch_on_different_days_both_count() {
+    let app = TestApp::demo().await;
+    let chief = app.login("chief.mihe").await;
+    let reach = gridsafe::spatial::Maps::reaches_of(&app.app.maps(), "mihe").next().unwrap().code.clone();
+    let village = app.login(&village_chief(&reach)).await;
+    for (token, start) in [(&chief, OCT_5), (&chief, OCT_5 + 3 * 86_400), (&village, OCT_5 + 5 * 86_400)] {
+        let (track, end) = walk(&app, "mihe", 0.0, 3000.0, start);
+        let filed = app.json_as("POST", Some(token), "/api/v1/patrols", &log("mihe", &track, start, end)).await;
+        let filed = filed.expect(201);
+        assert_eq!(filed["valid"], true, "{start}: {}", filed["reasons"]);
+    }
+    let admin = app.login("admin").await;
+    let report = app.get_as(&admin, "/api/v1/patrols/compliance?month=2026-10").await.expect(200);
+    assert_eq!(compliance_of(&report, "chief.mihe"), (2, 0));
+    assert_eq!(compliance_of(&report, &village_chief(&reach)), (1, 0));
 }
