@@ -124,6 +124,7 @@ async fn every_demo_chief_patrols_their_own_water_and_no_walk_is_taken_for_anoth
         let village: Vec<_> = lines.iter().filter(|l| l.level == "village" && l.valid_done > 0).collect();
         assert!(village.len() > 20, "{month}: {}", village.len());
         for line in village {
+            assert!(!line.reaches.is_empty(), "{month} {}: no reach", line.username);
             assert!(line.reaches.iter().all(|r| r.share > 0.5), "{month} {}: {:?}", line.username, line.reaches);
         }
         let full = lines.iter().filter(|l| l.rate >= 1.0).count();
