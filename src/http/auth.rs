@@ -82,7 +82,7 @@ pub async fn login(
 pub async fn logout(State(app): State<App>, caller: Caller) -> Result<Response> {
     let hash = accounts::token_sha256(&caller.token);
     let now = app.now_s();
-    app.store.write(move |c| crate::store::people::revoke_session(c, &hash, now)).await?;
+    app.store.write(move |c| accounts::close_session(c, &hash, now)).await?;
     app.sessions.forget(&caller.token);
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(

@@ -103,6 +103,11 @@ pub struct Actor {
     pub scope: Scope,
 }
 
+/// Ends the session whose token hashes to `token_sha256` (logout).
+pub fn close_session(conn: &Connection, token_sha256: &str, now_s: i64) -> Result<()> {
+    crate::store::people::revoke_session(conn, token_sha256, now_s)
+}
+
 /// Resolves a session token to its actor, or `None` when the session is unknown, expired or revoked.
 pub fn actor(conn: &Connection, token: &str, now_s: i64, maps: &Maps) -> Result<Option<Actor>> {
     Ok(actor_with_expiry(conn, token, now_s, maps)?.map(|(actor, _)| actor))

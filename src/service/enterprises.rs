@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use rusqlite::Connection;
 use serde::Deserialize;
 
+use crate::domain::access::{Scope, forbidden};
 use crate::domain::enterprise::{CLOSURE_ITEMS, Governance, Uscc, UsccError, uscc_error};
 use crate::domain::geo_point::Lonlat;
 use crate::domain::time::{china_date, china_timestamp};
@@ -288,4 +289,87 @@ pub fn import_csv(conn: &Connection, maps: &Maps, text: &str, now_s: i64) -> Res
             problems,
         })
     }
+}
+
+/// Filters of the enterprise list.
+#[derive(Debug, Clone, Default)]
+pub struct EnterpriseFilter {
+    /// A grid code: enterprises in it or any grid below.
+    pub grid: Option<String>,
+    /// Above-scale (规模以上) or not.
+    pub above_scale: Option<bool>,
+    /// Key enterprise (重点企业) or not.
+    pub key: Option<bool>,
+    /// The 小散乱污 governance status.
+    pub governance: Option<Governance>,
+}
+
+fn no_enterprise(id: i64) -> Error {
+    Error::not_found(format!("没有编号为 {id} 的企业"), format!("no enterprise {id}"))
+}
+
+/// The enterprises in the caller's scope that pass `filter`.
+pub fn list_readable(
+    conn: &Connection,
+    maps: &Maps,
+    scope: &Scope,
+    filter: &EnterpriseFilter,
+) -> Result<Vec<Enterprise>> {
+    if let Some(grid) = &filter.grid {
+        maps.grid(grid).ok_or_else(|| {
+            Error::invalid("grid", format!("没有编码为 {grid} 的网格"), format!("no grid with code {grid}"))
+        })?;
+    }
+    Ok(store::list(conn)?
+        .into_iter()
+        .filter(|e| scope.reads_enterprise(e.id, &e.grid_code))
+        .filter(|e| filter.grid.as_deref().is_none_or(|g| maps.is_within(&e.grid_code, g)))
+        .filter(|e| filter.above_scale.is_none_or(|v| e.above_scale == v))
+        .filter(|e| filter.key.is_none_or(|v| e.key == v))
+        .filter(|e| filter.governance.is_none_or(|g| e.governance == g))
+        .collect())
+}
+
+/// An enterprise the caller may read, with its closure checklist (item → photo); anything else is a 404.
+pub fn load_readable(conn: &Connection, scope: &Scope, id: i64) -> Result<(Enterprise, BTreeMap<String, String>)> {
+    let enterprise = store::get(conn, id)?
+        .filter(|e| scope.reads_enterprise(e.id, &e.grid_code))
+        .ok_or_else(|| no_enterprise(id))?;
+    Ok((enterprise, store::checklist(conn, id)?.into_iter().collect()))
+}
+
+/// An enterprise for a write: 404 if it does not exist, 403 if it lies
+/// outside the grids the caller may write in.
+pub fn load_writable(conn: &Connection, scope: &Scope, id: i64) -> Result<Enterprise> {
+    let found = store::get(conn, id)?.ok_or_else(|| no_enterprise(id))?;
+    if scope.writes_enterprise(&found.grid_code) { Ok(found) } else { Err(forbidden()) }
+}
+
+/// Registers an enterprise or premises in the caller's grids.
+pub fn create(conn: &Connection, maps: &Maps, scope: &Scope, input: &EnterpriseInput, now: &str) -> Result<Enterprise> {
+    let fields = fields(input, maps, scope.admin)?;
+    if !scope.writes_enterprise(&fields.grid_code) {
+        return Err(forbidden());
+    }
+    store::insert(conn, &fields, now)
+}
+
+/// Edits an enterprise at version `expected` (the current one if none is
+/// given); the new location must lie in the caller's grids too.
+pub fn update(
+    conn: &Connection,
+    maps: &Maps,
+    scope: &Scope,
+    id: i64,
+    patch: EnterprisePatch,
+    expected: Option<i64>,
+    now: &str,
+) -> Result<Enterprise> {
+    let current = load_writable(conn, scope, id)?;
+    let expected = expected.unwrap_or(current.version);
+    let fields = patched(&current, patch, maps, scope.admin)?;
+    if !scope.writes_enterprise(&fields.grid_code) {
+        return Err(forbidden());
+    }
+    store::update(conn, id, expected, &fields, now)
 }

@@ -19,3 +19,5 @@ pub mod login;
 pub mod media;
 /// River patrols: filing, review, monthly compliance.
 pub mod patrols;
+/// People and assignments as the office and each person see them.
+pub mod people;

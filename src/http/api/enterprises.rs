@@ -8,15 +8,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::domain::access::forbidden;
 use crate::domain::enterprise::Governance;
 use crate::domain::time::china_timestamp;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::idempotency::Keyed;
 use crate::service::enterprises::{self, EnterpriseInput, EnterprisePatch, GovernanceInput};
-use crate::store::enterprises::{self as store, Enterprise};
 
 /// Query of `GET /api/v1/enterprises`.
 #[derive(Debug, Deserialize)]
@@ -29,55 +27,29 @@ pub struct EnterpriseQuery {
     governance: Option<String>,
 }
 
-fn no_enterprise(id: i64) -> Error {
-    Error::not_found(format!("没有编号为 {id} 的企业"), format!("no enterprise {id}"))
-}
-
-/// Loads an enterprise the caller may read; anything else is a 404.
-async fn readable(app: &App, caller: &Caller, id: i64) -> Result<Enterprise> {
-    let found = app.store.read(move |c| store::get(c, id)).await?;
-    found.filter(|e| caller.actor.scope.reads_enterprise(e.id, &e.grid_code)).ok_or_else(|| no_enterprise(id))
-}
-
-/// Loads an enterprise for a write: 404 if it does not exist, 403 if it lies
-/// outside the grids the caller may write in.
-async fn writable(app: &App, caller: &Caller, id: i64) -> Result<Enterprise> {
-    let found = app.store.read(move |c| store::get(c, id)).await?.ok_or_else(|| no_enterprise(id))?;
-    if caller.actor.scope.writes_enterprise(&found.grid_code) { Ok(found) } else { Err(forbidden()) }
-}
-
 /// `GET /api/v1/enterprises`: the enterprises in the caller's scope, filtered.
 pub async fn list_enterprises(
     State(app): State<App>,
     caller: Caller,
     Query(query): Query<EnterpriseQuery>,
 ) -> Result<Json<Value>> {
-    let governance = query.governance.as_deref().map(Governance::parse).transpose()?;
-    let maps = app.maps();
-    if let Some(grid) = &query.grid {
-        maps.grid(grid).ok_or_else(|| {
-            Error::invalid("grid", format!("没有编码为 {grid} 的网格"), format!("no grid with code {grid}"))
-        })?;
-    }
-    let scope = caller.actor.scope;
-    let all = app.store.read(store::list).await?;
-    let list: Vec<Enterprise> = all
-        .into_iter()
-        .filter(|e| scope.reads_enterprise(e.id, &e.grid_code))
-        .filter(|e| query.grid.as_deref().is_none_or(|g| maps.is_within(&e.grid_code, g)))
-        .filter(|e| query.above_scale.is_none_or(|v| e.above_scale == v))
-        .filter(|e| query.key.is_none_or(|v| e.key == v))
-        .filter(|e| governance.is_none_or(|g| e.governance == g))
-        .collect();
+    let filter = enterprises::EnterpriseFilter {
+        governance: query.governance.as_deref().map(Governance::parse).transpose()?,
+        grid: query.grid,
+        above_scale: query.above_scale,
+        key: query.key,
+    };
+    let (maps, scope) = (app.maps(), caller.actor.scope);
+    let list = app.store.read(move |c| enterprises::list_readable(c, &maps, &scope, &filter)).await?;
     Ok(Json(json!(list)))
 }
 
 /// `GET /api/v1/enterprises/{id}`: one enterprise with its closure checklist.
 pub async fn show_enterprise(State(app): State<App>, caller: Caller, Path(id): Path<i64>) -> Result<Json<Value>> {
-    let enterprise = readable(&app, &caller, id).await?;
-    let checklist = app.store.read(move |c| store::checklist(c, id)).await?;
+    let scope = caller.actor.scope;
+    let (enterprise, checklist) = app.store.read(move |c| enterprises::load_readable(c, &scope, id)).await?;
     let mut body = json!(enterprise);
-    body["closure_checklist"] = json!(checklist.into_iter().collect::<std::collections::BTreeMap<_, _>>());
+    body["closure_checklist"] = json!(checklist);
     Ok(Json(body))
 }
 
@@ -87,14 +59,12 @@ pub async fn create_enterprise(
     caller: Caller,
     Keyed { input, once }: Keyed<EnterpriseInput>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let maps = app.maps();
-    let scope = caller.actor.scope;
-    let fields = enterprises::fields(&input, &maps, scope.admin)?;
-    if !scope.writes_enterprise(&fields.grid_code) {
-        return Err(forbidden());
-    }
+    let (maps, scope) = (app.maps(), caller.actor.scope);
+    // Checked before the write too, so a bad request is answered without queueing.
+    enterprises::fields(&input, &maps, scope.admin)?;
     let now = china_timestamp(app.now_s());
-    once.create(&app, caller.actor.person.id, move |c| Ok(json!(store::insert(c, &fields, &now)?))).await
+    once.create(&app, caller.actor.person.id, move |c| Ok(json!(enterprises::create(c, &maps, &scope, &input, &now)?)))
+        .await
 }
 
 /// `PATCH /api/v1/enterprises/{id}`: edits fields; `If-Match` guards against lost updates.
@@ -105,16 +75,10 @@ pub async fn update_enterprise(
     headers: HeaderMap,
     JsonBody(patch): JsonBody<EnterprisePatch>,
 ) -> Result<Json<Value>> {
-    let current = writable(&app, &caller, id).await?;
-    let scope = &caller.actor.scope;
-    let expected = crate::http::extract::if_match(&headers)?.unwrap_or(current.version);
-    let fields = enterprises::patched(&current, patch, &app.maps(), scope.admin)?;
-    // The new location must lie in the caller's grids too.
-    if !scope.writes_enterprise(&fields.grid_code) {
-        return Err(forbidden());
-    }
-    let now = china_timestamp(app.now_s());
-    let updated = app.store.write(move |c| store::update(c, id, expected, &fields, &now)).await?;
+    let expected = crate::http::extract::if_match(&headers)?;
+    let (maps, scope, now) = (app.maps(), caller.actor.scope, china_timestamp(app.now_s()));
+    let updated =
+        app.store.write(move |c| enterprises::update(c, &maps, &scope, id, patch.clone(), expected, &now)).await?;
     Ok(Json(json!(updated)))
 }
 
@@ -126,11 +90,17 @@ pub async fn change_governance(
     headers: HeaderMap,
     JsonBody(input): JsonBody<GovernanceInput>,
 ) -> Result<Json<Value>> {
-    let mut current = writable(&app, &caller, id).await?;
-    if let Some(version) = crate::http::extract::if_match(&headers)? {
-        current.version = version;
-    }
-    let (by, now) = (caller.actor.person.id, app.now_s());
-    let updated = app.store.write(move |c| enterprises::change_governance(c, &current, &input, by, now)).await?;
+    let expected = crate::http::extract::if_match(&headers)?;
+    let (scope, by, now) = (caller.actor.scope, caller.actor.person.id, app.now_s());
+    let updated = app
+        .store
+        .write(move |c| {
+            let mut current = enterprises::load_writable(c, &scope, id)?;
+            if let Some(version) = expected {
+                current.version = version;
+            }
+            enterprises::change_governance(c, &current, &input, by, now)
+        })
+        .await?;
     Ok(Json(json!(updated)))
 }

@@ -8,18 +8,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::App;
-use crate::domain::people::{self, Role, ScopeItem};
+use crate::domain::people::date;
 use crate::domain::time::china_timestamp;
 use crate::error::{Error, Result};
 use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::idempotency::Keyed;
 use crate::service::accounts::{self, AssignmentInput, PersonInput};
-use crate::store::{assignments as assignment_store, people as people_store};
-
-fn no_person(id: i64) -> Error {
-    Error::not_found(format!("没有编号为 {id} 的人员"), format!("no person {id}"))
-}
+use crate::service::people;
 
 /// `GET /api/v1/me`: the caller, their assignments in force today and their scope.
 pub async fn me(caller: Caller) -> Json<Value> {
@@ -29,19 +25,13 @@ pub async fn me(caller: Caller) -> Json<Value> {
 /// `GET /api/v1/people`: everyone for the town office, only oneself for anyone else.
 pub async fn list_people(State(app): State<App>, caller: Caller) -> Result<Json<Value>> {
     let actor = caller.actor;
-    if !actor.scope.admin {
-        return Ok(Json(json!([actor.person])));
-    }
-    Ok(Json(json!(app.store.read(people_store::list).await?)))
+    Ok(Json(json!(app.store.read(move |c| people::visible(c, &actor)).await?)))
 }
 
 /// `GET /api/v1/people/{id}`: oneself, or anyone for the town office; otherwise 404.
 pub async fn show_person(State(app): State<App>, caller: Caller, Path(id): Path<i64>) -> Result<Json<Value>> {
-    if !caller.actor.scope.admin && caller.actor.person.id != id {
-        return Err(no_person(id));
-    }
-    let person = app.store.read(move |c| people_store::get(c, id)).await?.ok_or_else(|| no_person(id))?;
-    let assignments = app.store.read(move |c| assignment_store::list(c, Some(id))).await?;
+    let actor = caller.actor;
+    let (person, assignments) = app.store.read(move |c| people::with_assignments(c, &actor, id)).await?;
     Ok(Json(json!({"person": person, "assignments": assignments})))
 }
 
@@ -56,7 +46,8 @@ pub async fn create_person(
         .await
         .map_err(|e| Error::Internal(anyhow::anyhow!("hashing task failed: {e}")))??;
     let now = china_timestamp(app.now_s());
-    once.create(&app, caller.actor.person.id, move |c| Ok(json!(people_store::insert(c, &new, &now)?))).await
+    let actor = caller.actor;
+    once.create(&app, actor.person.id, move |c| Ok(json!(people::register(c, &actor, &new, &now)?))).await
 }
 
 /// Query of `GET /api/v1/assignments`.
@@ -74,15 +65,9 @@ pub async fn list_assignments(
     caller: Caller,
     Query(query): Query<AssignmentsQuery>,
 ) -> Result<Json<Value>> {
-    let person = if caller.actor.scope.admin { query.person } else { Some(caller.actor.person.id) };
-    let date = query.date.as_deref().map(|d| people::date("date", d)).transpose()?;
-    let list = app
-        .store
-        .read(move |c| match date {
-            Some(date) => assignment_store::active_on(c, &date, person),
-            None => assignment_store::list(c, person),
-        })
-        .await?;
+    let on = query.date.as_deref().map(|d| date("date", d)).transpose()?;
+    let actor = caller.actor;
+    let list = app.store.read(move |c| people::assignments(c, &actor, query.person, on.as_deref())).await?;
     Ok(Json(json!(list)))
 }
 
@@ -120,16 +105,12 @@ pub async fn end_assignment(
     Path(id): Path<i64>,
     JsonBody(input): JsonBody<EndInput>,
 ) -> Result<Json<Value>> {
-    caller.actor.scope.require_admin()?;
     let to = match input.to.as_deref() {
-        Some(d) => people::date("to", d)?,
+        Some(d) => date("to", d)?,
         None => app.clock.today(),
     };
-    let reason = input.reason.trim().to_owned();
-    if reason.is_empty() {
-        return Err(Error::invalid("reason", "须说明结束原因", "a reason is required"));
-    }
-    let ended = app.store.write(move |c| assignment_store::end(c, id, &to, &reason)).await?;
+    let actor = caller.actor;
+    let ended = app.store.write(move |c| people::end_assignment(c, &actor, id, &to, &input.reason)).await?;
     app.sessions.clear();
     Ok(Json(json!(ended)))
 }
@@ -150,31 +131,15 @@ pub async fn responsible(
     Path(code): Path<String>,
     Query(query): Query<ResponsibleQuery>,
 ) -> Result<Json<Value>> {
-    let maps = app.maps();
-    if maps.grid(&code).is_none() || !caller.actor.scope.covers_grid(&code) {
-        return Err(Error::not_found(format!("没有编码为 {code} 的网格"), format!("no grid with code {code}")));
-    }
-    let date = match query.date.as_deref() {
-        Some(d) => people::date("date", d)?,
+    let on = match query.date.as_deref() {
+        Some(d) => date("date", d)?,
         None => app.clock.today(),
     };
-    let chain: Vec<String> = maps.chain(&code).into_iter().map(|g| g.code.to_string()).collect();
-    let on = date.clone();
-    let rows = app
-        .store
-        .read(move |c| {
-            let mut out = Vec::new();
-            for a in assignment_store::active_on(c, &on, None)? {
-                let holds = a.scope.iter().any(|s| matches!(s, ScopeItem::Grid(g) if chain.contains(g)));
-                if holds && matches!(a.role, Role::Inspector | Role::GridLeader) {
-                    let person = people_store::get(c, a.person_id)?;
-                    out.push(json!({"assignment": a, "person": person}));
-                }
-            }
-            Ok(out)
-        })
-        .await?;
-    Ok(Json(json!({"grid": code, "date": date, "responsible": rows})))
+    let (maps, actor, grid, day) = (app.maps(), caller.actor, code.clone(), on.clone());
+    let found = app.store.read(move |c| people::responsible(c, &maps, &actor, &grid, &day)).await?;
+    let rows: Vec<Value> =
+        found.into_iter().map(|(assignment, person)| json!({"assignment": assignment, "person": person})).collect();
+    Ok(Json(json!({"grid": code, "date": on, "responsible": rows})))
 }
 
 /// `GET /api/v1/coverage`: every gap in the responsibility net (town office only).

@@ -1,0 +1,86 @@
+//! People and assignments as the town office and each person may see and
+//! change them: the office reads and writes everyone's; anyone else reads
+//! only their own record. Pages and the API both come here.
+
+use rusqlite::Connection;
+
+use crate::domain::people::{Assignment, Role, ScopeItem};
+use crate::error::{Error, Result};
+use crate::service::accounts::Actor;
+use crate::spatial::Maps;
+use crate::store::people::{NewPerson, Person};
+use crate::store::{assignments as assignment_store, people as people_store};
+
+fn no_person(id: i64) -> Error {
+    Error::not_found(format!("没有编号为 {id} 的人员"), format!("no person {id}"))
+}
+
+/// Everyone for the town office; only oneself for anyone else.
+pub fn visible(conn: &Connection, actor: &Actor) -> Result<Vec<Person>> {
+    if actor.scope.admin { people_store::list(conn) } else { Ok(vec![actor.person.clone()]) }
+}
+
+/// One person with every assignment they ever held: oneself, or anyone for
+/// the town office; anyone else is answered as if the person did not exist.
+pub fn with_assignments(conn: &Connection, actor: &Actor, id: i64) -> Result<(Person, Vec<Assignment>)> {
+    if !actor.scope.admin && actor.person.id != id {
+        return Err(no_person(id));
+    }
+    let person = people_store::get(conn, id)?.ok_or_else(|| no_person(id))?;
+    Ok((person, assignment_store::list(conn, Some(id))?))
+}
+
+/// Registers a person (the town office only).
+pub fn register(conn: &Connection, actor: &Actor, new: &NewPerson, now: &str) -> Result<Person> {
+    actor.scope.require_admin()?;
+    people_store::insert(conn, new, now)
+}
+
+/// Assignments: the office's choice of person (or all), anyone else their
+/// own; only those in force on `date` when it is given.
+pub fn assignments(
+    conn: &Connection,
+    actor: &Actor,
+    person: Option<i64>,
+    date: Option<&str>,
+) -> Result<Vec<Assignment>> {
+    let person = if actor.scope.admin { person } else { Some(actor.person.id) };
+    match date {
+        Some(date) => assignment_store::active_on(conn, date, person),
+        None => assignment_store::list(conn, person),
+    }
+}
+
+/// Ends an assignment on `to` (the town office only); the record stays.
+pub fn end_assignment(conn: &Connection, actor: &Actor, id: i64, to: &str, reason: &str) -> Result<Assignment> {
+    actor.scope.require_admin()?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::invalid("reason", "须说明结束原因", "a reason is required"));
+    }
+    assignment_store::end(conn, id, to, reason)
+}
+
+/// Who answered for a grid on `date`: the inspectors and grid leaders of the
+/// grid or of any grid above it. A grid outside the caller's scope is a 404.
+pub fn responsible(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    code: &str,
+    date: &str,
+) -> Result<Vec<(Assignment, Option<Person>)>> {
+    if maps.grid(code).is_none() || !actor.scope.covers_grid(code) {
+        return Err(Error::not_found(format!("没有编码为 {code} 的网格"), format!("no grid with code {code}")));
+    }
+    let chain: Vec<String> = maps.chain(code).into_iter().map(|g| g.code.to_string()).collect();
+    let mut out = Vec::new();
+    for a in assignment_store::active_on(conn, date, None)? {
+        let holds = a.scope.iter().any(|s| matches!(s, ScopeItem::Grid(g) if chain.contains(g)));
+        if holds && matches!(a.role, Role::Inspector | Role::GridLeader) {
+            let person = people_store::get(conn, a.person_id)?;
+            out.push((a, person));
+        }
+    }
+    Ok(out)
+}
