@@ -941,3 +941,98 @@ pub fn kpi_facts(c: &CaseRow) -> CaseKpi {
         extensions: c.extension_count,
     }
 }
+
+/// What an earlier filing by `person` with this `Idempotency-Key` left: its
+/// request hash and the case number it filed.
+pub fn earlier_filing(conn: &Connection, person: i64, key: &str) -> Result<Option<(Option<String>, String)>> {
+    Ok(store::idempotent(conn, person, key)?.map(|(hash, _, number)| (Some(hash), number)))
+}
+
+/// Records the key of a filing, in the filing's transaction.
+pub fn remember_filing(
+    conn: &Connection,
+    person: i64,
+    key: &str,
+    request: &str,
+    number: &str,
+    now: &str,
+) -> Result<()> {
+    store::remember(conn, person, key, request, 201, number, now)
+}
+
+/// Most cases on one page of the list.
+pub const MAX_PAGE: usize = 500;
+
+/// One page of the cases the actor may read that pass `filter`: overdue
+/// first, then newest, each with `overdue`; `after` is the previous page's
+/// `next` cursor (`<rank>.<id>`: rank 0 overdue, 1 not; ids descend within a rank).
+pub fn list_page(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    filter: &CaseFilter,
+    after: Option<&str>,
+    limit: usize,
+    today: &str,
+) -> Result<(Vec<Value>, Option<String>)> {
+    let limit = limit.clamp(1, MAX_PAGE);
+    let after: Option<(u8, i64)> = after
+        .map(|a| {
+            a.split_once('.')
+                .and_then(|(r, i)| Some((r.parse().ok()?, i.parse().ok()?)))
+                .ok_or_else(|| Error::invalid("after", "查询参数 after 无效", "invalid query parameter after"))
+        })
+        .transpose()?;
+    let selected = select(store::list(conn)?, maps, actor, filter, today)?;
+    let mut page: Vec<(u8, i64, Value)> = selected
+        .into_iter()
+        .map(|c| {
+            let overdue = is_overdue(&c, today);
+            let mut v = json!(c);
+            v["overdue"] = json!(overdue);
+            (u8::from(!overdue), c.id, v)
+        })
+        .filter(|(rank, id, _)| after.is_none_or(|(r, i)| (*rank, -*id) > (r, -i)))
+        .take(limit + 1)
+        .collect();
+    let more = page.len() > limit;
+    page.truncate(limit);
+    let next = if more { page.last().map(|(r, i, _)| format!("{r}.{i}")) } else { None };
+    Ok((page.into_iter().map(|(_, _, v)| v).collect(), next))
+}
+
+/// The ledger of the actor's cases that pass `filter`, with the per-village
+/// KPIs over the filter's period (default: this year to today) and that period.
+pub fn ledger(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    filter: &CaseFilter,
+    today: &str,
+) -> Result<(Vec<crate::docs::ledger::LedgerRow>, Vec<crate::docs::ledger::KpiRow>, String, String)> {
+    let all = store::list(conn)?;
+    let selected = select(all.clone(), maps, actor, filter, today)?;
+    let rows = ledger_rows(conn, maps, &selected, today)?;
+    let from = filter.from.clone().unwrap_or_else(|| format!("{}-01-01", &today[..4]));
+    let to = filter.to.clone().unwrap_or_else(|| today.to_owned());
+    let kpis = ledger_kpis(all, maps, actor, filter, (&from, &to), today)?;
+    Ok((rows, kpis, from, to))
+}
+
+/// The KPIs of the cases the actor may read, grouped `by`, over `[from, to]`.
+pub fn stats_in_scope(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    by: StatsBy,
+    from: &str,
+    to: &str,
+) -> Result<Stats> {
+    if to < from {
+        return Err(Error::invalid("to", "结束日期不能早于开始日期", "the end date cannot precede the start date"));
+    }
+    let people = crate::store::people::list(conn)?;
+    let rows: Vec<CaseRow> =
+        store::list(conn)?.into_iter().filter(|c| readable(&actor.scope, actor.person.id, &facts(maps, c))).collect();
+    Ok(stats(&rows, maps, &people, by, from, to))
+}

@@ -71,6 +71,31 @@ pub fn prepare(upload: &[u8]) -> Result<Photo> {
     Ok(Photo { id, width: stored.width(), height: stored.height(), bytes, thumbnail })
 }
 
+/// Stores a prepared photo once (a second upload of the same content is a no-op).
+pub fn save(conn: &rusqlite::Connection, photo: &Photo, by: i64, now: &str) -> Result<()> {
+    crate::store::media::insert(conn, photo, by, now)
+}
+
+/// A stored photo's bytes (or its thumbnail's), to whoever uploaded it, the
+/// town office, and those who may read a case it belongs to. Anyone else gets
+/// 404: photos of sites and people are personal information.
+pub fn readable_bytes(
+    conn: &rusqlite::Connection,
+    maps: &crate::spatial::Maps,
+    actor: &crate::service::accounts::Actor,
+    id: &str,
+    thumbnail: bool,
+) -> Result<Vec<u8>> {
+    use crate::service::cases;
+    let allowed = actor.scope.admin
+        || crate::store::media::uploader(conn, id)? == Some(actor.person.id)
+        || crate::store::cases::with_photo(conn, id)?
+            .iter()
+            .any(|case| cases::readable(&actor.scope, actor.person.id, &cases::facts(maps, case)));
+    let bytes = if allowed { crate::store::media::bytes(conn, id, thumbnail)? } else { None };
+    bytes.ok_or_else(|| Error::not_found(format!("没有照片 {id}"), format!("no photo {id}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,8 @@
 pub mod accounts;
 /// Cases (隐患): filing, actions through the state machine, views.
 pub mod cases;
+/// The editable taxonomy of case categories.
+pub mod categories;
 /// Issuing documents: numbering, rendering inside the action, storing once.
 pub mod documents;
 /// Enterprises and premises: input checks, governance lifecycle, CSV import.

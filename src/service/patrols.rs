@@ -820,3 +820,45 @@ pub fn report_pdf(
     let heading = crate::service::documents::record_heading(conn, number, &format!("/rivers/{river}"), now_s)?;
     render_monthly_report(&view, &heading, maps)
 }
+
+/// A log as answered: the row, the numbers of the cases its findings opened, its PDF's address.
+pub fn view(conn: &Connection, p: &PatrolRow) -> Result<Value> {
+    let mut body = json!(p);
+    body["cases"] = json!(store::case_numbers(conn, p.id)?);
+    body["pdf"] = json!(format!("/api/v1/patrols/{}/pdf", p.code));
+    Ok(body)
+}
+
+/// A log in a list: the row without its track and times.
+pub fn summary(p: &PatrolRow) -> Value {
+    let mut body = json!(p);
+    if let Some(map) = body.as_object_mut() {
+        map.remove("track");
+        map.remove("times");
+    }
+    body
+}
+
+/// The logs the actor may read, newest first, as list summaries.
+pub fn list_readable(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    river: Option<&str>,
+    month: Option<&str>,
+) -> Result<Vec<Value>> {
+    let rows = store::list(conn, river, month)?;
+    Ok(rows.iter().filter(|p| readable(maps, actor, p)).map(summary).collect())
+}
+
+/// What an earlier filing by `person` with this `Idempotency-Key` left: its
+/// request hash (none for keys recorded before hashes were kept) and the log.
+pub fn earlier_filing(conn: &Connection, person: i64, key: &str) -> Result<Option<(Option<String>, PatrolRow)>> {
+    let Some((id, hash)) = store::idempotent(conn, person, key)? else { return Ok(None) };
+    Ok(store::by_id(conn, id)?.map(|p| (hash, p)))
+}
+
+/// Records the key of a filing, in the filing's transaction.
+pub fn remember_filing(conn: &Connection, person: i64, key: &str, patrol_id: i64, request_sha256: &str) -> Result<()> {
+    store::remember(conn, person, key, patrol_id, request_sha256)
+}

@@ -19,9 +19,9 @@ use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::idempotency::{Keyed, Once};
 use crate::service::cases::{self, ActionInput, CaseInput};
+use crate::service::categories::{self, CategoryPatch, NewCategory};
 use crate::service::media;
 use crate::store::cases::CaseRow;
-use crate::store::{cases as store, media as media_store};
 
 /// `POST /api/v1/media`: one photo in multipart field `file` → `{id}`.
 pub async fn upload_media(
@@ -52,7 +52,7 @@ pub async fn upload_media(
     let once = Once::new(&headers, "/api/v1/media", &photo.id)?;
     let (by, now) = (caller.actor.person.id, china_timestamp(app.now_s()));
     once.create(&app, by, move |c| {
-        media_store::insert(c, &photo, by, &now)?;
+        media::save(c, &photo, by, &now)?;
         Ok(json!({"id": photo.id}))
     })
     .await
@@ -76,41 +76,15 @@ pub async fn show_media(
     Path(id): Path<String>,
     Query(query): Query<MediaQuery>,
 ) -> Result<Response> {
-    let lookup = id.clone();
-    let maps = app.maps();
-    let actor = caller.actor;
-    let bytes = app
-        .store
-        .read(move |c| {
-            let allowed = actor.scope.admin
-                || media_store::uploader(c, &lookup)? == Some(actor.person.id)
-                || store::with_photo(c, &lookup)?
-                    .iter()
-                    .any(|case| cases::readable(&actor.scope, actor.person.id, &cases::facts(&maps, case)));
-            if allowed { media_store::bytes(c, &lookup, query.thumbnail) } else { Ok(None) }
-        })
-        .await?
-        .ok_or_else(|| Error::not_found(format!("没有照片 {id}"), format!("no photo {id}")))?;
+    let (maps, actor) = (app.maps(), caller.actor);
+    let bytes = app.store.read(move |c| media::readable_bytes(c, &maps, &actor, &id, query.thumbnail)).await?;
     Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=31536000, immutable")], bytes)
         .into_response())
 }
 
 /// `GET /api/v1/categories`: the taxonomy, grouped by kind and first level.
 pub async fn list_categories(State(app): State<App>) -> Result<Json<Value>> {
-    let rows = app.store.read(store::categories).await?;
-    let tops: Vec<Value> = rows
-        .iter()
-        .filter(|top| top.parent.is_none())
-        .map(|top| {
-            let children: Vec<Value> = rows
-                .iter()
-                .filter(|c| c.parent.as_deref() == Some(top.code.as_str()))
-                .map(|c| json!({"code": c.code, "name": c.name}))
-                .collect();
-            json!({"code": top.code, "kind": top.kind, "name": top.name, "children": children})
-        })
-        .collect();
-    Ok(Json(json!(tops)))
+    Ok(Json(app.store.read(categories::tree).await?))
 }
 
 /// What a filing came to: a new case, or the case an earlier request with the
@@ -132,11 +106,6 @@ pub(super) fn earlier<T>(first: Option<(Option<String>, T)>, request_hash: &str)
     }
 }
 
-/// The case number and request hash an earlier filing with this key left.
-fn idempotent(c: &rusqlite::Connection, person: i64, key: &str) -> Result<Option<(Option<String>, String)>> {
-    Ok(store::idempotent(c, person, key)?.map(|(hash, _, number)| (Some(hash), number)))
-}
-
 /// `POST /api/v1/cases`: files a case. With `Idempotency-Key`, a retry gets the
 /// same case back (201) and files nothing new; the key is recorded in the same
 /// transaction as the case, so a crash cannot separate them.
@@ -156,7 +125,8 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
             // A retry of a request that was filed gets its first answer even
             // if it would not pass now (the filer's scope may have changed).
             let Some(key) = key else { return Err(refused) };
-            let number = app.store.read(move |c| earlier(idempotent(c, person, &key)?, &request_hash)).await?;
+            let number =
+                app.store.read(move |c| earlier(cases::earlier_filing(c, person, &key)?, &request_hash)).await?;
             Filed::Earlier(number.ok_or(refused)?)
         }
         Ok(checked) => {
@@ -164,7 +134,7 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
             app.store
                 .write(move |c| {
                     if let Some(key) = &key
-                        && let Some(number) = earlier(idempotent(c, person, key)?, &request_hash)?
+                        && let Some(number) = earlier(cases::earlier_filing(c, person, key)?, &request_hash)?
                     {
                         return Ok(Filed::Earlier(number));
                     }
@@ -172,7 +142,7 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
                     cases::check_stored(c, &actor, &checked)?;
                     let (row, entry) = cases::file_checked(c, &maps, person, checked.clone(), now)?;
                     if let Some(key) = &key {
-                        store::remember(c, person, key, &request_hash, 201, &row.number, &china_timestamp(now))?;
+                        cases::remember_filing(c, person, key, &request_hash, &row.number, &china_timestamp(now))?;
                     }
                     Ok(Filed::New(Box::new((row, entry))))
                 })
@@ -255,38 +225,12 @@ pub struct CaseQuery {
 
 /// `GET /api/v1/cases`: scoped, filtered, overdue first then newest, in keyset pages.
 pub async fn list_cases(State(app): State<App>, caller: Caller, Query(q): Query<CaseQuery>) -> Result<Json<Value>> {
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    // Cursor "<rank>.<id>": rank 0 = overdue, 1 = not; ids descend within a rank.
-    let after: Option<(u8, i64)> = q
-        .after
-        .as_deref()
-        .map(|a| {
-            a.split_once('.')
-                .and_then(|(r, i)| Some((r.parse().ok()?, i.parse().ok()?)))
-                .ok_or_else(|| Error::invalid("after", "查询参数 after 无效", "invalid query parameter after"))
-        })
-        .transpose()?;
     let filter = q.filter()?;
-    let maps = app.maps();
-    let actor = caller.actor;
-    let today = app.clock.today();
-    let rows = app.store.read(store::list).await?;
-    let selected = cases::select(rows, &maps, &actor, &filter, &today)?;
-    let mut page: Vec<(u8, i64, Value)> = selected
-        .into_iter()
-        .map(|c| {
-            let overdue = cases::is_overdue(&c, &today);
-            let mut v = json!(c);
-            v["overdue"] = json!(overdue);
-            (u8::from(!overdue), c.id, v)
-        })
-        .filter(|(rank, id, _)| after.is_none_or(|(r, i)| (*rank, -*id) > (r, -i)))
-        .take(limit + 1)
-        .collect();
-    let more = page.len() > limit;
-    page.truncate(limit);
-    let next = if more { page.last().map(|(r, i, _)| format!("{r}.{i}")) } else { None };
-    let items: Vec<Value> = page.into_iter().map(|(_, _, v)| v).collect();
+    let (maps, actor, today) = (app.maps(), caller.actor, app.clock.today());
+    let (items, next) = app
+        .store
+        .read(move |c| cases::list_page(c, &maps, &actor, &filter, q.after.as_deref(), q.limit.unwrap_or(50), &today))
+        .await?;
     Ok(Json(json!({"items": items, "next": next})))
 }
 
@@ -344,19 +288,9 @@ async fn ledger(
     q: &CaseQuery,
 ) -> Result<(Vec<crate::docs::ledger::LedgerRow>, (Vec<crate::docs::ledger::KpiRow>, String, String))> {
     let filter = q.filter()?;
-    let (maps, today) = (app.maps(), app.clock.today());
-    let actor = caller.actor;
-    app.store
-        .read(move |c| {
-            let all = store::list(c)?;
-            let selected = cases::select(all.clone(), &maps, &actor, &filter, &today)?;
-            let rows = cases::ledger_rows(c, &maps, &selected, &today)?;
-            let from = filter.from.clone().unwrap_or_else(|| format!("{}-01-01", &today[..4]));
-            let to = filter.to.clone().unwrap_or_else(|| today.clone());
-            let kpis = cases::ledger_kpis(all, &maps, &actor, &filter, (&from, &to), &today)?;
-            Ok((rows, (kpis, from, to)))
-        })
-        .await
+    let (maps, actor, today) = (app.maps(), caller.actor, app.clock.today());
+    let (rows, kpis, from, to) = app.store.read(move |c| cases::ledger(c, &maps, &actor, &filter, &today)).await?;
+    Ok((rows, (kpis, from, to)))
 }
 
 /// Query of `GET /api/v1/stats`.
@@ -378,9 +312,6 @@ pub async fn show_stats(State(app): State<App>, caller: Caller, Query(q): Query<
     use crate::domain::grid::GridLevel;
     let from = people::date("from", &q.from)?;
     let to = people::date("to", &q.to)?;
-    if to < from {
-        return Err(Error::invalid("to", "结束日期不能早于开始日期", "the end date cannot precede the start date"));
-    }
     let by_person = match q.by.as_deref() {
         None | Some("grid") => false,
         Some("person") => true,
@@ -388,24 +319,9 @@ pub async fn show_stats(State(app): State<App>, caller: Caller, Query(q): Query<
     };
     let level = q.level.as_deref().map(GridLevel::parse).transpose()?.unwrap_or(GridLevel::Village);
     let by = if by_person { cases::StatsBy::Person } else { cases::StatsBy::Grid(level) };
-    let maps = app.maps();
-    let actor = caller.actor;
-    let (rows, people) = app.store.read(|c| Ok((store::list(c)?, crate::store::people::list(c)?))).await?;
-    let rows: Vec<store::CaseRow> =
-        rows.into_iter().filter(|c| cases::readable(&actor.scope, actor.person.id, &cases::facts(&maps, c))).collect();
-    Ok(Json(json!(cases::stats(&rows, &maps, &people, by, &from, &to))))
-}
-
-/// Body of `POST /api/v1/categories`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewCategory {
-    code: String,
-    kind: String,
-    /// The first-level category it belongs to; absent for a new first-level category.
-    #[serde(default)]
-    parent: Option<String>,
-    name: String,
+    let (maps, actor) = (app.maps(), caller.actor);
+    let stats = app.store.read(move |c| cases::stats_in_scope(c, &maps, &actor, by, &from, &to)).await?;
+    Ok(Json(json!(stats)))
 }
 
 /// `POST /api/v1/categories`: the town office extends the taxonomy.
@@ -414,54 +330,10 @@ pub async fn create_category(
     caller: Caller,
     Keyed { input, once }: Keyed<NewCategory>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    caller.actor.scope.require_admin()?;
-    let code = input.code.trim().to_owned();
-    if code.is_empty()
-        || code.len() > 16
-        || !code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-    {
-        return Err(Error::invalid(
-            "code",
-            "类别编码须为 1–16 位大写字母、数字或 -",
-            "a category code is 1–16 of A-Z, 0-9 or -",
-        ));
-    }
-    let kind = Kind::parse(&input.kind).ok_or_else(|| {
-        Error::invalid("kind", "类型须为 safety、environment 或 river", "kind must be safety, environment or river")
-    })?;
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 50 {
-        return Err(Error::invalid("name", "类别名称须为 1–50 字", "a name is 1–50 characters"));
-    }
-    let category = store::Category { code, kind: kind.as_str().into(), parent: input.parent.clone(), name };
-    once.create(&app, caller.actor.person.id, move |c| {
-        if let Some(parent) = &category.parent {
-            match store::category(c, parent)? {
-                Some((kind, None, _)) if kind == category.kind => {}
-                _ => {
-                    return Err(Error::invalid(
-                        "parent",
-                        format!("上级类别 {parent} 须为同类型的一级类别"),
-                        format!("parent {parent} must be an active first-level category of the same kind"),
-                    ));
-                }
-            }
-        }
-        store::insert_category(c, &category)?;
-        Ok(json!(category))
-    })
-    .await
-}
-
-/// Body of `PATCH /api/v1/categories/{code}`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CategoryPatch {
-    #[serde(default)]
-    name: Option<String>,
-    /// `false` retires a category: no new filings, existing cases keep it.
-    #[serde(default)]
-    active: Option<bool>,
+    let scope = caller.actor.scope;
+    // Checked before the write too, so a bad request is answered without queueing.
+    categories::check(&scope, &input)?;
+    once.create(&app, caller.actor.person.id, move |c| Ok(json!(categories::create(c, &scope, &input)?))).await
 }
 
 /// `PATCH /api/v1/categories/{code}`: rename or retire a category.
@@ -471,16 +343,7 @@ pub async fn update_category(
     Path(code): Path<String>,
     JsonBody(patch): JsonBody<CategoryPatch>,
 ) -> Result<StatusCode> {
-    caller.actor.scope.require_admin()?;
-    let name = patch.name.map(|n| n.trim().to_owned());
-    if name.as_deref().is_some_and(|n| n.is_empty() || n.chars().count() > 50) {
-        return Err(Error::invalid("name", "类别名称须为 1–50 字", "a name is 1–50 characters"));
-    }
-    let lookup = code.clone();
-    let found = app.store.write(move |c| store::update_category(c, &lookup, name.as_deref(), patch.active)).await?;
-    if found {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(Error::not_found(format!("没有类别 {code}"), format!("no category {code}")))
-    }
+    let scope = caller.actor.scope;
+    app.store.write(move |c| categories::update(c, &scope, &code, &patch)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -15,26 +15,9 @@ use crate::error::{Error, Result};
 use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
 use crate::service::patrols::{self, PatrolInput};
-use crate::store::patrols::{self as store, PatrolRow};
 
 /// Largest patrol body: a track at the point limit in GeoJSON with times.
 pub const MAX_PATROL_BODY: usize = 16 * 1024 * 1024;
-
-fn view(conn: &rusqlite::Connection, p: &PatrolRow) -> Result<Value> {
-    let mut body = json!(p);
-    body["cases"] = json!(store::case_numbers(conn, p.id)?);
-    body["pdf"] = json!(format!("/api/v1/patrols/{}/pdf", p.code));
-    Ok(body)
-}
-
-fn summary(p: &PatrolRow) -> Value {
-    let mut body = json!(p);
-    if let Some(map) = body.as_object_mut() {
-        map.remove("track");
-        map.remove("times");
-    }
-    body
-}
 
 /// `POST /api/v1/patrols`: files a log. With `Idempotency-Key` a retry gets the first log back.
 ///
@@ -56,9 +39,9 @@ pub async fn file_patrol(
     let hash = request_hash.clone();
     let first = move |c: &rusqlite::Connection, key: &Option<String>, person: i64| -> Result<Option<Value>> {
         let Some(key) = key else { return Ok(None) };
-        let first = store::idempotent(c, person, key)?.map(|(id, hash)| (hash, id));
-        let Some(id) = super::cases::earlier(first, &hash)? else { return Ok(None) };
-        store::by_id(c, id)?.map(|p| view(c, &p)).transpose()
+        let first = patrols::earlier_filing(c, person, key)?;
+        let Some(p) = super::cases::earlier(first, &hash)? else { return Ok(None) };
+        patrols::view(c, &p).map(Some)
     };
     let (person, now) = (actor.person.id, app.now_s());
     let prepared = {
@@ -85,9 +68,9 @@ pub async fn file_patrol(
             }
             let row = patrols::file_prepared(c, &maps, &actor, &input, &prepared, now)?;
             if let Some(key) = &key {
-                store::remember(c, person, key, row.id, &request_hash)?;
+                patrols::remember_filing(c, person, key, row.id, &request_hash)?;
             }
-            Ok((StatusCode::CREATED, view(c, &row)?))
+            Ok((StatusCode::CREATED, patrols::view(c, &row)?))
         })
         .await?;
     Ok((status, Json(body)))
@@ -107,10 +90,7 @@ pub async fn list_patrols(State(app): State<App>, caller: Caller, Query(q): Quer
     let actor = caller.actor;
     let list = app
         .store
-        .read(move |c| {
-            let rows = store::list(c, q.river.as_deref(), q.month.as_deref())?;
-            Ok(rows.iter().filter(|p| patrols::readable(&maps, &actor, p)).map(summary).collect::<Vec<_>>())
-        })
+        .read(move |c| patrols::list_readable(c, &maps, &actor, q.river.as_deref(), q.month.as_deref()))
         .await?;
     Ok(Json(json!({"patrols": list})))
 }
@@ -119,7 +99,7 @@ pub async fn list_patrols(State(app): State<App>, caller: Caller, Query(q): Quer
 pub async fn show_patrol(State(app): State<App>, caller: Caller, Path(code): Path<String>) -> Result<Json<Value>> {
     let maps = app.maps();
     let actor = caller.actor;
-    let body = app.store.read(move |c| view(c, &patrols::load_readable(c, &maps, &actor, &code)?)).await?;
+    let body = app.store.read(move |c| patrols::view(c, &patrols::load_readable(c, &maps, &actor, &code)?)).await?;
     Ok(Json(body))
 }
 
@@ -149,7 +129,7 @@ pub async fn review_patrol(
         .write(move |c| {
             let decision = (input.decision.as_str(), input.comment.as_str());
             let row = patrols::review(c, &maps, &actor, &code, decision, expected, now)?;
-            view(c, &row)
+            patrols::view(c, &row)
         })
         .await?;
     Ok(Json(body))
