@@ -92,7 +92,7 @@ fn registered_addressee(conn: &Connection, c: &CaseRow) -> Result<Option<enterpr
         return enterprise_store::get(conn, id);
     }
     let Some(name) = c.responsible.as_deref().map(str::trim).filter(|n| !n.is_empty()) else { return Ok(None) };
-    let mut named = enterprise_store::list(conn)?.into_iter().filter(|e| e.name == name);
+    let mut named = enterprise_store::by_name(conn, name)?.into_iter();
     // Two registrations under one name: the text alone cannot say which is meant.
     Ok(match (named.next(), named.next()) {
         (Some(e), None) => Some(e),

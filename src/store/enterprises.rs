@@ -256,6 +256,14 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Enterprise>> {
     Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM enterprises WHERE id = ?1"), [id], enterprise).optional()?)
 }
 
+/// The enterprises registered under exactly this name (usually one).
+pub fn by_name(conn: &Connection, name: &str) -> Result<Vec<Enterprise>> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM enterprises WHERE name = ?1 ORDER BY id LIMIT 2"))?;
+    let rows = stmt.query_map([name], enterprise)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Every enterprise, by id. Callers filter by scope and query.
 pub fn list(conn: &Connection) -> Result<Vec<Enterprise>> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM enterprises ORDER BY id"))?;
