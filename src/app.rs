@@ -12,6 +12,8 @@ use crate::store::Store;
 pub struct UiSettings {
     /// Optional XYZ tile URL template for the map background.
     pub tile_url: Option<String>,
+    /// The address people reach the server at (`--public-url`), if set.
+    pub public_url: Option<String>,
 }
 
 /// Everything a request handler may use. Cheap to clone.

@@ -28,6 +28,33 @@ impl fmt::Display for Msg {
     }
 }
 
+impl Error {
+    /// The message meant for people, if the error has one (5xx errors do not).
+    pub fn message(&self) -> Option<&Msg> {
+        match self {
+            Self::NotFound(m)
+            | Self::Conflict(m)
+            | Self::Forbidden(m)
+            | Self::Unauthenticated(m)
+            | Self::Stale(m)
+            | Self::TooLarge(m)
+            | Self::Busy(m) => Some(m),
+            Self::Invalid { reason, .. } => Some(reason),
+            Self::Rejected { summary, .. } => Some(summary),
+            Self::Refused { reason, .. } | Self::RateLimited { reason, .. } => Some(reason),
+            Self::Sqlite(_) | Self::Internal(_) => None,
+        }
+    }
+
+    /// The input field the error names, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
 /// Everything that can go wrong in gridsafe, by what the caller should do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -78,7 +78,9 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
             )?;
         }
     }
-    let app = App::new(store, maps, UiSettings { tile_url: config.tile_url.clone() }).with_clock(clock);
+    let app =
+        App::new(store, maps, UiSettings { tile_url: config.tile_url.clone(), public_url: config.public_url.clone() })
+            .with_clock(clock);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;

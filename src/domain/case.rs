@@ -173,6 +173,23 @@ impl Action {
         Self::Outcome,
     ];
 
+    /// Whether the action moves the case along the loop (register, cancel,
+    /// dispatch, submit, sign off or return, the police outcome): what the
+    /// home page counts as work waiting for someone. Supervision, extension,
+    /// transfer and reopening are the office's choices, not waiting work.
+    pub fn moves_on(self) -> bool {
+        matches!(
+            self,
+            Self::Register
+                | Self::Cancel
+                | Self::Dispatch
+                | Self::Submit
+                | Self::Approve
+                | Self::Return
+                | Self::Outcome
+        )
+    }
+
     /// The machine name.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -22,6 +22,23 @@ fn body(status: StatusCode, code: &str, msg: &Msg, details: &Value) -> Response 
     (status, Json(json)).into_response()
 }
 
+/// The status an error answers with, for the JSON API and the pages alike.
+pub fn status(error: &Error) -> StatusCode {
+    match error {
+        Error::NotFound(_) => StatusCode::NOT_FOUND,
+        Error::Invalid { .. } => StatusCode::BAD_REQUEST,
+        Error::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        Error::Refused { .. } | Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::Stale(_) => StatusCode::PRECONDITION_FAILED,
+        Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        Error::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Sqlite(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         match self {

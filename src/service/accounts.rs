@@ -57,6 +57,15 @@ pub fn new_token() -> Result<String> {
     Ok(crate::domain::audit::hex(&random_bytes::<32>()?))
 }
 
+/// A random UUID (version 4), for an `Idempotency-Key` made when a draft is created.
+pub fn new_uuid() -> Result<String> {
+    let mut b = random_bytes::<16>()?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = crate::domain::audit::hex(&b);
+    Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
+}
+
 /// The stored form of a token.
 pub fn token_sha256(token: &str) -> String {
     crate::domain::audit::sha256_hex(token.as_bytes())
@@ -346,4 +355,23 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(token_sha256(&a), a);
     }
+}
+
+/// Changes one's own password: the current one must match; every session of
+/// the person ends (the caller opens a fresh one).
+pub fn change_password(conn: &Connection, person: &Person, current: &str, new: &str, now_s: i64) -> Result<()> {
+    let checked = check_login(conn, &person.username, current);
+    if checked.is_err() {
+        return Err(Error::invalid("current", "当前密码不正确", "the current password is wrong"));
+    }
+    let new = crate::domain::people::password(new)
+        .map_err(|_| Error::invalid("new", "新密码长度须为 10–128 个字符", "a new password has 10–128 characters"))?;
+    if new == current {
+        return Err(Error::invalid(
+            "new",
+            "新密码不能与当前密码相同",
+            "the new password must differ from the current one",
+        ));
+    }
+    people_store::set_password(conn, &person.username, &hash_password(new)?, now_s)
 }

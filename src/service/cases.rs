@@ -24,7 +24,9 @@ use crate::service::accounts::Actor;
 use crate::service::documents;
 use crate::spatial::Maps;
 use crate::store::audit::{self as audit_store, NewEntry};
-use crate::store::cases::{self as store, CaseRow};
+pub use crate::store::cases::CaseRow;
+use crate::store::cases::{self as store};
+pub use crate::store::documents::DocumentMeta;
 use crate::store::people::Person;
 
 /// A point within this distance of a river snaps to its nearest reach.
@@ -975,6 +977,28 @@ pub fn list_page(
     limit: usize,
     today: &str,
 ) -> Result<(Vec<Value>, Option<String>)> {
+    let (rows, next) = list_rows(conn, maps, actor, filter, after, limit, today)?;
+    let page = rows
+        .into_iter()
+        .map(|(c, overdue)| {
+            let mut v = json!(c);
+            v["overdue"] = json!(overdue);
+            v
+        })
+        .collect();
+    Ok((page, next))
+}
+
+/// [`list_page`] as rows with their overdue flag, for pages.
+pub fn list_rows(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    filter: &CaseFilter,
+    after: Option<&str>,
+    limit: usize,
+    today: &str,
+) -> Result<(Vec<(CaseRow, bool)>, Option<String>)> {
     let limit = limit.clamp(1, MAX_PAGE);
     let after: Option<(u8, i64)> = after
         .map(|a| {
@@ -984,21 +1008,16 @@ pub fn list_page(
         })
         .transpose()?;
     let selected = select(store::list(conn)?, maps, actor, filter, today)?;
-    let mut page: Vec<(u8, i64, Value)> = selected
+    let mut page: Vec<(u8, CaseRow)> = selected
         .into_iter()
-        .map(|c| {
-            let overdue = is_overdue(&c, today);
-            let mut v = json!(c);
-            v["overdue"] = json!(overdue);
-            (u8::from(!overdue), c.id, v)
-        })
-        .filter(|(rank, id, _)| after.is_none_or(|(r, i)| (*rank, -*id) > (r, -i)))
+        .map(|c| (u8::from(!is_overdue(&c, today)), c))
+        .filter(|(rank, c)| after.is_none_or(|(r, i)| (*rank, -c.id) > (r, -i)))
         .take(limit + 1)
         .collect();
     let more = page.len() > limit;
     page.truncate(limit);
-    let next = if more { page.last().map(|(r, i, _)| format!("{r}.{i}")) } else { None };
-    Ok((page.into_iter().map(|(_, _, v)| v).collect(), next))
+    let next = if more { page.last().map(|(r, c)| format!("{r}.{}", c.id)) } else { None };
+    Ok((page.into_iter().map(|(r, c)| (c, r == 0)).collect(), next))
 }
 
 /// The ledger of the actor's cases that pass `filter`, with the per-village
@@ -1035,4 +1054,156 @@ pub fn stats_in_scope(
     let rows: Vec<CaseRow> =
         store::list(conn)?.into_iter().filter(|c| readable(&actor.scope, actor.person.id, &facts(maps, c))).collect();
     Ok(stats(&rows, maps, &people, by, from, to))
+}
+
+/// Whether the actor may file a case anywhere (the report button is offered only then).
+pub fn may_file(actor: &Actor) -> bool {
+    let s = &actor.scope;
+    s.admin
+        || s.town_expert
+        || !s.grids.is_empty()
+        || !s.hired_by.is_empty()
+        || !s.reaches.is_empty()
+        || !s.rivers.is_empty()
+}
+
+/// Whole days from `today` to `deadline`: negative once it has passed.
+pub fn days_left(deadline: Option<&str>, today: &str) -> Option<i64> {
+    let (d, t) = (crate::domain::time::parse_date(deadline?)?, crate::domain::time::parse_date(today)?);
+    Some(d - t)
+}
+
+/// A case waiting for the actor, with what they may do on it now.
+#[derive(Debug, Clone)]
+pub struct Todo {
+    /// The case.
+    pub case: CaseRow,
+    /// The actions that move it on which the actor may take now.
+    pub actions: Vec<Action>,
+    /// Days to the deadline (negative: overdue).
+    pub days_left: Option<i64>,
+}
+
+/// Within this many days a deadline counts as near on the home page.
+pub const DUE_SOON_DAYS: i64 = 3;
+
+/// The work waiting for the actor: open cases they may read on which they may
+/// take an action that moves the case on (SPEC §5, decided by the state
+/// machine); overdue first (most days over first), then due within
+/// [`DUE_SOON_DAYS`], then the rest, each by deadline then newest.
+pub fn todo(conn: &Connection, maps: &Maps, actor: &Actor, today: &str) -> Result<Vec<Todo>> {
+    let who = case::Actor { person: actor.person.id, scope: &actor.scope };
+    let mut out: Vec<Todo> = store::list(conn)?
+        .into_iter()
+        .filter(|c| Status::parse(&c.status).is_some_and(Status::is_open))
+        .filter_map(|c| {
+            let f = facts(maps, &c);
+            if !readable(&actor.scope, actor.person.id, &f) {
+                return None;
+            }
+            let actions: Vec<Action> = case::allowed(who, &f, today).into_iter().filter(|a| a.moves_on()).collect();
+            if actions.is_empty() {
+                return None;
+            }
+            let days_left = days_left(c.deadline.as_deref(), today);
+            Some(Todo { case: c, actions, days_left })
+        })
+        .collect();
+    out.sort_by_key(|t| {
+        let bucket = match t.days_left {
+            Some(d) if d < 0 => 0,
+            Some(d) if d <= DUE_SOON_DAYS => 1,
+            _ => 2,
+        };
+        (bucket, t.days_left.unwrap_or(i64::MAX), -t.case.id)
+    });
+    Ok(out)
+}
+
+/// Everything a case page shows, read in one transaction.
+#[derive(Debug, Clone)]
+pub struct CasePage {
+    /// The case.
+    pub case: CaseRow,
+    /// Past its deadline and still open.
+    pub overdue: bool,
+    /// Days to the deadline (negative: overdue).
+    pub days_left: Option<i64>,
+    /// Village, community and town names, town first.
+    pub places: Vec<String>,
+    /// The category's name.
+    pub category: String,
+    /// The enterprise's name.
+    pub enterprise: Option<String>,
+    /// The reach in words.
+    pub reach: Option<String>,
+    /// What the viewer may do now.
+    pub allowed: Vec<Action>,
+    /// Photos: (stage `report` or `fix`, media id).
+    pub photos: Vec<(String, String)>,
+    /// The audit entries with the actor's name.
+    pub timeline: Vec<(Entry, String)>,
+    /// Documents issued for the case.
+    pub documents: Vec<DocumentMeta>,
+}
+
+/// The case page's data for a case the actor may read (anything else is a 404).
+pub fn page(conn: &Connection, maps: &Maps, actor: &Actor, number: &str, today: &str) -> Result<CasePage> {
+    let c = load_readable(conn, maps, actor, number)?;
+    let f = facts(maps, &c);
+    let allowed = case::allowed(case::Actor { person: actor.person.id, scope: &actor.scope }, &f, today);
+    let category = store::categories(conn)?
+        .into_iter()
+        .find(|k| k.code == c.category)
+        .map_or_else(|| c.category.clone(), |k| k.name);
+    let enterprise = match c.enterprise_id {
+        Some(id) => crate::store::enterprises::get(conn, id)?.map(|e| e.name),
+        None => None,
+    };
+    let reach = c
+        .reach_code
+        .as_ref()
+        .map(|r| crate::service::people::scope_name(conn, maps, &crate::domain::people::ScopeItem::Reach(r.clone())));
+    let reach = reach.transpose()?;
+    let mut timeline = Vec::new();
+    for entry in audit_store::for_case(conn, c.id)? {
+        let name = crate::store::people::get(conn, entry.record.actor_id)?.map_or_else(String::new, |p| p.name);
+        timeline.push((entry, name));
+    }
+    Ok(CasePage {
+        overdue: is_overdue(&c, today),
+        days_left: days_left(c.deadline.as_deref(), today),
+        places: maps.chain(&c.grid_code).into_iter().map(|g| g.name.to_string()).collect(),
+        category,
+        enterprise,
+        reach,
+        allowed,
+        photos: store::photos(conn, c.id)?,
+        timeline,
+        documents: crate::store::documents::for_case(conn, c.id)?,
+        case: c,
+    })
+}
+
+/// Open cases of `category` within `radius_m` of a point: possible duplicates
+/// of a report about to be filed, among those the actor may read.
+pub fn nearby_open(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    point: Lonlat,
+    category: &str,
+    radius_m: f64,
+) -> Result<Vec<(CaseRow, f64)>> {
+    let mut out: Vec<(CaseRow, f64)> = store::list(conn)?
+        .into_iter()
+        .filter(|c| c.category == category && Status::parse(&c.status).is_some_and(Status::is_open))
+        .filter(|c| readable(&actor.scope, actor.person.id, &facts(maps, c)))
+        .filter_map(|c| {
+            let d = crate::spatial::distance_m(point, Lonlat::parse(c.lon, c.lat).ok()?);
+            (d <= radius_m).then_some((c, d))
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.total_cmp(&b.1));
+    Ok(out)
 }

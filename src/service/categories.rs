@@ -112,3 +112,8 @@ pub fn update(conn: &Connection, scope: &Scope, code: &str, patch: &CategoryPatc
         Err(Error::not_found(format!("没有类别 {code}"), format!("no category {code}")))
     }
 }
+
+/// Every category in display order (first levels and their children), for the report form.
+pub fn all(conn: &Connection) -> Result<Vec<Category>> {
+    store::categories(conn)
+}

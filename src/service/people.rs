@@ -84,3 +84,24 @@ pub fn responsible(
     }
     Ok(out)
 }
+
+/// A scope item in words, for pages: the grid, enterprise, river or reach by name.
+pub fn scope_name(conn: &Connection, maps: &Maps, item: &ScopeItem) -> Result<String> {
+    Ok(match item {
+        ScopeItem::Town(code) | ScopeItem::Grid(code) => {
+            maps.grid(code).map_or_else(|| code.clone(), |g| g.grid.name.clone())
+        }
+        ScopeItem::Enterprise(id) => {
+            crate::store::enterprises::get(conn, *id)?.map_or_else(|| format!("#{id}"), |e| e.name)
+        }
+        ScopeItem::River(code) => maps.river(code).map_or_else(|| code.clone(), |r| r.river.name.clone()),
+        ScopeItem::Reach(code) => match maps.reach(code) {
+            Some(reach) => {
+                let river = maps.river(reach.river.as_str()).map_or("", |r| r.river.name.as_str());
+                let village = maps.grid(reach.grid.as_str()).map_or("", |g| g.grid.name.as_str());
+                format!("{river}·{village}段")
+            }
+            None => code.clone(),
+        },
+    })
+}

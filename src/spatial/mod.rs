@@ -206,3 +206,10 @@ impl Maps {
         self.reaches.iter().filter(move |r| r.river.as_str() == river)
     }
 }
+
+/// Great-circle distance between two points in metres (haversine; within
+/// 0.1% of geodesic at a town's scale, TIPS).
+pub fn distance_m(a: Lonlat, b: Lonlat) -> f64 {
+    use geo::Distance;
+    geo::Haversine.distance(geo::Point::new(a.lon, a.lat), geo::Point::new(b.lon, b.lat))
+}

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::helpers::TestApp;
 
 #[tokio::test]
-async fn login_with_the_right_password_gives_a_token_and_a_secure_cookie() {
+async fn login_with_the_right_password_gives_a_token_and_a_session_cookie() {
     let app = TestApp::demo().await;
     let body = json!({"username": "TF0101.Safety", "password": gridsafe::demo::DEMO_PASSWORD});
     let response = app.json_as("POST", None, "/api/v1/login", &body).await;
@@ -18,9 +18,12 @@ async fn login_with_the_right_password_gives_a_token_and_a_secure_cookie() {
     assert_eq!(json["user"]["person"]["username"], "tf0101.safety");
     assert_eq!(json["user"]["assignments"][0]["role"], "inspector");
     let cookie = response.headers.get("set-cookie").unwrap().to_str().unwrap();
-    for attribute in ["gridsafe_session=", "HttpOnly", "Secure", "SameSite=Strict", "Max-Age="] {
+    for attribute in ["gridsafe_session=", "HttpOnly", "SameSite=Strict", "Max-Age="] {
         assert!(cookie.contains(attribute), "{cookie}");
     }
+    // Served over plain HTTP (no https public URL), a Secure cookie would be
+    // dropped by a phone's browser; see pages::the_cookie_is_secure_behind_https.
+    assert!(!cookie.contains("Secure"), "{cookie}");
     // The same session works as a bearer token and as a cookie.
     app.get_as(token, "/api/v1/me").await.expect(200);
     let request =

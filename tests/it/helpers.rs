@@ -106,6 +106,29 @@ impl TestApp {
         Self { router: http::router(app.clone()), app, dir }
     }
 
+    /// The same application with other web settings (a public URL, tiles).
+    pub fn with_ui(mut self, ui: UiSettings) -> Self {
+        self.app.ui = std::sync::Arc::new(ui);
+        self.router = http::router(self.app.clone());
+        self
+    }
+
+    /// Sends a GET as a browser would: the session in its cookie.
+    pub async fn page(&self, token: &str, uri: &str) -> TestResponse {
+        let request = Request::get(uri).header("cookie", format!("gridsafe_session={token}")).body(Body::empty());
+        self.send(request.expect("valid request")).await
+    }
+
+    /// Posts a URL-encoded form as a browser would, with the session cookie.
+    pub async fn post_form(&self, token: Option<&str>, uri: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = serde_urlencoded::to_string(fields).expect("form encodes");
+        let mut request = Request::post(uri).header("content-type", "application/x-www-form-urlencoded");
+        if let Some(token) = token {
+            request = request.header("cookie", format!("gridsafe_session={token}"));
+        }
+        self.send(request.body(Body::from(body)).expect("valid request")).await
+    }
+
     /// The database file.
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("test.db")

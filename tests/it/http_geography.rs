@@ -114,12 +114,18 @@ async fn rivers_list_and_detail_with_reaches() {
 #[tokio::test]
 async fn the_map_page_and_its_vendored_assets_are_served() {
     let app = TestApp::demo().await;
-    let page = app.get("/").await;
+    let page = app.get("/map").await;
     assert_eq!(page.status, 200);
     assert!(page.content_type.starts_with("text/html"));
-    assert!(page.text.contains("/static/leaflet/leaflet.js"));
-    assert!(!page.text.contains("{{TILE_URL}}"), "placeholder left in the page");
-    for asset in ["leaflet/leaflet.js", "leaflet/leaflet.css", "leaflet/LICENSE", "app.js", "app.css"] {
+    let script = page.text.split("src=\"").map(|s| &s[..s.find('"').unwrap_or(0)]).find(|s| s.contains("leaflet.js"));
+    let script = script.expect("the page loads Leaflet");
+    assert!(script.starts_with("/assets/leaflet/leaflet.") && script.ends_with(".js"), "{script}");
+    let hashed = app.get(script).await;
+    assert_eq!(hashed.status, 200);
+    assert_eq!(hashed.headers["cache-control"], "public, max-age=31536000, immutable");
+    for asset in
+        ["leaflet/leaflet.js", "leaflet/leaflet.css", "leaflet/LICENSE", "map.js", "map.css", "app.js", "app.css"]
+    {
         let response = app.get(&format!("/static/{asset}")).await;
         assert_eq!(response.status, 200, "{asset}");
         assert!(!response.text.is_empty());

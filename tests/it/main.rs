@@ -14,6 +14,7 @@ mod http_geography;
 mod idempotency;
 mod kpi;
 mod ledger;
+mod pages;
 mod patrol_docs;
 mod patrols;
 mod rules;

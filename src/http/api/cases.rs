@@ -89,9 +89,21 @@ pub async fn list_categories(State(app): State<App>) -> Result<Json<Value>> {
 
 /// What a filing came to: a new case, or the case an earlier request with the
 /// same `Idempotency-Key` filed.
-enum Filed {
+pub enum Filed {
+    /// Filed now: the row and its first audit entry.
     New(Box<(CaseRow, Entry)>),
+    /// Filed by an earlier request with the same key: its number.
     Earlier(String),
+}
+
+impl Filed {
+    /// The case number either way.
+    pub fn number(&self) -> &str {
+        match self {
+            Self::New(filed) => &filed.0.number,
+            Self::Earlier(number) => number,
+        }
+    }
 }
 
 /// What an earlier request with the same `Idempotency-Key` filed, if the key
@@ -115,6 +127,33 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
     let request_hash = crate::domain::audit::sha256_hex(&body);
     let (maps, now) = (app.maps(), app.now_s());
     let actor = std::sync::Arc::new(caller.actor);
+    let filed = file_once(&app, actor.clone(), key, input, request_hash, now).await?;
+    let body = match filed {
+        Filed::New(filed) => cases::filed_view(&maps, &actor, &filed.0, &filed.1, &china_date(now))?,
+        Filed::Earlier(number) => {
+            app.store
+                .read(move |c| {
+                    let row = cases::load_readable(c, &maps, &actor, &number)?;
+                    Ok(cases::view(c, &maps, &actor, &row, &china_date(now))?.to_string())
+                })
+                .await?
+        }
+    };
+    Ok((StatusCode::CREATED, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// Files a case once per `Idempotency-Key`: the checks that need no database
+/// run off the writer, the rest inside one write. Shared by the JSON API and
+/// the report page.
+pub async fn file_once(
+    app: &App,
+    actor: std::sync::Arc<crate::service::accounts::Actor>,
+    key: Option<String>,
+    input: CaseInput,
+    request_hash: String,
+    now: i64,
+) -> Result<Filed> {
+    let maps = app.maps();
     let person = actor.person.id;
     // The writer is the bottleneck under load, so it does only what needs the
     // database: the idempotency lookup, the checks against stored data and the
@@ -149,18 +188,7 @@ pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMa
                 .await?
         }
     };
-    let body = match filed {
-        Filed::New(filed) => cases::filed_view(&maps, &actor, &filed.0, &filed.1, &china_date(now))?,
-        Filed::Earlier(number) => {
-            app.store
-                .read(move |c| {
-                    let row = cases::load_readable(c, &maps, &actor, &number)?;
-                    Ok(cases::view(c, &maps, &actor, &row, &china_date(now))?.to_string())
-                })
-                .await?
-        }
-    };
-    Ok((StatusCode::CREATED, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(filed)
 }
 
 /// `GET /api/v1/cases/{number}`: the case with its timeline and the viewer's actions.
@@ -198,29 +226,29 @@ pub async fn act_on_case(
     Ok(Json(view))
 }
 
-/// Query of `GET /api/v1/cases`.
-#[derive(Debug, Deserialize)]
+/// Query of `GET /api/v1/cases` (and of the case list page and the ledger downloads).
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseQuery {
-    status: Option<String>,
-    kind: Option<String>,
-    grade: Option<String>,
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub grade: Option<String>,
     /// A grid code: cases in it or below.
-    grid: Option<String>,
-    enterprise: Option<i64>,
-    reach: Option<String>,
-    reporter: Option<i64>,
-    overdue: Option<bool>,
+    pub grid: Option<String>,
+    pub enterprise: Option<i64>,
+    pub reach: Option<String>,
+    pub reporter: Option<i64>,
+    pub overdue: Option<bool>,
     /// Filed on or after this date.
-    from: Option<String>,
+    pub from: Option<String>,
     /// Filed on or before this date.
-    to: Option<String>,
+    pub to: Option<String>,
     /// `below`: only cases in grids below the caller's own (the grid leader's escalation view).
-    scope: Option<String>,
+    pub scope: Option<String>,
     /// Page size (default 50, at most 500).
-    limit: Option<usize>,
+    pub limit: Option<usize>,
     /// The `next` cursor of the previous page.
-    after: Option<String>,
+    pub after: Option<String>,
 }
 
 /// `GET /api/v1/cases`: scoped, filtered, overdue first then newest, in keyset pages.
@@ -236,7 +264,7 @@ pub async fn list_cases(State(app): State<App>, caller: Caller, Query(q): Query<
 
 impl CaseQuery {
     /// The typed filter (pagination aside).
-    fn filter(&self) -> Result<cases::CaseFilter> {
+    pub fn filter(&self) -> Result<cases::CaseFilter> {
         let bad = |field: &str| {
             Error::invalid(field, format!("查询参数 {field} 无效"), format!("invalid query parameter {field}"))
         };
@@ -346,4 +374,34 @@ pub async fn update_category(
     let scope = caller.actor.scope;
     app.store.write(move |c| categories::update(c, &scope, &code, &patch)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Query of `GET /api/v1/cases/nearby`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NearbyQuery {
+    /// Longitude of the point about to be reported.
+    lon: f64,
+    /// Latitude.
+    lat: f64,
+    /// The category about to be reported.
+    category: String,
+}
+
+/// How near an open case of the same category counts as a possible duplicate.
+pub const DUPLICATE_RADIUS_M: f64 = 100.0;
+
+/// `GET /api/v1/cases/nearby`: open cases of the category within
+/// [`DUPLICATE_RADIUS_M`] of the point that the caller may read, nearest
+/// first: possible duplicates, shown before a report is filed.
+pub async fn nearby_cases(State(app): State<App>, caller: Caller, Query(q): Query<NearbyQuery>) -> Result<Json<Value>> {
+    let point = crate::domain::geo_point::Lonlat::parse(q.lon, q.lat)?;
+    let (maps, actor) = (app.maps(), caller.actor);
+    let found =
+        app.store.read(move |c| cases::nearby_open(c, &maps, &actor, point, &q.category, DUPLICATE_RADIUS_M)).await?;
+    let items: Vec<Value> = found
+        .into_iter()
+        .map(|(c, d)| json!({"number": c.number, "title": c.title, "status": c.status, "distance_m": d.round()}))
+        .collect();
+    Ok(Json(json!({"items": items})))
 }

@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`.
 
-mod cases;
+pub mod cases;
 mod documents;
 mod enterprises;
 mod geography;
@@ -40,6 +40,7 @@ pub fn routes() -> Router<App> {
         .route("/categories", get(cases::list_categories).post(cases::create_category))
         .route("/categories/{code}", axum::routing::patch(cases::update_category))
         .route("/cases", get(cases::list_cases).post(cases::file_case))
+        .route("/cases/nearby", get(cases::nearby_cases))
         .route("/cases/{number}", get(cases::show_case))
         .route("/stats", get(cases::show_stats))
         .route("/ledger.csv", get(cases::ledger_csv))

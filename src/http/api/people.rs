@@ -19,7 +19,11 @@ use crate::service::people;
 
 /// `GET /api/v1/me`: the caller, their assignments in force today and their scope.
 pub async fn me(caller: Caller) -> Json<Value> {
-    Json(json!(caller.actor))
+    let mut body = json!(caller.actor);
+    // Scripts of a page opened from the offline cache fetch the session's
+    // current CSRF token here before they send what waited in the outbox.
+    body["csrf_token"] = json!(crate::http::csrf::token(&caller.token));
+    Json(body)
 }
 
 /// `GET /api/v1/people`: everyone for the town office, only oneself for anyone else.

@@ -2,7 +2,7 @@
  * gridsafe — map page (网格地图).
  *
  * Plain ES2017, no build step, no framework. Needs Leaflet (global `L`) loaded first
- * and `window.GRIDSAFE = {tileUrl: "..."}` set by the page (empty = no base tiles).
+ * and `<body data-tile-url="...">` set by the page (empty = no base tiles).
  *
  * Talks to the same-origin JSON API:
  *   GET /api/v1/grids?level=town|community|village   GeoJSON FeatureCollection
@@ -181,7 +181,8 @@
       const stored = normaliseLang(window.localStorage.getItem(LANG_KEY));
       if (stored) return stored;
     } catch (e) { /* storage blocked: ignore */ }
-    return 'zh';
+    // The server's choice (the gridsafe_lang cookie), as <html lang>.
+    return normaliseLang(document.documentElement.lang) || 'zh';
   }
 
   function normaliseLang(v) {
@@ -919,8 +920,8 @@
   // ---------------------------------------------------------------------------
 
   function tileUrlFromConfig() {
-    const cfg = window.GRIDSAFE || {};
-    const url = typeof cfg.tileUrl === 'string' ? cfg.tileUrl.trim() : '';
+    // The server puts the configured tile URL in <body data-tile-url> (no inline script: CSP).
+    const url = (document.body.dataset.tileUrl || '').trim();
     // An unreplaced placeholder means "no tiles".
     if (!url || url.indexOf('{{') >= 0) return '';
     return url;
@@ -1007,10 +1008,9 @@
 
     const tileUrl = tileUrlFromConfig();
     if (tileUrl) {
-      const cfg = window.GRIDSAFE || {};
       const base = L.tileLayer(tileUrl, {
         maxZoom: 19,
-        attribution: typeof cfg.tileAttribution === 'string' ? esc(cfg.tileAttribution) : ''
+        attribution: ''
       });
       base.on('tileerror', function () { /* a missing tile is not worth a banner */ });
       base.addTo(map);
