@@ -16,6 +16,7 @@ mod kpi;
 mod ledger;
 mod patrol_docs;
 mod patrols;
+mod printable;
 mod rules;
 mod server;
 mod state_machine;
