@@ -79,7 +79,7 @@ pub fn draw(doc: &mut Doc, maps: &Maps, spec: &MapSpec<'_>, area: Area) {
     }
     doc.text(x + 2.0, y + 1.5, 8.5, &village.grid.name, rgb(150, 80, 0), Align::Left);
     let points: Vec<(f32, f32)> = spec.points.iter().map(|&(lon, lat)| view.mm(lon, lat)).collect();
-    for m in markers(&points, |label| super::pdf::font().width(label, MARKER_PT)) {
+    for m in markers(&points, |label| super::pdf::text_width(label, MARKER_PT)) {
         doc.polygon(&[circle(m.x, m.y, MARKER_R)], Some(RED), Some((rgb(255, 255, 255), 0.6)));
         doc.text(m.x + MARKER_R + 0.5, m.y - MARKER_R - 1.2, MARKER_PT, &m.label, RED, Align::Left);
     }
@@ -285,7 +285,7 @@ fn track_labels(doc: &mut Doc, maps: &Maps, view: &View, area: Area, near: &[&Gr
             .map(|c| view.mm(c.x, c.y))
             .collect();
         let size = 7.5;
-        let tw = super::pdf::font().width(&river.river.name, size);
+        let tw = super::pdf::text_width(&river.river.name, size);
         // Try points a third, a half, two thirds ... of the way along the visible stretch.
         let spots = [3, 2, 6, 4, 8].iter().flat_map(|d| [inside.len() / d, inside.len() - inside.len() / d]);
         let spots: Vec<(f32, f32)> = spots.filter_map(|i| inside.get(i).copied()).collect();
@@ -314,7 +314,7 @@ fn track_labels(doc: &mut Doc, maps: &Maps, view: &View, area: Area, near: &[&Gr
         }
         let (px, py) = view.mm(p.x(), p.y());
         let size = 6.5;
-        let tw = super::pdf::font().width(&village.grid.name, size);
+        let tw = super::pdf::text_width(&village.grid.name, size);
         let candidates = [0.0, 0.7, -0.7, 1.4, -1.4]
             .into_iter()
             .flat_map(|k| [0.0, 3.5, -3.5].map(|dy| (px - tw / 2.0 + k * (tw + 2.0), py - 1.5 + dy)));

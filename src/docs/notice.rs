@@ -380,7 +380,7 @@ fn signatures(doc: &mut Doc, heading: &Heading, lines: &[&str]) {
     for (i, label) in lines.iter().enumerate() {
         let y = top + i as f32 * 10.0;
         doc.text(MARGIN_X, y, 10.5, label, BLACK, Align::Left);
-        let x = MARGIN_X + super::pdf::font().width(label, 10.5) + 1.0;
+        let x = MARGIN_X + super::pdf::text_width(label, 10.5) + 1.0;
         doc.line((x, y + 5.5), (x + 34.0, y + 5.5), 0.5, BLACK);
         if i == 0 {
             doc.line((x + 38.0, y + 5.5), (x + 72.0, y + 5.5), 0.5, BLACK);

@@ -1,8 +1,10 @@
-//! The document machinery every PDF shares: the shipped CJK font (checked
-//! glyph by glyph, subset into each file), Chinese line breaking, a page
-//! cursor that breaks pages, tables whose header repeats on every page, and
-//! footers with page numbers. Coordinates are millimetres from the page's
-//! top-left corner; only this module knows that PDF counts from the bottom.
+//! The document machinery every PDF shares: the shipped fonts (a CJK serif
+//! face first, then fallbacks for rare ideographs, pinyin and emoji, chosen
+//! character by character, checked, and subset into each file), Chinese line
+//! breaking, a page cursor that breaks pages, tables whose header repeats on
+//! every page, and footers with page numbers. Coordinates are millimetres from
+//! the page's top-left corner; only this module knows that PDF counts from
+//! the bottom.
 
 use std::sync::OnceLock;
 
@@ -11,11 +13,19 @@ use printpdf::{
     PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, RawImage, RawImageData,
     RawImageFormat, Rgb, TextItem, WindingOrder, XObjectId, XObjectTransform,
 };
+use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{Error, Result};
 
 /// Noto Serif CJK SC, cut to the ranges listed in `font/README.md` (OFL, `font/OFL.txt`).
-static FONT_BYTES: &[u8] = include_bytes!("font/NotoSerifSC-Regular-subset.otf");
+static SERIF_BYTES: &[u8] = include_bytes!("font/NotoSerifSC-Regular-subset.otf");
+/// HanaMinA cut to Extension A, pinyin and other Latin with diacritics, and
+/// symbols the serif face lacks (`font/subset_fallbacks.py`, `font/HANAZONO-LICENSE.txt`).
+static HAN_A_BYTES: &[u8] = include_bytes!("font/HanaMinA-fallback.ttf");
+/// HanaMinB cut to CJK Extension B (`font/subset_fallbacks.py`).
+static HAN_B_BYTES: &[u8] = include_bytes!("font/HanaMinB-fallback.ttf");
+/// Noto Emoji (monochrome), without what the serif face has (OFL, `font/OFL-NotoEmoji.txt`).
+static EMOJI_BYTES: &[u8] = include_bytes!("font/NotoEmoji-fallback.ttf");
 
 /// A4 width in mm.
 pub const PAGE_W: f32 = 210.0;
@@ -39,45 +49,140 @@ pub const NO_LINE_START: &str = "，。、；：？！）」』》〉】〕］�
 /// Characters that must not end a line (opening punctuation).
 pub const NO_LINE_END: &str = "（「『《〈【〔［｛“‘([{";
 
-/// The shipped font, parsed once.
-pub struct Font {
-    parsed: ParsedFont,
+/// The shipped faces, in the order a character is looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    /// Noto Serif CJK SC: the text face.
+    Serif,
+    /// HanaMinA: CJK Extension A, pinyin with tone marks, symbols.
+    HanA,
+    /// HanaMinB: CJK Extension B.
+    HanB,
+    /// Noto Emoji, monochrome.
+    Emoji,
+}
+
+impl Face {
+    /// Every face, main face first.
+    pub const ALL: [Self; 4] = [Self::Serif, Self::HanA, Self::HanB, Self::Emoji];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn bytes(self) -> &'static [u8] {
+        match self {
+            Self::Serif => SERIF_BYTES,
+            Self::HanA => HAN_A_BYTES,
+            Self::HanB => HAN_B_BYTES,
+            Self::Emoji => EMOJI_BYTES,
+        }
+    }
+
+    /// The face's character map and advances (cheap: tables are read in place).
+    fn metrics(self) -> &'static Metrics {
+        static METRICS: [OnceLock<Metrics>; 4] = [const { OnceLock::new() }; 4];
+        METRICS[self.index()].get_or_init(|| {
+            let face = ttf_parser::Face::parse(self.bytes(), 0).expect("the shipped fonts parse");
+            let units_per_em = f32::from(face.units_per_em().max(1));
+            Metrics { face, units_per_em }
+        })
+    }
+
+    /// The face as printpdf embeds it, parsed on first use by a document.
+    fn parsed(self) -> &'static ParsedFont {
+        static PARSED: [OnceLock<ParsedFont>; 4] = [const { OnceLock::new() }; 4];
+        PARSED[self.index()]
+            .get_or_init(|| ParsedFont::from_bytes(self.bytes(), 0, &mut Vec::new()).expect("the shipped fonts parse"))
+    }
+
+    /// Advance of `c` in ems, or `None` when this face has no glyph for it.
+    fn advance(self, c: char) -> Option<f32> {
+        let m = self.metrics();
+        let glyph = m.face.glyph_index(c).filter(|g| g.0 != 0)?;
+        Some(f32::from(m.face.glyph_hor_advance(glyph).unwrap_or(0)) / m.units_per_em)
+    }
+}
+
+struct Metrics {
+    face: ttf_parser::Face<'static>,
     units_per_em: f32,
 }
 
-/// The font, parsed on first use.
-pub fn font() -> &'static Font {
-    static FONT: OnceLock<Font> = OnceLock::new();
-    FONT.get_or_init(|| {
-        let parsed = ParsedFont::from_bytes(FONT_BYTES, 0, &mut Vec::new()).expect("the shipped font parses");
-        let units_per_em = f32::from(parsed.pdf_font_metrics.units_per_em.max(1));
-        Font { parsed, units_per_em }
-    })
+/// The face that prints `c`: the first of [`Face::ALL`] with a glyph for it.
+pub fn face_for(c: char) -> Option<Face> {
+    Face::ALL.into_iter().find(|f| f.advance(c).is_some())
 }
 
-impl Font {
-    /// Advance of `c` in ems, or `None` when the font has no glyph for it.
-    fn advance(&self, c: char) -> Option<f32> {
-        let glyph = self.parsed.lookup_glyph_index(u32::from(c)).filter(|g| *g != 0)?;
-        Some(f32::from(self.parsed.get_horizontal_advance(glyph)) / self.units_per_em)
-    }
+/// Whether `c` needs no glyph: line breaks, tabs and the plain space.
+fn needs_no_glyph(c: char) -> bool {
+    c.is_control() || c == ' '
+}
 
-    /// Width of `text` in mm at `size` pt (a missing glyph counts as one em).
-    pub fn width(&self, text: &str, size: f32) -> f32 {
-        text.chars().map(|c| self.advance(c).unwrap_or(1.0)).sum::<f32>() * size / PT_PER_MM
+/// Advance of `c` in ems in the face that prints it (a character no face
+/// has counts as one em).
+fn advance(c: char) -> f32 {
+    if is_invisible_modifier(c) {
+        return 0.0;
     }
+    Face::ALL.into_iter().find_map(|f| f.advance(c)).unwrap_or(1.0)
+}
 
-    /// The characters of `text` the font cannot draw, each once. A missing
-    /// glyph prints as nothing at all, so every document is checked first.
-    pub fn missing(&self, text: &str) -> Vec<char> {
-        let mut out: Vec<char> = Vec::new();
-        for c in text.chars() {
-            if !c.is_control() && c != ' ' && self.advance(c).is_none() && !out.contains(&c) {
-                out.push(c);
-            }
+/// Width of `text` in mm at `size` pt, each character in the face that prints it.
+pub fn text_width(text: &str, size: f32) -> f32 {
+    text.chars().map(advance).sum::<f32>() * size / PT_PER_MM
+}
+
+/// The characters of `text` no shipped face can draw, each once. A missing
+/// glyph prints as nothing at all, so input is checked with this where it
+/// is typed and every document again before it is written.
+pub fn unprintable(text: &str) -> Vec<char> {
+    let mut out: Vec<char> = Vec::new();
+    for c in text.chars() {
+        if !needs_no_glyph(c) && !out.contains(&c) && face_for(c).is_none() {
+            out.push(c);
         }
-        out
     }
+    out
+}
+
+/// Whether `c` is an invisible selector or joiner that only shapes the
+/// character before it: variation selectors (emoji or text presentation,
+/// ideographic variants), zero-width (non-)joiners and spaces, word joiner,
+/// byte-order mark, and the tag characters of subdivision flags. The
+/// documents do no shaping, so these would print as nothing or as a box.
+fn is_invisible_modifier(c: char) -> bool {
+    matches!(
+        c,
+        '\u{FE00}'..='\u{FE0F}'
+            | '\u{E0100}'..='\u{E01EF}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2060}'
+            | '\u{FEFF}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
+/// Typed text as it should be stored so that it prints: composed (NFC, so
+/// a vowel typed with a combining tone mark becomes one letter like ǎ), with
+/// invisible selectors and joiners removed (an emoji sequence prints as its
+/// parts, one after another).
+pub fn normalise(text: &str) -> String {
+    text.nfc().filter(|c| !is_invisible_modifier(*c)).collect()
+}
+
+/// A run of text printed in one face.
+fn runs(text: &str) -> Vec<(Face, String)> {
+    let mut out: Vec<(Face, String)> = Vec::new();
+    for c in text.chars() {
+        let face = if needs_no_glyph(c) { None } else { face_for(c) };
+        match (out.last_mut(), face) {
+            (Some((f, run)), Some(face)) if *f == face => run.push(c),
+            (Some((_, run)), None) => run.push(c),
+            (_, face) => out.push((face.unwrap_or(Face::Serif), c.to_string())),
+        }
+    }
+    out
 }
 
 /// Splits `text` into lines no wider than `width` mm at `size` pt. Breaks
@@ -85,13 +190,12 @@ impl Font {
 /// when it fits on a line, never starts a line with closing punctuation or
 /// ends one with opening punctuation, and keeps the text's own line breaks.
 pub fn wrap(text: &str, width: f32, size: f32) -> Vec<String> {
-    let f = font();
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {
         let mut line: Vec<char> = Vec::new();
         let mut used = 0.0_f32;
         for token in tokens(paragraph) {
-            let w = f.width(&token.iter().collect::<String>(), size);
+            let w = text_width(&token.iter().collect::<String>(), size);
             if used + w <= width || line.is_empty() && w <= width {
                 line.extend(&token);
                 used += w;
@@ -100,7 +204,7 @@ pub fn wrap(text: &str, width: f32, size: f32) -> Vec<String> {
             if line.is_empty() {
                 // A word longer than a line: break it by character.
                 for c in token {
-                    let cw = f.width(c.encode_utf8(&mut [0; 4]), size);
+                    let cw = text_width(c.encode_utf8(&mut [0; 4]), size);
                     if used + cw > width && !line.is_empty() {
                         lines.push(line.drain(..).collect());
                         used = 0.0;
@@ -119,7 +223,7 @@ pub fn wrap(text: &str, width: f32, size: f32) -> Vec<String> {
             }
             lines.push(line.drain(..).collect());
             carry.extend(&token);
-            used = f.width(&carry.iter().collect::<String>(), size);
+            used = text_width(&carry.iter().collect::<String>(), size);
             line = carry;
         }
         lines.push(line.into_iter().collect());
@@ -139,7 +243,7 @@ fn pull_back(line: &mut Vec<char>, next: &[char]) -> Vec<char> {
             carry.insert(0, c);
             if !NO_LINE_START.contains(c) {
                 // A Latin word moves whole.
-                while c.is_ascii_alphanumeric() && line.last().is_some_and(|p| is_word_char(*p)) {
+                while is_letter_or_digit(c) && line.last().is_some_and(|p| is_word_char(*p)) {
                     carry.insert(0, line.pop().unwrap_or_default());
                 }
                 break;
@@ -156,15 +260,22 @@ fn pull_back(line: &mut Vec<char>, next: &[char]) -> Vec<char> {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')
+    is_letter_or_digit(c) || matches!(c, '-' | '_' | '.' | '/')
 }
 
-/// Break units: a run of ASCII letters and digits, or any other single character.
+/// An ASCII letter or digit, or an alphabetic letter of the scripts before
+/// CJK (Latin with diacritics such as pinyin ǎ, Greek, Cyrillic): what makes
+/// up a word that should not break across lines.
+fn is_letter_or_digit(c: char) -> bool {
+    c.is_ascii_alphanumeric() || (c.is_alphabetic() && u32::from(c) < 0x2E80)
+}
+
+/// Break units: a run of Latin letters and digits, or any other single character.
 fn tokens(text: &str) -> Vec<Vec<char>> {
     let mut out: Vec<Vec<char>> = Vec::new();
     let mut word = false;
     for c in text.chars() {
-        let is_word = c.is_ascii_alphanumeric() || (word && matches!(c, '-' | '_' | '.' | '/'));
+        let is_word = is_letter_or_digit(c) || (word && matches!(c, '-' | '_' | '.' | '/'));
         match out.last_mut() {
             Some(last) if is_word && word => last.push(c),
             _ => out.push(vec![c]),
@@ -259,7 +370,8 @@ pub enum Cell {
 /// A document being laid out: pages of drawing operations and a cursor.
 pub struct Doc {
     pdf: PdfDocument,
-    font: FontId,
+    /// Each face's id in this document, added when first used.
+    fonts: [Option<FontId>; 4],
     pages: Vec<Vec<Op>>,
     /// The page being drawn on (the last one, except while footers are drawn).
     current: usize,
@@ -281,8 +393,14 @@ impl Doc {
         }
         author.clone_into(&mut info.author);
         "gridsafe".clone_into(&mut info.creator);
-        let font = pdf.add_font(&font().parsed);
-        Self { pdf, font, pages: vec![Vec::new()], current: 0, y: MARGIN_TOP, text_seen: String::new() }
+        Self {
+            pdf,
+            fonts: [const { None }; 4],
+            pages: vec![Vec::new()],
+            current: 0,
+            y: MARGIN_TOP,
+            text_seen: String::new(),
+        }
     }
 
     fn ops(&mut self) -> &mut Vec<Op> {
@@ -316,24 +434,41 @@ impl Doc {
         if text.is_empty() {
             return;
         }
+        // Text stored before input was normalised may still carry selectors.
+        let text = &normalise(text);
         self.text_seen.push_str(text);
-        let w = font().width(text, size);
+        let w = text_width(text, size);
         let x = match align {
             Align::Left => x,
             Align::Center => x - w / 2.0,
             Align::Right => x - w,
         };
-        // The baseline sits about 0.88 em below the line's top for this font.
+        // The baseline sits about 0.88 em below the line's top for the serif
+        // face; the fallbacks share it. Each run's font advances the cursor.
         let baseline = top + size * 0.88 / PT_PER_MM;
-        let font = self.font.clone();
-        self.ops().extend([
+        let mut ops = vec![
             Op::StartTextSection,
             Op::SetFillColor { col: color(col) },
-            Op::SetFont { font: PdfFontHandle::External(font), size: Pt(size) },
             Op::SetTextCursor { pos: point(x, baseline) },
-            Op::ShowText { items: vec![TextItem::Text(text.to_owned())] },
-            Op::EndTextSection,
-        ]);
+        ];
+        for (face, run) in runs(text) {
+            let font = self.font_id(face);
+            ops.push(Op::SetFont { font: PdfFontHandle::External(font), size: Pt(size) });
+            ops.push(Op::ShowText { items: vec![TextItem::Text(run)] });
+        }
+        ops.push(Op::EndTextSection);
+        self.ops().extend(ops);
+    }
+
+    /// The document's id of `face`, adding the face on first use so a file
+    /// embeds only the faces it prints with.
+    fn font_id(&mut self, face: Face) -> FontId {
+        if let Some(id) = &self.fonts[face.index()] {
+            return id.clone();
+        }
+        let id = self.pdf.add_font(face.parsed());
+        self.fonts[face.index()] = Some(id.clone());
+        id
     }
 
     /// Line height in mm of text at `size` pt.
@@ -609,7 +744,7 @@ impl Doc {
             }
             self.text(PAGE_W - MARGIN_X, y, 8.0, &page_no, GREY, Align::Right);
         }
-        let missing = font().missing(&self.text_seen);
+        let missing = unprintable(&self.text_seen);
         if !missing.is_empty() {
             let chars: String = missing.iter().collect();
             return Err(Error::invalid(
@@ -651,9 +786,75 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn the_font_draws_the_towns_names_and_rare_date_characters() {
-        assert!(font().missing("谭坊镇弥河洗耳河尧河猪龙河二〇二六年①℃㎡ABC123，。").is_empty());
-        assert_eq!(font().missing("𠮷"), vec!['𠮷']);
+    fn the_serif_face_draws_the_towns_names_and_rare_date_characters() {
+        for c in "谭坊镇弥河洗耳河尧河猪龙河二〇二六年①℃㎡ABC123，。".chars().filter(|c| *c != ' ')
+        {
+            assert_eq!(face_for(c), Some(Face::Serif), "{c}");
+        }
+    }
+
+    #[test]
+    fn each_character_goes_to_the_first_face_that_has_it() {
+        assert_eq!(face_for('䶮'), Some(Face::HanA), "Extension A");
+        assert_eq!(face_for('ǎ'), Some(Face::HanA), "pinyin with a tone mark");
+        assert_eq!(face_for('ǜ'), Some(Face::HanA));
+        assert_eq!(face_for('𠮷'), Some(Face::HanB), "Extension B");
+        assert_eq!(face_for('😱'), Some(Face::Emoji));
+        assert_eq!(face_for('🔥'), Some(Face::Emoji));
+        // Characters the serif face has never fall through to a fallback.
+        assert_eq!(face_for('吉'), Some(Face::Serif));
+        assert_eq!(face_for('ü'), Some(Face::Serif));
+        assert_eq!(face_for('\u{E000}'), None, "private use");
+        assert_eq!(face_for('\u{0378}'), None, "unassigned");
+    }
+
+    #[test]
+    fn runs_split_where_the_face_changes_and_spaces_stay_in_the_run() {
+        let runs = runs("带电😱 部位𠮷䶮ǎ");
+        let faces: Vec<Face> = runs.iter().map(|(f, _)| *f).collect();
+        assert_eq!(faces, [Face::Serif, Face::Emoji, Face::Serif, Face::HanB, Face::HanA]);
+        assert_eq!(runs.iter().map(|(_, r)| r.as_str()).collect::<String>(), "带电😱 部位𠮷䶮ǎ");
+        assert_eq!(runs[1].1, "😱 ");
+    }
+
+    #[test]
+    fn unprintable_names_each_character_no_face_has_once() {
+        assert!(unprintable("带电部位外露😱，𠮷、䶮、lǚ ǎ\n").is_empty());
+        assert_eq!(unprintable("a\u{E000}b\u{0378}\u{E000}"), vec!['\u{E000}', '\u{0378}']);
+    }
+
+    #[test]
+    fn normalising_composes_tone_marks_and_drops_selectors_and_joiners() {
+        assert_eq!(normalise("带电部位外露😱\u{FE0F}"), "带电部位外露😱");
+        assert_eq!(normalise("\u{2764}\u{FE0E}"), "\u{2764}");
+        assert_eq!(normalise("la\u{030C}n"), "lǎn");
+        assert_eq!(normalise("👨\u{200D}👩\u{200D}👧"), "👨👩👧");
+        assert_eq!(normalise("葛\u{E0100}"), "葛");
+        assert!(unprintable(&normalise("👍🏻👨\u{200D}🚒 1\u{FE0F}\u{20E3}")).is_empty());
+    }
+
+    #[test]
+    fn a_document_with_rare_characters_embeds_only_the_faces_it_uses() {
+        let mut doc = Doc::new("t", "a", 0);
+        doc.paragraph(MARGIN_X, BODY_W, 10.0, "带电部位外露😱 𠮷 䶮 ǎ");
+        let pdf = doc.finish("页脚").expect("prints");
+        let doc = lopdf::Document::load_mem(&pdf.bytes).expect("parses");
+        let fonts = doc
+            .objects
+            .values()
+            .filter_map(|o| o.as_dict().ok())
+            .filter(|d| d.get(b"Type").and_then(|t| t.as_name()).ok() == Some(b"FontDescriptor".as_slice()));
+        assert_eq!(fonts.count(), 4);
+        let mut doc = Doc::new("t", "a", 0);
+        doc.paragraph(MARGIN_X, BODY_W, 10.0, "只有常用字");
+        let pdf = doc.finish("页脚").expect("prints");
+        let doc = lopdf::Document::load_mem(&pdf.bytes).expect("parses");
+        let fonts = doc
+            .objects
+            .values()
+            .filter_map(|o| o.as_dict().ok())
+            .filter(|d| d.get(b"Type").and_then(|t| t.as_name()).ok() == Some(b"FontDescriptor".as_slice()));
+        assert_eq!(fonts.count(), 1);
     }
 
     #[test]
@@ -676,6 +877,11 @@ mod tests {
         // Punctuation after a word that just fits takes the whole word (and its bracket) down.
         let lines = wrap("谭坊镇 / 推官社区 / 西齐（TF0605）", 51.8, 9.5);
         assert_eq!(lines, ["谭坊镇 / 推官社区 / 西齐", "（TF0605）"]);
+        // Pinyin with tone marks is a word like any other.
+        for width in (36..80).map(|w| w as f32 / 2.0) {
+            let lines = wrap("吉师傅说：xiǎn zhéng 危险", width, 10.0);
+            assert!(lines.iter().any(|l| l.contains("xiǎn")), "{width} mm: {lines:?}");
+        }
     }
 
     proptest! {

@@ -13,6 +13,7 @@ use crate::domain::coverage::{self, EnterpriseFacts, Gap, Named};
 use crate::domain::people::{self, Assignment, ChiefLevel, Duty, Role, ScopeItem, ScopeKind};
 use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
+use crate::service::printable::printable;
 use crate::spatial::Maps;
 use crate::store::assignments::{self as assignment_store, NewAssignment};
 use crate::store::people::{self as people_store, NewPerson, Person};
@@ -156,7 +157,8 @@ pub struct PersonInput {
 /// argon2 takes tens of milliseconds by design.
 pub fn new_person(input: &PersonInput) -> Result<NewPerson> {
     let username = people::username(&input.username)?;
-    let name = input.name.trim();
+    let name = printable("name", &input.name)?;
+    let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 {
         return Err(Error::invalid("name", "姓名不能为空且不超过 64 字", "a name is 1–64 characters"));
     }
@@ -271,7 +273,9 @@ pub fn create_assignment(conn: &Connection, maps: &Maps, input: &AssignmentInput
     if to.as_ref().is_some_and(|to| *to < from) {
         return Err(Error::invalid("to", "结束日期不能早于开始日期", "the end date cannot precede the start date"));
     }
-    let specialty = input.specialty.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let specialty = crate::service::printable::printable_opt("specialty", input.specialty.as_deref())?
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
     assignment_store::insert(
         conn,
         &NewAssignment { person_id: person.id, role, duty, level, specialty, from, to, scope },

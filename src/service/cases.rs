@@ -22,6 +22,7 @@ use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
 use crate::service::accounts::Actor;
 use crate::service::documents;
+use crate::service::printable;
 use crate::spatial::Maps;
 use crate::store::audit::{self as audit_store, NewEntry};
 pub use crate::store::cases::CaseRow;
@@ -117,9 +118,11 @@ pub struct ActionInput {
     pub outcome: Option<String>,
 }
 
-fn text<'a>(value: Option<&'a str>, field: &str, zh: &str, max: usize) -> Result<&'a str> {
+/// A required text: normalised, trimmed, at most `max` characters, and printable.
+fn text(value: Option<&str>, field: &str, zh: &str, max: usize) -> Result<String> {
     let v = value
-        .map(str::trim)
+        .map(printable::normalise)
+        .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
         .ok_or_else(|| Error::invalid(field, format!("须填写{zh}"), format!("{field} is required")))?;
     if v.chars().count() > max {
@@ -129,7 +132,17 @@ fn text<'a>(value: Option<&'a str>, field: &str, zh: &str, max: usize) -> Result
             format!("{field} exceeds {max} characters"),
         ));
     }
+    printable::check(field, &v)?;
     Ok(v)
+}
+
+/// An optional text: normalised, trimmed, printable; `None` when blank.
+fn optional_text(value: Option<&str>, field: &str) -> Result<Option<String>> {
+    let Some(v) = value.map(printable::normalise).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    printable::check(field, &v)?;
+    Ok(Some(v))
 }
 
 pub fn check_photos(conn: &Connection, ids: &[String]) -> Result<()> {
@@ -237,11 +250,11 @@ pub fn check_fields(maps: &Maps, actor: &Actor, input: &CaseInput) -> Result<Che
     let grade = Grade::parse(&input.grade)
         .ok_or_else(|| Error::invalid("grade", "等级须为 general 或 major", "grade must be general or major"))?;
     let criterion = match grade {
-        Grade::Major => Some(text(input.criterion.as_deref(), "criterion", "重大隐患判定依据条款", 500)?.to_owned()),
-        Grade::General => input.criterion.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned),
+        Grade::Major => Some(text(input.criterion.as_deref(), "criterion", "重大隐患判定依据条款", 500)?),
+        Grade::General => optional_text(input.criterion.as_deref(), "criterion")?,
     };
-    let title = text(Some(&input.title), "title", "标题", 100)?.to_owned();
-    let description = text(Some(&input.description), "description", "隐患描述", MAX_DESCRIPTION)?.to_owned();
+    let title = text(Some(&input.title), "title", "标题", 100)?;
+    let description = text(Some(&input.description), "description", "隐患描述", MAX_DESCRIPTION)?;
     let point = Lonlat::parse(input.lon, input.lat)?;
     let located = maps.locate(point)?;
     let grid = located.village.code.to_string();
@@ -594,37 +607,35 @@ fn apply(
     today: &str,
     now_s: i64,
 ) -> Result<(String, Vec<String>)> {
-    let note = input.comment.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let note = optional_text(input.comment.as_deref(), "comment")?.unwrap_or_default();
     Ok(match action {
         Action::Register => (note, Vec::new()),
         Action::Supervise | Action::Unsupervise => {
             next.supervised = action == Action::Supervise;
             (note, Vec::new())
         }
-        Action::Cancel => (text(input.reason.as_deref(), "reason", "注销原因", 1000)?.to_owned(), Vec::new()),
+        Action::Cancel => (text(input.reason.as_deref(), "reason", "注销原因", 1000)?, Vec::new()),
         Action::Reopen => {
             next.closed_at = None;
-            (text(input.reason.as_deref(), "reason", "重新打开原因", 1000)?.to_owned(), Vec::new())
+            (text(input.reason.as_deref(), "reason", "重新打开原因", 1000)?, Vec::new())
         }
         Action::Dispatch => {
-            next.responsible =
-                Some(text(input.responsible.as_deref(), "responsible", "责任单位或责任人", 200)?.to_owned());
-            next.measures = Some(text(input.measures.as_deref(), "measures", "整改措施", MAX_DESCRIPTION)?.to_owned());
-            let deadline = people::date("deadline", text(input.deadline.as_deref(), "deadline", "整改期限", 10)?)?;
+            next.responsible = Some(text(input.responsible.as_deref(), "responsible", "责任单位或责任人", 200)?);
+            next.measures = Some(text(input.measures.as_deref(), "measures", "整改措施", MAX_DESCRIPTION)?);
+            let deadline = people::date("deadline", &text(input.deadline.as_deref(), "deadline", "整改期限", 10)?)?;
             if deadline.as_str() < today {
                 return Err(Error::invalid("deadline", "整改期限不能早于今天", "the deadline cannot be in the past"));
             }
             next.deadline = Some(deadline);
             if let Some(plan) = &input.plan {
-                for (field, value) in [
-                    ("plan.responsible_person", &plan.responsible_person),
-                    ("plan.measures", &plan.measures),
-                    ("plan.funds", &plan.funds),
-                    ("plan.deadline", &plan.deadline),
-                    ("plan.contingency", &plan.contingency),
-                ] {
-                    text(Some(value), field, "五落实各项", 2000)?;
-                }
+                let item = |field: &str, value: &str| text(Some(value), field, "五落实各项", 2000);
+                let plan = Plan {
+                    responsible_person: item("plan.responsible_person", &plan.responsible_person)?,
+                    measures: item("plan.measures", &plan.measures)?,
+                    funds: item("plan.funds", &plan.funds)?,
+                    deadline: item("plan.deadline", &plan.deadline)?,
+                    contingency: item("plan.contingency", &plan.contingency)?,
+                };
                 next.plan = Some(json!(plan));
             }
             (note, Vec::new())
@@ -634,20 +645,20 @@ fn apply(
                 return Err(Error::invalid("photos", "整改反馈须附整改后照片", "a fix needs after-photos"));
             }
             check_photos(conn, &input.photos)?;
-            let done = text(input.description.as_deref(), "description", "整改情况", MAX_DESCRIPTION)?.to_owned();
+            let done = text(input.description.as_deref(), "description", "整改情况", MAX_DESCRIPTION)?;
             next.fix_description = Some(done.clone());
             (done, input.photos.clone())
         }
         Action::Approve => {
             next.closed_at = Some(china_timestamp(now_s));
-            (text(input.comment.as_deref(), "comment", "验收意见", 2000)?.to_owned(), Vec::new())
+            (text(input.comment.as_deref(), "comment", "验收意见", 2000)?, Vec::new())
         }
         Action::Return => {
             next.rework_count += 1;
-            (text(input.reason.as_deref(), "reason", "返工原因", 2000)?.to_owned(), Vec::new())
+            (text(input.reason.as_deref(), "reason", "返工原因", 2000)?, Vec::new())
         }
         Action::Extend => {
-            let deadline = people::date("deadline", text(input.deadline.as_deref(), "deadline", "新的整改期限", 10)?)?;
+            let deadline = people::date("deadline", &text(input.deadline.as_deref(), "deadline", "新的整改期限", 10)?)?;
             if current.deadline.as_ref().is_some_and(|old| deadline <= *old) {
                 return Err(Error::invalid(
                     "deadline",
@@ -657,7 +668,7 @@ fn apply(
             }
             next.deadline = Some(deadline);
             next.extension_count += 1;
-            (text(input.reason.as_deref(), "reason", "延期原因", 1000)?.to_owned(), Vec::new())
+            (text(input.reason.as_deref(), "reason", "延期原因", 1000)?, Vec::new())
         }
         Action::Refer => {
             next.police_referred = true;
@@ -682,7 +693,7 @@ fn apply(
         }
         Action::Transfer => {
             let department = text(input.department.as_deref(), "department", "接收部门", 200)?;
-            next.transferred_to = Some(department.to_owned());
+            next.transferred_to = Some(department.clone());
             let comment =
                 if note.is_empty() { format!("移送{department}") } else { format!("移送{department}：{note}") };
             (comment, Vec::new())

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::domain::access::Scope;
 use crate::domain::case::Kind;
 use crate::error::{Error, Result};
+use crate::service::printable::printable;
 use crate::store::cases::{self as store, Category};
 
 /// A new category as received.
@@ -38,6 +39,7 @@ pub struct CategoryPatch {
 }
 
 fn checked_name(name: &str) -> Result<String> {
+    let name = printable("name", name)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 50 {
         return Err(Error::invalid("name", "类别名称须为 1–50 字", "a name is 1–50 characters"));

@@ -214,6 +214,7 @@ pub fn reissue_notice(
             "only rectification notices can be corrected",
         ));
     }
+    let reason = crate::service::printable::printable("reason", reason)?;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 1000 {
         return Err(Error::invalid(

@@ -12,6 +12,7 @@ use crate::domain::enterprise::{CLOSURE_ITEMS, Governance, Uscc, UsccError, uscc
 use crate::domain::geo_point::Lonlat;
 use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
+use crate::service::printable::{printable, printable_opt};
 use crate::spatial::Maps;
 use crate::store::enterprises::{self as store, Enterprise, EnterpriseFields, GovernanceChange};
 
@@ -70,11 +71,14 @@ pub struct EnterprisePatch {
 
 /// Checks an input and computes its grid. `admin` may accept a failing check digit with a note.
 pub fn fields(input: &EnterpriseInput, maps: &Maps, admin: bool) -> Result<EnterpriseFields> {
-    let name = input.name.trim();
+    // Every text is stored as it will print on a notice.
+    let name = printable("name", &input.name)?;
+    let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::invalid("name", "企业名称不能为空且不超过 100 字", "a name is 1–100 characters"));
     }
-    let note = input.uscc_override.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let note = printable_opt("uscc_override", input.uscc_override.as_deref())?;
+    let note = note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let (uscc, uscc_override) = match input.uscc.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         None => (None, None),
         Some(code) => match (Uscc::parse(code), note) {
@@ -94,20 +98,22 @@ pub fn fields(input: &EnterpriseInput, maps: &Maps, admin: bool) -> Result<Enter
     };
     let point = Lonlat::parse(input.lon, input.lat)?;
     let grid_code = maps.locate(point)?.village.code.to_string();
-    let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let text = |field: &str, s: &Option<String>| -> Result<Option<String>> {
+        Ok(printable_opt(field, s.as_deref())?.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()))
+    };
     Ok(EnterpriseFields {
         name: name.to_owned(),
         uscc,
         uscc_override,
-        address: input.address.trim().to_owned(),
+        address: printable("address", &input.address)?.trim().to_owned(),
         lon: point.lon,
         lat: point.lat,
         grid_code,
-        industry: input.industry.trim().to_owned(),
+        industry: printable("industry", &input.industry)?.trim().to_owned(),
         above_scale: input.above_scale,
         key: input.key,
-        contact_name: text(&input.contact_name),
-        contact_phone: text(&input.contact_phone),
+        contact_name: text("contact_name", &input.contact_name)?,
+        contact_phone: text("contact_phone", &input.contact_phone)?,
         demo: false,
     })
 }
@@ -161,7 +167,8 @@ pub fn change_governance(
             format!("governance cannot move from {} to {}", current.governance.as_str(), to.as_str()),
         )));
     }
-    let note = input.note.trim();
+    let note = printable("note", &input.note)?;
+    let note = note.trim();
     if note.is_empty() {
         return Err(Error::invalid("note", "须说明变更原因", "a note is required"));
     }

@@ -23,3 +23,5 @@ pub mod media;
 pub mod patrols;
 /// People and assignments as the office and each person see them.
 pub mod people;
+/// Normalising typed text and refusing what no document font can print.
+pub mod printable;

@@ -18,6 +18,7 @@ use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
 use crate::service::accounts::Actor;
 use crate::service::cases::{self, CaseInput};
+use crate::service::printable::{self, printable};
 use crate::spatial::Maps;
 use crate::spatial::track::{cells, coverage, coverage_of_all, fingerprint, likely_near, measure, share_near};
 use crate::spatial::track_input::{self, Track};
@@ -160,6 +161,9 @@ fn check_checklist(items: &[ChecklistItem]) -> Result<()> {
                 "the status must be normal or finding",
             ));
         }
+        if let Some(note) = &item.note {
+            printable::check(&format!("checklist[{i}].note"), &printable::normalise(note))?;
+        }
         if items[..i].iter().any(|other| other.kind == item.kind) {
             return Err(Error::invalid(
                 format!("checklist[{i}].type"),
@@ -217,7 +221,11 @@ pub fn prepare(conn: &Connection, maps: &Maps, actor: &Actor, input: &PatrolInpu
     }
     let track = read_track(input)?;
     check_checklist(&input.checklist)?;
-    let notes = input.notes.as_deref().unwrap_or_default().trim().to_owned();
+    let notes = printable("notes", input.notes.as_deref().unwrap_or_default())?.trim().to_owned();
+    for (i, finding) in input.findings.iter().enumerate() {
+        printable::check(&format!("findings[{i}].title"), &printable::normalise(&finding.title))?;
+        printable::check(&format!("findings[{i}].description"), &printable::normalise(&finding.description))?;
+    }
     if notes.chars().count() > cases::MAX_DESCRIPTION {
         return Err(Error::invalid("notes", "备注过长", "the notes are too long"));
     }
@@ -507,6 +515,7 @@ pub fn review(
             allowed: Vec::new(),
         });
     }
+    let comment = printable("comment", comment)?;
     let comment = comment.trim();
     if comment.is_empty() || comment.chars().count() > 2000 {
         return Err(Error::invalid(

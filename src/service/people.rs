@@ -7,6 +7,7 @@ use rusqlite::Connection;
 use crate::domain::people::{Assignment, Role, ScopeItem};
 use crate::error::{Error, Result};
 use crate::service::accounts::Actor;
+use crate::service::printable::printable;
 use crate::spatial::Maps;
 use crate::store::people::{NewPerson, Person};
 use crate::store::{assignments as assignment_store, people as people_store};
@@ -54,6 +55,7 @@ pub fn assignments(
 /// Ends an assignment on `to` (the town office only); the record stays.
 pub fn end_assignment(conn: &Connection, actor: &Actor, id: i64, to: &str, reason: &str) -> Result<Assignment> {
     actor.scope.require_admin()?;
+    let reason = printable("reason", reason)?;
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(Error::invalid("reason", "须说明结束原因", "a reason is required"));

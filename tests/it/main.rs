@@ -17,6 +17,7 @@ mod ledger;
 mod pages;
 mod patrol_docs;
 mod patrols;
+mod printable;
 mod rules;
 mod server;
 mod state_machine;
