@@ -38,8 +38,10 @@ pub struct Config {
     /// Optional XYZ tile URL template for the map background, e.g. an offline tile server; none by default.
     #[arg(long, env = "GRIDSAFE_TILE_URL")]
     pub tile_url: Option<String>,
-    /// The address people reach this server at; printed in the QR codes of
-    /// issued documents (kept in the database, so the CLI prints the same).
+    /// The address people reach this server at; the QR codes of issued
+    /// documents link to `<public-url>/verify/<code>` (kept in the database,
+    /// so the CLI prints the same). Without it, the address the server
+    /// listens on.
     #[arg(long, env = "GRIDSAFE_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Pooled read-only database connections.

@@ -29,6 +29,7 @@ pub const DEMO_LOGINS: &[(&str, &str)] = &[
     ("expert1", "镇级专家 / town expert"),
     ("eexpert01", "企业聘请专家 / enterprise expert"),
     ("cadre01", "包靠干部 / key-enterprise cadre"),
+    ("contact01", "企业联系人 / enterprise contact of 世邦机械"),
     ("chief.mihe", "镇级河长 / town river chief of 弥河"),
     ("police.mihe", "河道警长 / river police chief of 弥河"),
 ];
@@ -221,8 +222,19 @@ pub fn seed(conn: &Connection, maps: &Maps, hash: &str, now_s: i64) -> Result<()
         s.person(&username, None)?;
         s.assign(&username, "river_chief", reaches, (None, Some(ChiefLevel::Village.as_str())))?;
     }
+    // Enterprise contacts, each the contact person on their enterprise's record.
+    for (n, &i) in CONTACTS.iter().enumerate() {
+        let username = format!("contact{:02}", n + 1);
+        s.person(&username, Some(name_for_contact(i)))?;
+        s.assign(&username, "enterprise_contact", vec![ids[i].to_string()], (None, None))?;
+    }
     Ok(())
 }
+
+/// The enterprises (by position among the seeded ones) whose contact person
+/// has a demo login `contact01`, `contact02`, ...: 世邦机械, 华诚高科 and
+/// 山东诺诚恒基, each with demo cases.
+const CONTACTS: [usize; 3] = [5, 0, 8];
 
 /// Inserts 60 enterprises (the 15 named ones first) and 5 small premises; returns their ids in order.
 fn seed_enterprises(conn: &Connection, maps: &Maps, villages: &[(String, String)], now_s: i64) -> Result<Vec<i64>> {
@@ -802,6 +814,10 @@ pub fn seed_patrols(conn: &Connection, maps: &Maps, now_s: i64) -> Result<usize>
             actors.push(actor);
         }
     }
+    // Enterprise contacts are no town staff and never patrol; leaving them out
+    // keeps every chief's place in the list, and so the walks, as they were.
+    let contact = |x: &crate::domain::people::Assignment| x.role == crate::domain::people::Role::EnterpriseContact;
+    actors.retain(|a| a.assignments.is_empty() || !a.assignments.iter().all(contact));
     let plans = plan_patrols(maps, &actors, today_start);
     let mut filed = 0;
     for plan in &plans {

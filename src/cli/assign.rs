@@ -10,10 +10,12 @@ use crate::service::geography;
 pub struct Args {
     /// Login name of the person.
     pub username: String,
-    /// Role: inspector, grid_leader, town_expert, enterprise_expert, river_chief, river_police, cadre, admin.
+    /// Role: inspector, grid_leader, town_expert, enterprise_expert, river_chief, river_police, cadre, admin,
+    /// enterprise_contact.
     pub role: String,
-    /// Scope: grid code (inspector, grid leader), town code (admin, town expert), enterprise ids
-    /// (expert, cadre), river codes (police, town-level chief) or reach codes (other chiefs).
+    /// Scope: grid code (inspector, grid leader), town code (admin, town expert), enterprises by
+    /// id or USCC (expert, cadre; exactly one for a contact), river codes (police, town-level
+    /// chief) or reach codes (other chiefs).
     #[arg(required = true)]
     pub scope: Vec<String>,
     /// Inspector's duty: safety or environment.

@@ -2,14 +2,15 @@
 
 use anyhow::Context;
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use crate::app::{App, UiSettings};
 use crate::config::Config;
 use crate::demo;
 use crate::domain::time::Clock;
-use crate::service::accounts;
 use crate::service::geography;
+use crate::service::{accounts, documents};
 use crate::spatial::Maps;
 use crate::store::{self, Store};
 
@@ -64,6 +65,16 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
         tracing::warn!("the database holds no geography yet: run `gridsafe init` or `serve --demo`");
     }
     let maps = Arc::new(maps);
+    // Listen first: documents issued from now on (the demo's too) link to this address.
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let address = listener.local_addr()?;
+    let own = own_url(address);
+    if config.public_url.is_none() && address.ip().is_unspecified() {
+        tracing::warn!(url = %own, "listening on every interface: documents link to {own}; set --public-url to choose");
+    }
+    store.write(move |c| documents::record_server_url(c, &own)).await.context("cannot record the server's address")?;
     if config.demo {
         seed_demo(&store, &maps, clock.now_s()).await?;
     } else {
@@ -81,14 +92,34 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
     let app =
         App::new(store, maps, UiSettings { tile_url: config.tile_url.clone(), public_url: config.public_url.clone() })
             .with_clock(clock);
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.bind))?;
-    let address = listener.local_addr()?;
     outln!("gridsafe 已启动 / listening on http://{address}/  (数据库 / database: {})", path.display())?;
     crate::http::serve(listener, app, shutdown_signal()).await?;
     outln!("gridsafe 已停止 / stopped")?;
     Ok(())
+}
+
+/// The server's own address for links in documents: `http://<listen address>`,
+/// with an address on this machine's outgoing interface in place of an
+/// unspecified one (0.0.0.0 or ::), which no phone could open.
+fn own_url(address: SocketAddr) -> String {
+    let ip = if address.ip().is_unspecified() { outgoing_ip(address.ip()) } else { address.ip() };
+    format!("http://{}", SocketAddr::new(ip, address.port()))
+}
+
+/// The local address of the interface a datagram would leave by (nothing is
+/// sent: connecting a UDP socket only picks the route), else loopback.
+fn outgoing_ip(unspecified: IpAddr) -> IpAddr {
+    let (probe, loopback): (SocketAddr, IpAddr) = if unspecified.is_ipv4() {
+        (SocketAddr::from(([192, 0, 2, 1], 9)), IpAddr::from([127, 0, 0, 1]))
+    } else {
+        (SocketAddr::from(([0x2001, 0xdb8, 0, 0, 0, 0, 0, 1], 9)), IpAddr::from([0, 0, 0, 0, 0, 0, 0, 1u16]))
+    };
+    std::net::UdpSocket::bind(SocketAddr::new(unspecified, 0))
+        .and_then(|socket| socket.connect(probe).and_then(|()| socket.local_addr()))
+        .map(|local| local.ip())
+        .ok()
+        .filter(|ip| !ip.is_unspecified())
+        .unwrap_or(loopback)
 }
 
 /// Seeds the demo people and enterprises once, then prints the demo logins.
@@ -138,4 +169,17 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_own_url_is_the_listen_address_and_never_an_unspecified_one() {
+        assert_eq!(own_url("127.0.0.1:8080".parse().unwrap()), "http://127.0.0.1:8080");
+        assert_eq!(own_url("[::1]:9000".parse().unwrap()), "http://[::1]:9000");
+        let any = own_url("0.0.0.0:8080".parse().unwrap());
+        assert!(any.starts_with("http://") && any.ends_with(":8080") && !any.contains("0.0.0.0"), "{any}");
+    }
 }

@@ -19,7 +19,7 @@ pub struct Scope {
     pub town_expert: bool,
     /// Grids held as inspector or grid leader, expanded to all descendants.
     pub grids: BTreeSet<String>,
-    /// Enterprises held as hired expert or cadre.
+    /// Enterprises held as hired expert, cadre or contact.
     pub enterprises: BTreeSet<i64>,
     /// Rivers held as town-level chief or police chief.
     pub rivers: BTreeSet<String>,
@@ -29,6 +29,8 @@ pub struct Scope {
     pub inspector_grids: BTreeSet<String>,
     /// Enterprises that hired the caller as their safety expert.
     pub hired_by: BTreeSet<i64>,
+    /// Enterprises the caller speaks for as their contact (reports their fixes).
+    pub contact_of: BTreeSet<i64>,
     /// Rivers of which the caller is the town-level chief.
     pub chief_rivers: BTreeSet<String>,
     /// The roles behind the scope.
@@ -57,8 +59,14 @@ impl Scope {
                     }
                     ScopeItem::Enterprise(id) => {
                         scope.enterprises.insert(*id);
-                        if assignment.role == Role::EnterpriseExpert {
-                            scope.hired_by.insert(*id);
+                        match assignment.role {
+                            Role::EnterpriseExpert => {
+                                scope.hired_by.insert(*id);
+                            }
+                            Role::EnterpriseContact => {
+                                scope.contact_of.insert(*id);
+                            }
+                            _ => {}
                         }
                     }
                     ScopeItem::River(code) => {
@@ -152,6 +160,16 @@ mod tests {
         assert!(scope.reads_enterprise(7, "TF0201"));
         assert!(!scope.reads_enterprise(8, "TF0201"));
         assert!(!scope.writes_enterprise("TF0201"));
+    }
+
+    #[test]
+    fn a_contact_reads_their_own_enterprise_and_writes_no_enterprise() {
+        let scope = Scope::resolve(&[assignment(Role::EnterpriseContact, vec![ScopeItem::Enterprise(7)])], below);
+        assert!(scope.reads_enterprise(7, "TF0201"));
+        assert!(!scope.reads_enterprise(8, "TF0201"));
+        assert!(!scope.writes_enterprise("TF0201"));
+        assert!(scope.contact_of.contains(&7) && scope.hired_by.is_empty() && scope.grids.is_empty());
+        assert!(scope.require_admin().is_err());
     }
 
     #[test]

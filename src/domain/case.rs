@@ -342,7 +342,8 @@ fn permitted(actor: Actor<'_>, case: &CaseFacts, action: Action) -> Result<(), M
         | Action::Supervise
         | Action::Unsupervise
         | Action::Reopen => scope.admin,
-        Action::Dispatch | Action::Submit => scope.admin || inspector,
+        Action::Dispatch => scope.admin || inspector,
+        Action::Submit => scope.admin || inspector || case.enterprise.is_some_and(|e| scope.contact_of.contains(&e)),
         Action::Refer => case.kind == Kind::River && (scope.admin || is_verifier(actor, case)),
         Action::Outcome => {
             scope.has(Role::RiverPolice) && case.river.as_ref().is_some_and(|r| scope.rivers.contains(r))
@@ -358,7 +359,11 @@ fn permitted(actor: Actor<'_>, case: &CaseFacts, action: Action) -> Result<(), M
         Ok(())
     } else {
         let who = match action {
-            Action::Dispatch | Action::Submit => ("镇管理员或本网格网格员", "the town office or the grid's inspector"),
+            Action::Dispatch => ("镇管理员或本网格网格员", "the town office or the grid's inspector"),
+            Action::Submit => (
+                "镇管理员、本网格网格员或该企业联系人",
+                "the town office, the grid's inspector or the enterprise's contact",
+            ),
             Action::Refer => {
                 ("镇管理员或该河段河长（仅限河道案件）", "the town office or the reach's chief (river cases only)")
             }
@@ -465,7 +470,34 @@ mod tests {
         if roles.contains(&Role::EnterpriseExpert) {
             scope.hired_by = BTreeSet::from([7]);
         }
+        if roles.contains(&Role::EnterpriseContact) {
+            scope.contact_of = BTreeSet::from([7]);
+            scope.enterprises = BTreeSet::from([7]);
+        }
         scope
+    }
+
+    #[test]
+    fn the_enterprise_contact_reports_the_fix_of_their_own_enterprise_only() {
+        let contact = scope(&[Role::EnterpriseContact]);
+        let actor = Actor { person: 5, scope: &contact };
+        let dispatched = case(Status::Dispatched);
+        assert_eq!(allowed(actor, &dispatched, "2026-11-28"), [Action::Submit]);
+        assert_eq!(decide(actor, &dispatched, Action::Submit, "2026-11-28").unwrap().to, Status::Submitted);
+        let elsewhere = CaseFacts { enterprise: Some(8), ..dispatched.clone() };
+        assert!(allowed(actor, &elsewhere, "2026-11-28").is_empty());
+        assert!(matches!(decide(actor, &elsewhere, Action::Submit, "2026-11-28"), Err(Refusal::NotPermitted(_))));
+        for status in [Status::Reported, Status::Registered, Status::Submitted, Status::Closed] {
+            assert!(allowed(actor, &case(status), "2026-11-28").is_empty(), "{status:?}");
+        }
+        for action in [Action::Register, Action::Cancel] {
+            let refused = decide(actor, &case(Status::Reported), action, "2026-11-28");
+            assert!(matches!(refused, Err(Refusal::NotPermitted(_))), "{action:?}");
+        }
+        let refused = decide(actor, &case(Status::Registered), Action::Dispatch, "2026-11-28");
+        assert!(matches!(refused, Err(Refusal::NotPermitted(_))));
+        let refused = decide(actor, &case(Status::Submitted), Action::Approve, "2026-11-28");
+        assert!(matches!(refused, Err(Refusal::NotPermitted(_))));
     }
 
     #[test]

@@ -58,11 +58,13 @@ pub enum Role {
     Cadre,
     /// 镇办 (安监办/环保所/河长办), scope the town.
     Admin,
+    /// 企业联系人, scope one enterprise: sees its cases and reports their fixes.
+    EnterpriseContact,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Inspector,
         Self::GridLeader,
         Self::TownExpert,
@@ -71,6 +73,7 @@ impl Role {
         Self::RiverPolice,
         Self::Cadre,
         Self::Admin,
+        Self::EnterpriseContact,
     ];
 
     /// The machine name.
@@ -84,6 +87,7 @@ impl Role {
             Self::RiverPolice => "river_police",
             Self::Cadre => "cadre",
             Self::Admin => "admin",
+            Self::EnterpriseContact => "enterprise_contact",
         }
     }
 
@@ -98,6 +102,7 @@ impl Role {
             Self::RiverPolice => "河道警长",
             Self::Cadre => "包靠干部",
             Self::Admin => "镇管理员",
+            Self::EnterpriseContact => "企业联系人",
         }
     }
 
@@ -118,7 +123,7 @@ impl Role {
         match self {
             Self::Inspector | Self::GridLeader => ScopeKind::Grid,
             Self::TownExpert | Self::Admin => ScopeKind::Town,
-            Self::EnterpriseExpert | Self::Cadre => ScopeKind::Enterprise,
+            Self::EnterpriseExpert | Self::Cadre | Self::EnterpriseContact => ScopeKind::Enterprise,
             Self::RiverChief => ScopeKind::RiverOrReach,
             Self::RiverPolice => ScopeKind::River,
         }

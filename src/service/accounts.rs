@@ -181,7 +181,8 @@ pub struct AssignmentInput {
     pub username: String,
     /// The role's machine name.
     pub role: String,
-    /// Scope codes: grid code, enterprise id, river code or reach code, as the role requires.
+    /// Scope codes, as the role requires: grid code, enterprise (id or unified
+    /// social credit code), river code or reach code.
     pub scope: Vec<String>,
     /// Inspector's duty.
     #[serde(default)]
@@ -227,13 +228,32 @@ pub fn create_assignment(conn: &Connection, maps: &Maps, input: &AssignmentInput
         (_, None) => None,
     };
     if input.scope.is_empty() {
-        return Err(Error::invalid("scope", "范围不能为空", "the scope cannot be empty"));
+        return Err(if role == Role::EnterpriseContact {
+            Error::invalid(
+                "scope",
+                "企业联系人须指定所联系的企业（企业编号或统一社会信用代码）",
+                "an enterprise contact needs their enterprise (its id or unified social credit code)",
+            )
+        } else {
+            Error::invalid("scope", "范围不能为空", "the scope cannot be empty")
+        });
+    }
+    if role == Role::EnterpriseContact && input.scope.len() != 1 {
+        return Err(Error::invalid(
+            "scope",
+            "企业联系人只能联系一家企业",
+            "an enterprise contact speaks for exactly one enterprise",
+        ));
     }
     let town = maps.town().ok_or_else(|| Error::Conflict(Msg::new("尚未导入地图", "no geography loaded")))?;
+    // An enterprise by id, or by its unified social credit code.
     let enterprise = |code: &str| -> Result<ScopeItem> {
-        let id: i64 = code.parse().map_err(|_| unknown_scope(code, "企业", "enterprise"))?;
-        let found =
-            crate::store::enterprises::get(conn, id)?.ok_or_else(|| unknown_scope(code, "企业", "enterprise"))?;
+        let found = match code.parse::<i64>() {
+            Ok(id) => crate::store::enterprises::get(conn, id)?,
+            Err(_) => crate::store::enterprises::by_uscc(conn, &code.to_ascii_uppercase())?,
+        }
+        .ok_or_else(|| unknown_scope(code, "企业", "enterprise"))?;
+        let id = found.id;
         if role == Role::Cadre && !found.key {
             return Err(Error::invalid(
                 "scope",

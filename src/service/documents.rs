@@ -6,6 +6,7 @@
 //! issue is printed in the footer, so a paper copy anchors the log.
 
 use rusqlite::Connection;
+use serde::Serialize;
 
 use crate::docs::notice::{self, Addressee, Finding, Heading, NoticeView, PlanView, SignoffView, Verdict};
 use crate::docs::pdf::Pdf;
@@ -44,13 +45,38 @@ pub fn chain_anchor(conn: &Connection) -> Result<String> {
     Ok(head.map_or_else(|| "#0 genesis".to_owned(), |(seq, hash)| format!("#{seq} {}", &hash[..16.min(hash.len())])))
 }
 
+/// The link base used when neither `--public-url` nor a server start left one.
+pub const FALLBACK_BASE: &str = "http://127.0.0.1:8080";
+
+/// The address printed in documents' QR codes: the `--public-url` the server
+/// was given, else the address it last listened on (recorded at every start as
+/// `server_url`), else [`FALLBACK_BASE`]. Kept in the database, so documents
+/// the CLI issues link where the server's do. No trailing slash.
+pub fn link_base(conn: &Connection) -> Result<String> {
+    let base = match store::setting(conn, "public_url")? {
+        Some(url) => url,
+        None => store::setting(conn, "server_url")?.unwrap_or_else(|| FALLBACK_BASE.to_owned()),
+    };
+    Ok(base.trim_end_matches('/').to_owned())
+}
+
+/// Records the address the server listens on as the default link base (see [`link_base`]).
+pub fn record_server_url(conn: &Connection, url: &str) -> Result<()> {
+    store::set_setting(conn, "server_url", url.trim_end_matches('/'))
+}
+
+/// The public verification link of an issued document, as its QR code holds it.
+pub fn verification_link(base: &str, code: &str) -> String {
+    format!("{}/verify/{code}", base.trim_end_matches('/'))
+}
+
 /// A heading for a document printed on demand (patrol logs, monthly reports):
 /// numbered by the record it prints, linking `path` under the public URL.
 pub fn record_heading(conn: &Connection, number: String, path: &str, now_s: i64) -> Result<Heading> {
-    let url = setting(conn, "public_url")?;
+    let url = link_base(conn)?;
     Ok(Heading {
         issuer: setting(conn, "issuer")?,
-        qr_payload: format!("{number} {}{path}", url.trim_end_matches('/')),
+        qr_payload: format!("{number} {url}{path}"),
         number,
         issued_on: china_date(now_s),
         chain_anchor: chain_anchor(conn)?,
@@ -58,24 +84,23 @@ pub fn record_heading(conn: &Connection, number: String, path: &str, now_s: i64)
     })
 }
 
-/// Allocates the next number of `kind` and builds the heading.
-fn heading(conn: &Connection, kind: &str, cases: &[&CaseRow], now_s: i64) -> Result<(String, Heading)> {
+/// Allocates the next number of `kind` and builds the heading; the QR code
+/// links the document's public verification page.
+fn heading(conn: &Connection, kind: &str, now_s: i64) -> Result<(String, Heading)> {
     let today = china_date(now_s);
     let year: i64 = today[..4].parse().map_err(|e| Error::Internal(anyhow::anyhow!("bad date {today}: {e}")))?;
     let seq = store::next_seq(conn, kind, year)?;
     let (letter, prefix) = if kind == "notice" { ("N", "notice_prefix") } else { ("R", "review_prefix") };
-    let url = setting(conn, "public_url")?;
-    let numbers: Vec<&str> = cases.iter().map(|c| c.number.as_str()).collect();
-    let first = numbers.first().copied().unwrap_or_default();
+    let code = format!("{letter}-{year}-{seq:04}");
     let heading = Heading {
         issuer: setting(conn, "issuer")?,
         number: format!("{}〔{year}〕{seq:04}号", setting(conn, prefix)?),
         issued_on: today,
         chain_anchor: chain_anchor(conn)?,
-        qr_payload: format!("{} {}/cases/{first}", numbers.join(","), url.trim_end_matches('/')),
+        qr_payload: verification_link(&link_base(conn)?, &code),
         issued_at: now_s,
     };
-    Ok((format!("{letter}-{year}-{seq:04}"), heading))
+    Ok((code, heading))
 }
 
 /// A grid as printed in an addressee block: its chain and code.
@@ -299,7 +324,7 @@ fn notice_for(
         points: cases.iter().map(|c| (c.lon, c.lat)).collect(),
         corrects: supersedes.as_ref().map(|(_, number)| number.clone()),
     };
-    let (code, heading) = heading(conn, "notice", cases, now_s)?;
+    let (code, heading) = heading(conn, "notice", now_s)?;
     let pdf = notice::render_notice(&view, &heading, maps)?;
     let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
     store_document(conn, "notice", (&code, &heading), &pdf, actor, (&ids, supersedes.map(|(id, _)| id)), now_s)
@@ -332,7 +357,7 @@ pub fn issue_review(
         reviewed_on: china_date(now_s),
         verdict,
     };
-    let (code, heading) = heading(conn, "review", &[c], now_s)?;
+    let (code, heading) = heading(conn, "review", now_s)?;
     let pdf = notice::render_signoff(&view, &heading)?;
     store_document(conn, "review", (&code, &heading), &pdf, actor, (&[c.id], None), now_s)
 }
@@ -369,4 +394,135 @@ pub fn readable(conn: &Connection, maps: &Maps, actor: &Actor, code: &str) -> Re
         }
     }
     Err(not_found())
+}
+
+/// A document as its public verification page shows it: what the paper
+/// should say, the hash of the bytes issued and the audit entry that recorded
+/// them, whether a correction replaced it, and whether a hash the holder
+/// brings matches. Nothing about a person: no names, phones, case texts or photos.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    /// URL-safe code, e.g. `N-2026-0001` (what the QR link names).
+    pub code: String,
+    /// The printed number, e.g. 谭坊整改〔2026〕0001号.
+    pub number: String,
+    /// `notice` or `review`.
+    pub kind: String,
+    /// The kind in Chinese: 隐患整改通知书 or 整改复查意见书.
+    pub kind_zh: &'static str,
+    /// The kind in English.
+    pub kind_en: &'static str,
+    /// Issue date (YYYY-MM-DD, China time), as printed.
+    pub issued_on: String,
+    /// Issuing body (发文机关), as printed in the letterhead.
+    pub issuer: String,
+    /// The registered enterprise addressed (a public body), if the document names one.
+    pub addressee: Option<String>,
+    /// That enterprise's unified social credit code, if it has one.
+    pub addressee_uscc: Option<String>,
+    /// The case numbers the document covers.
+    pub cases: Vec<String>,
+    /// Page count.
+    pub pages: i64,
+    /// Hex SHA-256 of the PDF exactly as issued.
+    pub sha256: String,
+    /// The audit entry that recorded the issue and this hash.
+    pub audit_entry: Option<AuditRef>,
+    /// The document this one corrects, if it is a correction.
+    pub supersedes: Option<DocumentRef>,
+    /// The correction that replaced this document, if any: then it is no longer in force.
+    pub superseded_by: Option<DocumentRef>,
+    /// Whether the document is in force (not replaced by a correction).
+    pub valid: bool,
+    /// The SHA-256 the holder gave (normalised), if any.
+    pub sha256_given: Option<String>,
+    /// Whether it equals [`Self::sha256`]; `None` when none was given.
+    pub sha256_matches: Option<bool>,
+}
+
+/// An audit entry named on a verification page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRef {
+    /// Sequence number in the hash chain.
+    pub seq: i64,
+    /// The entry's own hash (hex SHA-256).
+    pub hash: String,
+    /// When it was recorded (China time, RFC 3339).
+    pub at: String,
+}
+
+/// Another document named on a verification page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocumentRef {
+    /// URL-safe code.
+    pub code: String,
+    /// Printed number.
+    pub number: String,
+    /// Issue date (YYYY-MM-DD).
+    pub issued_on: String,
+}
+
+impl From<DocumentMeta> for DocumentRef {
+    fn from(d: DocumentMeta) -> Self {
+        Self { issued_on: d.issued_at.get(..10).unwrap_or_default().to_owned(), code: d.code, number: d.number }
+    }
+}
+
+/// Checks a hash a holder brings: 64 hex digits, any case, surrounding blanks ignored.
+fn given_sha256(text: &str) -> Result<String> {
+    let hex = text.trim().to_ascii_lowercase();
+    if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(hex)
+    } else {
+        Err(Error::invalid("sha256", "SHA-256 须为 64 位十六进制数字", "a SHA-256 is 64 hexadecimal digits"))
+    }
+}
+
+/// The public verification of an issued document, by its code (`N-2026-0001`)
+/// or printed number; with `sha256`, whether a copy's hash matches the stored
+/// one. Anyone may ask: a holder of the paper, a county inspector. Unknown → 404.
+pub fn verification(conn: &Connection, number: &str, sha256: Option<&str>) -> Result<Verification> {
+    let given = sha256.map(given_sha256).transpose()?;
+    let number = number.trim();
+    let doc = store::by_code_or_number(conn, number)?
+        .ok_or_else(|| Error::not_found(format!("没有文书 {number}"), format!("no document {number}")))?;
+    let (kind_zh, kind_en) = match doc.kind.as_str() {
+        "notice" => ("隐患整改通知书", "rectification notice"),
+        _ => ("整改复查意见书", "re-inspection opinion"),
+    };
+    let mut cases = Vec::new();
+    for id in store::cases_of(conn, doc.id)? {
+        cases.extend(case_store::by_id(conn, id)?);
+    }
+    let addressee = match cases.first() {
+        Some(c) => registered_addressee(conn, c)?,
+        None => None,
+    };
+    let audit_entry =
+        crate::store::audit::issued_under(conn, &doc.sha256)?.map(|(seq, hash, at)| AuditRef { seq, hash, at });
+    let superseded_by = store::superseded_by(conn, doc.id)?.map(DocumentRef::from);
+    let supersedes = match &doc.supersedes {
+        Some(code) => store::by_code(conn, code)?.map(DocumentRef::from),
+        None => None,
+    };
+    Ok(Verification {
+        sha256_matches: given.as_ref().map(|g| *g == doc.sha256),
+        sha256_given: given,
+        valid: superseded_by.is_none(),
+        superseded_by,
+        supersedes,
+        audit_entry,
+        issuer: setting(conn, "issuer")?,
+        addressee_uscc: addressee.as_ref().and_then(|e| e.uscc.clone()),
+        addressee: addressee.map(|e| e.name),
+        cases: cases.into_iter().map(|c| c.number).collect(),
+        issued_on: doc.issued_at.get(..10).unwrap_or_default().to_owned(),
+        kind_zh,
+        kind_en,
+        pages: doc.pages,
+        sha256: doc.sha256,
+        kind: doc.kind,
+        number: doc.number,
+        code: doc.code,
+    })
 }

@@ -74,6 +74,15 @@ pub fn append_note(conn: &Connection, actor_id: i64, at: String, note: Note) -> 
     )
 }
 
+/// The first audit entry that recorded issuing a document with this SHA-256:
+/// its sequence number, hash and time.
+pub fn issued_under(conn: &Connection, document_sha256: &str) -> Result<Option<(i64, String, String)>> {
+    Ok(conn
+        .prepare_cached("SELECT seq, hash, at FROM audit_log WHERE document_sha256 = ?1 ORDER BY seq LIMIT 1")?
+        .query_row([document_sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?)
+}
+
 fn entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     let media: String = r.get(8)?;
     Ok(Entry {

@@ -116,6 +116,22 @@ pub fn by_code(conn: &Connection, code: &str) -> Result<Option<DocumentMeta>> {
         .optional()?)
 }
 
+/// A document by its code (`N-2026-0001`) or by its printed number (谭坊整改〔2026〕0001号).
+pub fn by_code_or_number(conn: &Connection, key: &str) -> Result<Option<DocumentMeta>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {META} FROM documents d WHERE d.code = ?1 OR d.number = ?1"))?
+        .query_row([key], meta)
+        .optional()?)
+}
+
+/// The document that corrects the one with row id `id`, if any (the first, should there be several).
+pub fn superseded_by(conn: &Connection, id: i64) -> Result<Option<DocumentMeta>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {META} FROM documents d WHERE d.supersedes = ?1 ORDER BY d.id LIMIT 1"))?
+        .query_row([id], meta)
+        .optional()?)
+}
+
 /// A document's code by row id.
 pub fn code_of(conn: &Connection, id: i64) -> Result<Option<String>> {
     Ok(conn.prepare_cached("SELECT code FROM documents WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?)

@@ -256,6 +256,14 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<Enterprise>> {
     Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM enterprises WHERE id = ?1"), [id], enterprise).optional()?)
 }
 
+/// The enterprise registered under a (normalised) unified social credit code.
+pub fn by_uscc(conn: &Connection, uscc: &str) -> Result<Option<Enterprise>> {
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM enterprises WHERE uscc = ?1"))?
+        .query_row([uscc], enterprise)
+        .optional()?)
+}
+
 /// The enterprises registered under exactly this name (usually one).
 pub fn by_name(conn: &Connection, name: &str) -> Result<Vec<Enterprise>> {
     let mut stmt =

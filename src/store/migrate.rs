@@ -14,9 +14,13 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_patrols", include_str!("../../schema/0005_patrols.sql")),
     ("0006_patrol_request_hash", include_str!("../../schema/0006_patrol_request_hash.sql")),
     ("0007_patrol_repeats", include_str!("../../schema/0007_patrol_repeats.sql")),
+    ("0008_enterprise_contacts", include_str!("../../schema/0008_enterprise_contacts.sql")),
 ];
 
-/// Applies the migrations the database has not seen yet, each in its own transaction.
+/// Applies the migrations the database has not seen yet, each in its own
+/// transaction. Foreign keys are off while they run (SQLite's way to rebuild
+/// a table that others reference); one that leaves a reference dangling is
+/// rolled back.
 pub fn run(conn: &mut Connection) -> Result<()> {
     let applied: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let applied = usize::try_from(applied).unwrap_or(usize::MAX);
@@ -26,9 +30,31 @@ pub fn run(conn: &mut Connection) -> Result<()> {
             MIGRATIONS.len()
         )));
     }
+    if applied == MIGRATIONS.len() {
+        return Ok(());
+    }
+    let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let result = apply(conn, applied);
+    conn.pragma_update(None, "foreign_keys", enforced)?;
+    result
+}
+
+fn apply(conn: &mut Connection, applied: usize) -> Result<()> {
     for (version, (name, sql)) in MIGRATIONS.iter().enumerate().skip(applied) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let dangling = |tx: &rusqlite::Transaction<'_>| -> Result<i64> {
+            Ok(tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?)
+        };
+        let before = dangling(&tx)?;
         tx.execute_batch(sql).map_err(|e| Error::Internal(anyhow::anyhow!("migration {name} failed: {e}")))?;
+        let after = dangling(&tx)?;
+        if after > before {
+            return Err(Error::Internal(anyhow::anyhow!(
+                "migration {name} left {} dangling references",
+                after - before
+            )));
+        }
         tx.pragma_update(None, "user_version", i64::try_from(version + 1).unwrap_or(i64::MAX))?;
         tx.commit()?;
         tracing::info!(migration = name, "applied migration");
@@ -66,6 +92,39 @@ mod tests {
         assert_eq!(usize::try_from(version).unwrap(), MIGRATIONS.len());
         let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn the_contact_role_migration_keeps_every_assignment_and_its_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = crate::store::open_connection(&dir.path().join("m.db")).unwrap();
+        for (_, sql) in &MIGRATIONS[..7] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 7).unwrap();
+        conn.execute_batch(
+            "INSERT INTO people (id, username, name, password_hash, created_at) VALUES (1, 'li.si', '李四', 'x', 'now');
+             INSERT INTO assignments (id, person_id, role, duty, valid_from, created_at)
+                 VALUES (5, 1, 'inspector', 'safety', '2026-01-01', 'now');
+             INSERT INTO assignment_scopes (assignment_id, kind, code) VALUES (5, 'grid', 'TF0101');",
+        )
+        .unwrap();
+        let contact = "INSERT INTO assignments (person_id, role, valid_from, created_at)
+                       VALUES (1, 'enterprise_contact', '2026-01-01', 'now')";
+        assert!(conn.execute(contact, []).is_err(), "version 7 refuses the role");
+        run(&mut conn).unwrap();
+        let kept = crate::store::assignments::get(&conn, 5).unwrap().unwrap();
+        assert_eq!(
+            (kept.role, kept.scope),
+            (crate::domain::people::Role::Inspector, vec![crate::domain::people::ScopeItem::Grid("TF0101".into())])
+        );
+        conn.execute(contact, []).unwrap();
+        let enforced: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        assert!(enforced, "foreign keys are back on");
+        let dangling =
+            conn.execute("INSERT INTO assignment_scopes (assignment_id, kind, code) VALUES (99, 'grid', 'x')", []);
+        assert!(dangling.is_err(), "the rebuilt table is still referenced");
+        assert_eq!(crate::store::documents::setting(&conn, "public_url").unwrap(), None);
     }
 
     #[test]

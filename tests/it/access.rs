@@ -95,6 +95,7 @@ async fn every_role_reads_and_writes_exactly_its_scope() {
         ("cadre01", 2, Some(4), false, None, "TF0101", false),
         ("chief.mihe", 0, Some(1), false, None, "TF0101", false),
         ("police.mihe", 0, Some(1), false, None, "TF0101", false),
+        ("contact01", IN_TF0101, Some(1), false, None, "TF0101", false),
     ];
     for &(user, readable, unreadable, writes, grid_in, grid_out, admin) in table {
         let token = app.login(user).await;

@@ -209,6 +209,16 @@ fn users_are_added_assigned_and_show_up_in_coverage() {
     assert_eq!(village_gaps(&after), 1);
     let unknown = gridsafe(&db, &["assign", "li.hua", "inspector", "TF9999", "--duty", "safety"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("TF9999"));
+    // An enterprise contact: exactly one enterprise, by id or by USCC (lower case is fine).
+    succeeded(&gridsafe(&db, &["import", "enterprises", &fixture("enterprises_good.csv").display().to_string()]));
+    assert!(!gridsafe(&db, &["assign", "li.hua", "enterprise_contact"]).status.success());
+    assert!(!gridsafe(&db, &["assign", "li.hua", "enterprise_contact", "1", "3"]).status.success());
+    let unknown = gridsafe(&db, &["assign", "li.hua", "enterprise_contact", "91370781MAAY4CL12X"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("91370781MAAY4CL12X"));
+    let args = ["assign", "li.hua", "enterprise_contact", "91370781maay4cl120", "--json"];
+    let contact: serde_json::Value = serde_json::from_str(&succeeded(&gridsafe(&db, &args))).unwrap();
+    assert_eq!(contact["role"], "enterprise_contact");
+    assert_eq!(contact["scope"], serde_json::json!([{"kind": "enterprise", "code": 1}]));
     succeeded(&gridsafe_stdin(&db, &["user", "passwd", "li.hua", "--password-stdin"], "another-long-password"));
 }
 

@@ -9,12 +9,12 @@ use crate::cases::{act, count, file, hazard, registered, upload};
 use crate::helpers::TestApp;
 
 /// A parsed PDF: its pages' text and the document for deeper looks.
-struct Pdf {
+pub struct Pdf {
     doc: lopdf::Document,
     pages: Vec<String>,
 }
 
-fn parse(bytes: &[u8]) -> Pdf {
+pub fn parse(bytes: &[u8]) -> Pdf {
     let doc = lopdf::Document::load_mem(bytes).expect("the PDF parses");
     let numbers: Vec<u32> = doc.get_pages().keys().copied().collect();
     let pages = numbers.iter().map(|n| doc.extract_text(&[*n]).expect("text extracts")).collect();
@@ -52,7 +52,7 @@ impl Pdf {
     }
 
     /// Decodes every QR code drawn as a greyscale image.
-    fn qr_codes(&self) -> Vec<String> {
+    pub fn qr_codes(&self) -> Vec<String> {
         let mut out = Vec::new();
         for object in self.doc.objects.values() {
             let Ok(stream) = object.as_stream() else { continue };
@@ -168,11 +168,11 @@ async fn a_joint_notice_with_two_photos_is_one_small_page_with_a_subset_font_and
     let (name, size) = &fonts[0];
     assert!(name.len() > 7 && name.as_bytes()[6] == b'+', "not a subset name: {name}");
     assert!(*size > 1000 && *size < 200 * 1024, "font program of {size} bytes");
-    // The QR code decodes to both case numbers and the first one's link.
+    // The QR code decodes to the notice's public verification link.
     let codes = pdf.qr_codes();
     assert_eq!(codes.len(), 1, "{codes:?}");
-    assert!(codes[0].starts_with(&format!("{first},{second} ")), "{}", codes[0]);
-    assert!(codes[0].ends_with(&format!("/cases/{first}")), "{}", codes[0]);
+    let code = issued["document"]["code"].as_str().unwrap();
+    assert!(codes[0].starts_with("http") && codes[0].ends_with(&format!("/verify/{code}")), "{}", codes[0]);
     // Both cases are dispatched and both dispatch entries carry the one notice's hash.
     for number in [&first, &second] {
         let case = app.get_as(&admin, &format!("/api/v1/cases/{number}")).await.expect(200);

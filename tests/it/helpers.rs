@@ -169,7 +169,12 @@ impl TestApp {
 
     /// Logs in with the demo password and returns the token.
     pub async fn login(&self, username: &str) -> String {
-        let body = serde_json::json!({"username": username, "password": gridsafe::demo::DEMO_PASSWORD});
+        self.login_with(username, gridsafe::demo::DEMO_PASSWORD).await
+    }
+
+    /// Logs in with a password and returns the token.
+    pub async fn login_with(&self, username: &str, password: &str) -> String {
+        let body = serde_json::json!({"username": username, "password": password});
         let response = self.json_as("POST", None, "/api/v1/login", &body).await;
         response.expect(200)["token"].as_str().expect("a token").to_owned()
     }

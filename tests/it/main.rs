@@ -4,6 +4,7 @@
 mod access;
 mod cases;
 mod cli;
+mod contacts;
 mod demo;
 mod documents;
 mod durability;
@@ -22,3 +23,4 @@ mod rules;
 mod server;
 mod state_machine;
 mod tour;
+mod verify;

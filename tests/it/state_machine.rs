@@ -50,9 +50,11 @@ enum Who {
     Police,
     /// 包靠干部 of enterprise 1.
     Cadre,
+    /// 企业联系人 of enterprise 1.
+    Contact,
 }
 
-const PEOPLE: [Who; 9] = [
+const PEOPLE: [Who; 10] = [
     Who::Admin,
     Who::Inspector,
     Who::HiredExpert,
@@ -62,6 +64,7 @@ const PEOPLE: [Who; 9] = [
     Who::TownChief,
     Who::Police,
     Who::Cadre,
+    Who::Contact,
 ];
 
 /// The actions, as SPEC §5 names them.
@@ -142,7 +145,7 @@ impl Model {
         who == self.reporter
             || match who {
                 Who::Admin | Who::TownExpert | Who::Inspector => true, // every case lies in T0101
-                Who::HiredExpert | Who::Cadre => self.enterprise,
+                Who::HiredExpert | Who::Cadre | Who::Contact => self.enterprise,
                 Who::ReachChief | Who::TownChief | Who::Police => self.river,
                 Who::OtherInspector => false,
             }
@@ -180,7 +183,9 @@ impl Model {
     fn permitted(&self, action: &str, who: Who) -> bool {
         match action {
             "register" | "cancel" | "extend" | "transfer" | "supervise" | "unsupervise" | "reopen" => who == Who::Admin,
-            "dispatch" | "submit" => matches!(who, Who::Admin | Who::Inspector),
+            "dispatch" => matches!(who, Who::Admin | Who::Inspector),
+            // The enterprise's contact reports the fix of their own enterprise's case.
+            "submit" => matches!(who, Who::Admin | Who::Inspector) || (who == Who::Contact && self.enterprise),
             "approve" | "return" => who != self.reporter && self.verifies(who),
             "refer" => self.river && (who == Who::Admin || self.verifies(who)),
             "outcome" => self.river && who == Who::Police,
@@ -387,7 +392,7 @@ impl World {
 }
 
 /// The fixture town (T → T01 → T0101..T0103, the river r1 across it), one
-/// enterprise in T0101 and the nine people of [`Who`].
+/// enterprise in T0101 and the ten people of [`Who`].
 fn world() -> World {
     let dir = tempfile::tempdir().unwrap();
     let conn = store::open_migrated(&dir.path().join("p.db")).unwrap();
@@ -412,7 +417,7 @@ fn world() -> World {
     store::enterprises::insert(&conn, &fields, "now").unwrap();
     let hash = accounts::hash_password("a-long-password").unwrap();
     // (username, role, scope, duty, chief level)
-    let people: [[&str; 5]; 9] = [
+    let people: [[&str; 5]; 10] = [
         ["admin", "admin", "T", "", ""],
         ["insp", "inspector", "T0101", "safety", ""],
         ["hired", "enterprise_expert", "1", "", ""],
@@ -422,6 +427,7 @@ fn world() -> World {
         ["chief", "river_chief", "r1", "", "town"],
         ["police", "river_police", "r1", "", ""],
         ["cadre", "cadre", "1", "", ""],
+        ["contact", "enterprise_contact", "1", "", ""],
     ];
     let mut actors = Vec::new();
     for [username, role, scope, duty, level] in people {
@@ -666,6 +672,29 @@ fn the_happy_path_closes_in_the_property_world() {
     }
     let row = store::cases::by_number(&w.conn, &number).unwrap().unwrap();
     assert_eq!(row.status, "closed");
+}
+
+#[test]
+fn the_enterprise_contact_reports_the_fix_and_nothing_else() {
+    let w = world();
+    let (number, _) = file(&w, Who::Inspector, false, false, true);
+    let take = |action: &'static str, who: Who, n: usize| {
+        let step = Step { action, who, omit: None, stale: false, late: false };
+        cases::act(&w.conn, &w.maps, w.actor(who), &number, &payload(&step, &w.photo, n), None, NOW)
+    };
+    assert!(matches!(take("register", Who::Contact, 0), Err(Error::Forbidden(_))));
+    take("register", Who::Admin, 0).unwrap();
+    assert!(matches!(take("dispatch", Who::Contact, 1), Err(Error::Forbidden(_))));
+    take("dispatch", Who::Admin, 1).unwrap();
+    assert_eq!(take("submit", Who::Contact, 2).unwrap().status, "submitted");
+    for action in ["approve", "return", "transfer", "supervise"] {
+        assert!(matches!(take(action, Who::Contact, 3), Err(Error::Forbidden(_))), "{action}");
+    }
+    // A case at no enterprise is not theirs to see.
+    let (other, _) = file(&w, Who::Inspector, false, false, false);
+    let step = Step { action: "register", who: Who::Contact, omit: None, stale: false, late: false };
+    let refused = cases::act(&w.conn, &w.maps, w.actor(Who::Contact), &other, &payload(&step, &w.photo, 0), None, NOW);
+    assert!(matches!(refused, Err(Error::NotFound(_))), "{refused:?}");
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Issued documents: joint notices (`POST /api/v1/notices`) and the stored
-//! PDFs themselves, served byte for byte with their SHA-256 as the ETag.
+//! Issued documents: joint notices (`POST /api/v1/notices`), the stored
+//! PDFs themselves, served byte for byte with their SHA-256 as the ETag, and
+//! their public verification (`GET /api/v1/verify/{number}`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -11,10 +12,10 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::http::auth::Caller;
-use crate::http::extract::if_none_match;
+use crate::http::extract::{Query, if_none_match};
 use crate::http::idempotency::Keyed;
 use crate::service::cases::{self, NoticeItem};
-use crate::service::documents;
+use crate::service::documents::{self, Verification};
 use crate::store::documents as store;
 
 /// Body of `POST /api/v1/notices`.
@@ -102,6 +103,26 @@ pub async fn show_case_signoff(
 ) -> Result<Response> {
     let (maps, actor) = (app.maps(), caller.actor);
     serve_document(&app, request, move |c| documents::latest_for_case(c, &maps, &actor, &number, "review")).await
+}
+
+/// Query of `GET /api/v1/verify/{number}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyQuery {
+    /// The SHA-256 of the holder's copy, to compare with the stored one.
+    #[serde(default)]
+    sha256: Option<String>,
+}
+
+/// `GET /api/v1/verify/{number}?sha256=`: the public verification of an
+/// issued document (no session): what the QR code on the paper leads to.
+pub async fn verify_document(
+    State(app): State<App>,
+    Path(number): Path<String>,
+    Query(query): Query<VerifyQuery>,
+) -> Result<Json<Verification>> {
+    let found = app.store.read(move |c| documents::verification(c, &number, query.sha256.as_deref())).await?;
+    Ok(Json(found))
 }
 
 /// Serves the document `find` names (which checks scope: 404 outside it),

@@ -52,6 +52,7 @@ pub fn routes() -> Router<App> {
         .route("/notices", post(documents::issue_notice))
         .route("/documents/{code}", get(documents::show_document))
         .route("/documents/{code}/corrections", post(documents::correct_document))
+        .route("/verify/{number}", get(documents::verify_document))
         .route("/patrols", get(patrols::list_patrols))
         .route("/patrols/compliance", get(patrols::show_compliance))
         .route("/patrols/{code}", get(patrols::show_patrol))
