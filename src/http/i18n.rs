@@ -148,6 +148,7 @@ mod tests {
             include_str!("pages/report.rs"),
             include_str!("pages/me.rs"),
             include_str!("pages/map.rs"),
+            include_str!("pages/verify.rs"),
         ];
         let mut missing = Vec::new();
         for source in sources {

@@ -14,8 +14,10 @@ pub mod login;
 pub mod map;
 pub mod me;
 pub mod report;
+pub mod verify;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -30,6 +32,9 @@ use crate::http::csrf;
 use crate::http::i18n::Lang;
 use crate::service::accounts::Actor;
 
+/// Largest form with photos: [`form::MAX_PHOTOS`] photos of the media limit each.
+pub const MAX_FORM_UPLOAD: usize = form::MAX_PHOTOS * crate::service::media::MAX_UPLOAD_BYTES + 256 * 1024;
+
 /// The pages' routes.
 pub fn routes() -> Router<App> {
     Router::new()
@@ -42,8 +47,9 @@ pub fn routes() -> Router<App> {
         .route("/map", get(map::show))
         .route("/cases", get(cases::list))
         .route("/cases/{number}", get(cases::show))
-        .route("/cases/{number}/act", post(cases::act))
-        .route("/report", get(report::form).post(report::submit))
+        .route("/cases/{number}/act", post(cases::act).layer(DefaultBodyLimit::max(MAX_FORM_UPLOAD)))
+        .route("/report", get(report::form).post(report::submit).layer(DefaultBodyLimit::max(MAX_FORM_UPLOAD)))
+        .route("/verify/{code}", get(verify::show))
 }
 
 /// A signed-in person on a page: who, their session token and its CSRF token.
