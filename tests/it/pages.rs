@@ -83,7 +83,7 @@ async fn the_login_form_keeps_the_name_shows_the_error_and_opens_a_session() {
     let token = &cookie["gridsafe_session=".len()..cookie.find(';').unwrap()];
     let home = app.page(token, "/").await;
     assert_eq!(home.status, 200);
-    assert!(home.text.contains("待办") && home.text.contains("网格员"), "{}", home.text);
+    assert!(home.text.contains("<h1>待办</h1>") && home.text.contains("李秀英"), "{}", home.text);
     // Signed out, a page sends the person to log in and back.
     let anonymous = app.get("/cases?status=reported").await;
     assert_eq!(anonymous.status, 303);
@@ -204,27 +204,55 @@ async fn the_case_page_offers_exactly_what_the_api_allows_and_acts_through_the_s
     assert_eq!(dispatched.status, 303, "{}", dispatched.text);
     let page = app.page(&admin, &format!("/cases/{number}")).await;
     assert!(page.text.contains("整改通知书") && page.text.contains("/api/v1/documents/N-2026-"), "{}", page.text);
-    let _ = act;
+    // The notice's QR link opens a public page that names no person.
+    let at = page.text.find("/api/v1/documents/N-2026-").unwrap() + "/api/v1/documents/".len();
+    let code = &page.text[at..at + 11];
+    let verify = app.get(&format!("/verify/{code}")).await;
+    assert_eq!(verify.status, 200, "{}", verify.text);
+    assert!(verify.text.contains("现行有效") && verify.text.contains("世邦机械"), "{}", verify.text);
+    assert!(
+        !verify.text.contains("李秀英") && !verify.text.contains("配电箱无防护罩"),
+        "nothing personal or case text"
+    );
+    let bad = app.get(&format!("/verify/{code}?sha256={}", "0".repeat(64))).await;
+    assert!(bad.text.contains("不一致"));
+    assert_eq!(app.get("/verify/N-2026-9999").await.status, 404);
 }
 
 #[tokio::test]
 async fn home_lists_the_waiting_work_overdue_first() {
     let app = TestApp::demo().await;
     let admin = app.login("admin").await;
-    let home = app.page(&admin, "/").await;
+    // Three dispatched cases with deadlines 2, 6 and 20 days out, one left reported.
+    let mut numbers = Vec::new();
+    for (seed, deadline) in [(1u8, "2026-11-20"), (2, "2026-11-24"), (3, "2026-12-08")] {
+        let number = registered(&app, &admin, seed).await;
+        let body = json!({"action": "dispatch", "responsible": "世邦机械", "measures": "整改", "deadline": deadline});
+        act(&app, &admin, &number, None, body).await.expect(200);
+        numbers.push(number);
+    }
+    let inspector = app.login("tf0101.safety").await;
+    let reported = file(&app, &inspector, &hazard(&app, &[photo(&app, &inspector, 9).await])).await;
+    // Four days on: the first is two days over, the second due in two days.
+    app.app.clock.set(crate::helpers::NOW + 4 * 86_400);
+    let contact = app.login("contact01").await;
+    let home = app.page(&contact, "/").await;
     assert_eq!(home.status, 200);
-    let rows: Vec<&str> =
-        home.text.split("class=\"case-row\" data-urgency=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
-    assert!(!rows.is_empty(), "the demo leaves work for the office");
-    let rank = |u: &str| match u {
-        "overdue" => 0,
-        "soon" => 1,
-        _ => 2,
-    };
-    assert!(rows.windows(2).all(|w| rank(w[0]) <= rank(w[1])), "{rows:?}");
-    let expert = app.login("expert1").await;
-    let queue = app.page(&expert, "/").await;
-    assert!(queue.text.contains("验收销号"), "the town expert's home shows sign-offs waiting");
+    let rows: Vec<(&str, &str)> = home
+        .text
+        .split("class=\"case-row\" data-urgency=\"")
+        .skip(1)
+        .map(|s| (&s[..s.find('"').unwrap()], &s[s.find("/cases/").unwrap() + 7..s.find("/cases/").unwrap() + 21]))
+        .collect();
+    let expected =
+        vec![("overdue", numbers[0].as_str()), ("soon", numbers[1].as_str()), ("normal", numbers[2].as_str())];
+    assert_eq!(rows, expected, "overdue first, then due within 3 days, then the rest");
+    assert!(home.text.contains("超期 2 天") && home.text.contains("剩 2 天"), "{}", home.text);
+    assert!(!home.text.contains(&reported), "a reported case waits for the office, not the contact");
+    // The office sees the reported case waiting to be registered.
+    let admin = app.login("admin").await;
+    let office = app.page(&admin, "/").await;
+    assert!(office.text.contains(&reported) && office.text.contains("立案"), "{}", office.text);
 }
 
 #[tokio::test]
