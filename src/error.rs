@@ -39,9 +39,10 @@ impl Error {
             | Self::Stale(m)
             | Self::TooLarge(m)
             | Self::Busy(m) => Some(m),
-            Self::Invalid { reason, .. } => Some(reason),
             Self::Rejected { summary, .. } => Some(summary),
-            Self::Refused { reason, .. } | Self::RateLimited { reason, .. } => Some(reason),
+            Self::Invalid { reason, .. } | Self::Refused { reason, .. } | Self::RateLimited { reason, .. } => {
+                Some(reason)
+            }
             Self::Sqlite(_) | Self::Internal(_) => None,
         }
     }

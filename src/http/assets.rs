@@ -61,7 +61,7 @@ pub const SERVICE_WORKER: &[u8] = include_bytes!("assets/sw.js");
 
 fn hashed_name(name: &str, bytes: &[u8]) -> (String, String) {
     let digest = Sha256::digest(bytes);
-    let short: String = digest.iter().take(5).map(|b| format!("{b:02x}")).collect();
+    let short = crate::domain::audit::hex(&digest[..5]);
     let hashed = match name.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() && !stem.ends_with('/') => format!("{stem}.{short}.{ext}"),
         _ => format!("{name}.{short}"),
@@ -94,7 +94,11 @@ pub fn url(name: &str) -> String {
 pub fn shell_urls() -> Vec<String> {
     ASSETS
         .iter()
-        .filter(|a| !a.name.starts_with("leaflet/") || a.name.ends_with(".js") || a.name.ends_with(".css"))
+        .filter(|a| {
+            !a.name.starts_with("leaflet/")
+                || a.content_type.starts_with("text/javascript")
+                || a.content_type.starts_with("text/css")
+        })
         .map(|a| format!("/assets/{}", a.hashed))
         .collect()
 }
@@ -129,7 +133,7 @@ pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
 pub async fn service_worker() -> Response {
     let shell = shell_urls();
     let urls = serde_json::to_string(&shell).expect("strings serialise");
-    let version: String = Sha256::digest(urls.as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let version = crate::domain::audit::hex(&Sha256::digest(urls.as_bytes())[..6]);
     let script =
         String::from_utf8_lossy(SERVICE_WORKER).replace("\"__SHELL_ASSETS__\"", &urls).replace("__VERSION__", &version);
     (
@@ -150,7 +154,10 @@ mod tests {
     #[test]
     fn a_hashed_name_keeps_the_folder_and_extension() {
         let (name, etag) = hashed_name("leaflet/leaflet.css", b"x");
-        assert!(name.starts_with("leaflet/leaflet.") && name.ends_with(".css"), "{name}");
+        assert!(
+            name.starts_with("leaflet/leaflet.") && name.rsplit_once('.').is_some_and(|(_, ext)| ext == "css"),
+            "{name}"
+        );
         assert_eq!(name.len(), "leaflet/leaflet..css".len() + 10);
         assert_eq!(etag.len(), 12);
         assert_ne!(hashed_name("a.js", b"1").0, hashed_name("a.js", b"2").0);

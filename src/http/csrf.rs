@@ -26,7 +26,7 @@ const MAX_FORM_BYTES: usize = 256 * 1024;
 /// The CSRF token of a session.
 pub fn token(session_token: &str) -> String {
     let digest = Sha256::digest(format!("gridsafe csrf v1\0{session_token}").as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    crate::domain::audit::hex(&digest[..16])
 }
 
 fn refused() -> Error {

@@ -354,6 +354,25 @@ pub fn coverage(conn: &Connection, maps: &Maps, date: &str) -> Result<Vec<Gap>> 
     Ok(coverage::report(&villages, &enterprises, &rivers, &reaches, &active))
 }
 
+/// Changes one's own password: the current one must match; every session of
+/// the person ends (the caller opens a fresh one).
+pub fn change_password(conn: &Connection, person: &Person, current: &str, new: &str, now_s: i64) -> Result<()> {
+    let checked = check_login(conn, &person.username, current);
+    if checked.is_err() {
+        return Err(Error::invalid("current", "当前密码不正确", "the current password is wrong"));
+    }
+    let new = crate::domain::people::password(new)
+        .map_err(|_| Error::invalid("new", "新密码长度须为 10–128 个字符", "a new password has 10–128 characters"))?;
+    if new == current {
+        return Err(Error::invalid(
+            "new",
+            "新密码不能与当前密码相同",
+            "the new password must differ from the current one",
+        ));
+    }
+    people_store::set_password(conn, &person.username, &hash_password(new)?, now_s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,23 +398,4 @@ mod tests {
         assert_ne!(a, b);
         assert_ne!(token_sha256(&a), a);
     }
-}
-
-/// Changes one's own password: the current one must match; every session of
-/// the person ends (the caller opens a fresh one).
-pub fn change_password(conn: &Connection, person: &Person, current: &str, new: &str, now_s: i64) -> Result<()> {
-    let checked = check_login(conn, &person.username, current);
-    if checked.is_err() {
-        return Err(Error::invalid("current", "当前密码不正确", "the current password is wrong"));
-    }
-    let new = crate::domain::people::password(new)
-        .map_err(|_| Error::invalid("new", "新密码长度须为 10–128 个字符", "a new password has 10–128 characters"))?;
-    if new == current {
-        return Err(Error::invalid(
-            "new",
-            "新密码不能与当前密码相同",
-            "the new password must differ from the current one",
-        ));
-    }
-    people_store::set_password(conn, &person.username, &hash_password(new)?, now_s)
 }

@@ -1000,6 +1000,9 @@ pub fn list_page(
     Ok((page, next))
 }
 
+/// A listed case and whether it is overdue.
+pub type Listed = (CaseRow, bool);
+
 /// [`list_page`] as rows with their overdue flag, for pages.
 pub fn list_rows(
     conn: &Connection,
@@ -1009,7 +1012,7 @@ pub fn list_rows(
     after: Option<&str>,
     limit: usize,
     today: &str,
-) -> Result<(Vec<(CaseRow, bool)>, Option<String>)> {
+) -> Result<(Vec<Listed>, Option<String>)> {
     let limit = limit.clamp(1, MAX_PAGE);
     let after: Option<(u8, i64)> = after
         .map(|a| {
@@ -1184,7 +1187,7 @@ pub fn page(conn: &Connection, maps: &Maps, actor: &Actor, number: &str, today: 
     Ok(CasePage {
         overdue: is_overdue(&c, today),
         days_left: days_left(c.deadline.as_deref(), today),
-        places: maps.chain(&c.grid_code).into_iter().map(|g| g.name.to_string()).collect(),
+        places: maps.chain(&c.grid_code).into_iter().map(|g| g.name.clone()).collect(),
         category,
         enterprise,
         reach,

@@ -109,7 +109,7 @@ pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, R
             a.button.secondary href={ "/api/v1/ledger.xlsx?" (ledger) } download { (viewer.t("cases.ledger")) }
         }
     };
-    html_status(StatusCode::OK, page_with(&viewer, viewer.t("cases.title"), &[], body))
+    html_status(StatusCode::OK, page_with(&viewer, viewer.t("cases.title"), &[], &body))
 }
 
 fn query_clone(q: &CaseQuery) -> CaseQuery {
@@ -184,7 +184,7 @@ fn action_fields(
             (field_error(viewer, error, name))
         }
     };
-    let date = |name: &str, label: &str| {
+    let date_input = |name: &str, label: &str| {
         html! {
             label for={ (action.as_str()) "-" (name) } { (label) }
             input id={ (action.as_str()) "-" (name) } name=(name) type="date" required value=(typed(name));
@@ -199,7 +199,7 @@ fn action_fields(
         Action::Return => area("reason", viewer.t("field.reason.return"), true),
         Action::Approve => area("comment", viewer.t("field.opinion"), true),
         Action::Extend => {
-            html! { (date("deadline", viewer.t("field.new_deadline"))) (area("reason", viewer.t("field.reason.extend"), true)) }
+            html! { (date_input("deadline", viewer.t("field.new_deadline"))) (area("reason", viewer.t("field.reason.extend"), true)) }
         }
         Action::Transfer => {
             html! { (text("department", viewer.t("field.department"), true)) (area("comment", viewer.t("field.note"), false)) }
@@ -223,7 +223,7 @@ fn action_fields(
         Action::Dispatch => html! {
             (text("responsible", viewer.t("field.responsible"), true))
             (area("measures", viewer.t("field.measures"), true))
-            (date("deadline", viewer.t("field.deadline")))
+            (date_input("deadline", viewer.t("field.deadline")))
             @if data.case.grade == "major" && data.case.plan.is_none() {
                 fieldset {
                     legend { (viewer.t("field.plan")) }
@@ -392,7 +392,7 @@ async fn load(app: &App, session: &super::Session, number: String) -> Result<Cas
 fn show_page(viewer: &Viewer, data: &CasePage, attempt: Option<&Attempt>, stale: bool, status: StatusCode) -> Response {
     html_status(
         status,
-        page_with(viewer, &data.case.number, &["leaflet/leaflet.js", "case.js"], render(viewer, data, attempt, stale)),
+        page_with(viewer, &data.case.number, &["leaflet/leaflet.js", "case.js"], &render(viewer, data, attempt, stale)),
     )
 }
 

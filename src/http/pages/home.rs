@@ -85,7 +85,7 @@ pub async fn show(State(app): State<App>, signed_in: Option<SignedIn>) -> Respon
     };
     let (maps, today, actor) = (app.maps(), app.clock.today(), session.actor.clone());
     match app.store.read(move |c| cases::todo(c, &maps, &actor, &today)).await {
-        Ok(todo) => html(page(&viewer, viewer.t("home.title"), render(&viewer, &todo))),
+        Ok(todo) => html(page(&viewer, viewer.t("home.title"), &render(&viewer, &todo))),
         Err(e) => error_page(&viewer, &e),
     }
 }

@@ -9,12 +9,12 @@ use crate::http::assets;
 use crate::service::cases::may_file;
 
 /// A whole page around `body`.
-pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
+pub fn page(viewer: &Viewer, title: &str, body: &Markup) -> Markup {
     page_with(viewer, title, &[], body)
 }
 
 /// A whole page that also loads the page scripts `scripts` (asset names).
-pub fn page_with(viewer: &Viewer, title: &str, scripts: &[&str], body: Markup) -> Markup {
+pub fn page_with(viewer: &Viewer, title: &str, scripts: &[&str], body: &Markup) -> Markup {
     let csrf = viewer.session.as_ref().map(|s| s.csrf.as_str());
     let other = match viewer.lang {
         crate::http::i18n::Lang::Zh => ("en", "English"),

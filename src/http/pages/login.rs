@@ -54,7 +54,7 @@ fn render(viewer: &Viewer, username: &str, next: &str, error: Option<&Error>) ->
             p.muted { a href="/map" { (viewer.t("login.public_map")) } }
         }
     };
-    html_status(status, page(viewer, viewer.t("login.title"), body))
+    html_status(status, page(viewer, viewer.t("login.title"), &body))
 }
 
 /// `GET /login`.

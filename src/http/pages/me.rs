@@ -84,7 +84,7 @@ fn render(viewer: &Viewer, session: &super::Session, lines: &[Line], error: Opti
         }
         section.card { (logout_form(viewer)) }
     };
-    html_status(status, page(viewer, viewer.t("nav.me"), body))
+    html_status(status, page(viewer, viewer.t("nav.me"), &body))
 }
 
 /// `?changed=1` after a password change.

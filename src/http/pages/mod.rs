@@ -120,12 +120,11 @@ impl FromRequestParts<App> for SignedIn {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Response> {
         let viewer = Viewer::from_request_parts(parts, app).await.map_err(IntoResponse::into_response)?;
-        match viewer.session.clone() {
-            Some(session) => Ok(Self(viewer, session)),
-            None => {
-                let next: String = url_escape(&viewer.path);
-                Err(Redirect::to(&format!("/login?next={next}")).into_response())
-            }
+        if let Some(session) = viewer.session.clone() {
+            Ok(Self(viewer, session))
+        } else {
+            let next = url_escape(&viewer.path);
+            Err(Redirect::to(&format!("/login?next={next}")).into_response())
         }
     }
 }
@@ -181,5 +180,5 @@ pub fn error_page(viewer: &Viewer, error: &Error) -> Response {
             p { a href="/" { (viewer.t("error.home")) } }
         }
     };
-    html_status(status, layout::page(viewer, viewer.t("error.title"), body))
+    html_status(status, layout::page(viewer, viewer.t("error.title"), &body))
 }

@@ -171,7 +171,7 @@ fn show_form(
 ) -> Response {
     let status = error.map_or(StatusCode::OK, crate::http::error::status);
     let body = render(viewer, choices, form, key, photo_ids, error);
-    html_status(status, page_with(viewer, viewer.t("report.title"), &["leaflet/leaflet.js", "report.js"], body))
+    html_status(status, page_with(viewer, viewer.t("report.title"), &["leaflet/leaflet.js", "report.js"], &body))
 }
 
 fn may_not_file() -> Error {

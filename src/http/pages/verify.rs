@@ -83,10 +83,10 @@ pub async fn show(
     let sha256 = q.sha256.filter(|s| !s.trim().is_empty());
     let given = sha256.clone();
     match app.store.read(move |c| documents::verification(c, &code, given.as_deref())).await {
-        Ok(v) => html_status(StatusCode::OK, page(&viewer, viewer.t("verify.title"), render(&viewer, &v))),
+        Ok(v) => html_status(StatusCode::OK, page(&viewer, viewer.t("verify.title"), &render(&viewer, &v))),
         Err(e) if e.field() == Some("sha256") => {
             let body = html! { section.card { h1 { (viewer.t("verify.title")) } (field_error(&viewer, Some(&e), "sha256")) a href="?" { (viewer.t("verify.again")) } } };
-            html_status(StatusCode::BAD_REQUEST, page(&viewer, viewer.t("verify.title"), body))
+            html_status(StatusCode::BAD_REQUEST, page(&viewer, viewer.t("verify.title"), &body))
         }
         Err(e) => error_page(&viewer, &e),
     }
