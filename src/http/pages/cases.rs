@@ -325,9 +325,8 @@ fn render(viewer: &Viewer, data: &CasePage, attempt: Option<&Attempt>, stale: bo
                     (fact(viewer.t("field.plan.contingency"), Some(&plan.contingency)))
                 }
             }
-            div.minimap data-lon=(c.lon) data-lat=(c.lat) {
-                p.muted { (viewer.t("field.position")) "：" (format!("{:.5}, {:.5}", c.lon, c.lat)) }
-            }
+            p.muted { (viewer.t("field.position")) "：" (format!("{:.5}, {:.5}", c.lon, c.lat)) }
+            div.minimap data-lon=(c.lon) data-lat=(c.lat) {}
         }
         section.card.side-by-side {
             (photo_column(viewer, viewer.t("case.before"), &before))
