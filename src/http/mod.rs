@@ -14,7 +14,7 @@ pub mod pages;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -35,7 +35,7 @@ pub fn router(app: App) -> Router {
         .nest("/api/v1", api::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(csrf::guard))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(app.clone(), security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(middleware::from_fn(log_requests))
         .with_state(app)
@@ -46,9 +46,24 @@ pub fn router(app: App) -> Router {
 pub const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; script-src 'self'; style-src 'self'; \
                        worker-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+/// The CSP, letting images come from the configured base-tile server too.
+fn csp(tile_url: Option<&str>) -> HeaderValue {
+    let origin = tile_url.and_then(|url| {
+        let (scheme, rest) = url.split_once("://")?;
+        let host = rest.split('/').next()?;
+        let clean = host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c));
+        (matches!(scheme, "http" | "https") && clean && !host.is_empty()).then(|| format!("{scheme}://{host}"))
+    });
+    match origin {
+        Some(origin) => HeaderValue::from_str(&CSP.replace("img-src 'self'", &format!("img-src 'self' {origin}")))
+            .unwrap_or_else(|_| HeaderValue::from_static(CSP)),
+        None => HeaderValue::from_static(CSP),
+    }
+}
+
 /// Headers on every answer: no MIME sniffing, no referrer to other sites; on
 /// HTML also the CSP and no framing.
-async fn security_headers(request: Request, next: Next) -> Response {
+async fn security_headers(State(app): State<App>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
@@ -56,7 +71,7 @@ async fn security_headers(request: Request, next: Next) -> Response {
     let html =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if html {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp(app.ui.tile_url.as_deref()));
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     response

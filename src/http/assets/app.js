@@ -55,3 +55,12 @@ flushSoon(false);
 if ('serviceWorker' in navigator && window.isSecureContext) {
   navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {});
 }
+
+// Logging out on a shared phone: forget the cached pages (the outbox of
+// unsent reports stays: it is the town's record, not the session's).
+const logout = document.querySelector('form[action="/logout"]');
+if (logout && window.caches) {
+  logout.addEventListener('submit', () => {
+    caches.keys().then((keys) => keys.forEach((k) => caches.delete(k))).catch(() => {});
+  });
+}

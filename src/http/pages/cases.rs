@@ -45,8 +45,7 @@ fn select(viewer: &Viewer, name: &str, prefix: &str, values: &[&str], chosen: Op
     }
 }
 
-const STATUSES: [&str; 8] =
-    ["reported", "registered", "dispatched", "submitted", "closed", "cancelled", "transferred", "returned"];
+const STATUSES: [&str; 6] = ["reported", "registered", "dispatched", "submitted", "closed", "cancelled"];
 
 /// `GET /cases`: the cases the viewer may read, filtered, overdue first, in pages.
 pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, RawQuery(raw): RawQuery) -> Response {
@@ -68,6 +67,14 @@ pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, R
         Err(e) => return error_page(&viewer, &e),
     };
     let today = app.clock.today();
+    let maps = app.maps();
+    let mut grids: Vec<(&str, String, bool)> = maps
+        .grids()
+        .iter()
+        .filter(|g| g.grid.level != crate::domain::grid::GridLevel::Town)
+        .map(|g| (g.grid.code.as_str(), g.grid.name.clone(), g.grid.level == crate::domain::grid::GridLevel::Community))
+        .collect();
+    grids.sort_by(|a, b| a.0.cmp(b.0));
     let mut next_query = CaseQuery { after: next.clone(), ..query_clone(&query) };
     next_query.limit = query.limit;
     let ledger =
@@ -80,6 +87,17 @@ pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, R
                 (select(&viewer, "status", "status", &STATUSES, query.status.as_deref()))
                 (select(&viewer, "kind", "kind", &["safety", "environment", "river"], query.kind.as_deref()))
                 (select(&viewer, "grade", "grade", &["general", "major"], query.grade.as_deref()))
+                label {
+                    (viewer.t("filter.grid"))
+                    select name="grid" {
+                        option value="" { (viewer.t("filter.any")) }
+                        @for (code, name, community) in &grids {
+                            option value=(code) selected[query.grid.as_deref() == Some(*code)] {
+                                @if !community { "　" } (name)
+                            }
+                        }
+                    }
+                }
                 label {
                     (viewer.t("filter.overdue"))
                     select name="overdue" {
@@ -464,5 +482,16 @@ pub async fn act(
                 Err(e) => error_page(&viewer, &e),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::STATUSES;
+    use crate::domain::case::Status;
+
+    #[test]
+    fn the_status_filter_offers_every_status() {
+        assert_eq!(STATUSES.to_vec(), Status::ALL.map(Status::as_str).to_vec());
     }
 }

@@ -43,7 +43,7 @@ pub fn page_with(viewer: &Viewer, title: &str, scripts: &[&str], body: &Markup) 
                     script type="module" src=(assets::url(script)) {}
                 }
             }
-            body data-lang=(viewer.lang.code()) data-csrf=[csrf] data-signed-in=(csrf.is_some()) {
+            body data-lang=(viewer.lang.code()) data-csrf=[csrf] data-signed-in=(csrf.is_some()) data-tile-url=[viewer.tile_url.as_deref()] {
                 header.top {
                     a.brand href="/" { (viewer.t("app.name")) }
                     span.spacer {}

@@ -74,6 +74,8 @@ pub struct Viewer {
     pub path: String,
     /// Plain HTTP to a host other than this machine: GPS, camera and offline will not work.
     pub insecure: bool,
+    /// The configured base-tile URL template, for the page maps.
+    pub tile_url: Option<String>,
 }
 
 impl Viewer {
@@ -107,7 +109,7 @@ impl FromRequestParts<App> for Viewer {
             None => None,
         };
         let path = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-        Ok(Self { lang, session, path, insecure: insecure(app, parts) })
+        Ok(Self { lang, session, path, insecure: insecure(app, parts), tile_url: app.ui.tile_url.clone() })
     }
 }
 
