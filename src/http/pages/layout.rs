@@ -24,12 +24,7 @@ pub fn page_with(viewer: &Viewer, title: &str, scripts: &[&str], body: &Markup) 
         (DOCTYPE)
         html lang=(viewer.lang.html_lang()) {
             head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover";
-                meta name="color-scheme" content="light";
-                meta name="theme-color" content="#0b5cad";
-                title { (title) " · " (viewer.t("app.name")) }
-                link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
+                (head_meta(viewer, title))
                 @if scripts.iter().any(|s| s.starts_with("leaflet/")) {
                     link rel="stylesheet" href=(assets::url("leaflet/leaflet.css"));
                 }
@@ -71,6 +66,18 @@ pub fn page_with(viewer: &Viewer, title: &str, scripts: &[&str], body: &Markup) 
                 }
             }
         }
+    }
+}
+
+/// What every page's `<head>` starts with: charset, viewport, title, icon.
+pub fn head_meta(viewer: &Viewer, title: &str) -> Markup {
+    html! {
+        meta charset="utf-8";
+        meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover";
+        meta name="color-scheme" content="light";
+        meta name="theme-color" content="#0b5cad";
+        title { (title) " · " (viewer.t("app.name")) }
+        link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
     }
 }
 

@@ -17,11 +17,7 @@ pub async fn show(State(app): State<App>, viewer: Viewer) -> Response {
         (DOCTYPE)
         html lang=(viewer.lang.html_lang()) {
             head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover";
-                meta name="color-scheme" content="light";
-                title { (viewer.t("map.title")) " · " (viewer.t("app.name")) }
-                link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
+                (super::layout::head_meta(&viewer, viewer.t("map.title")))
                 link rel="stylesheet" href=(assets::url("leaflet/leaflet.css"));
                 link rel="stylesheet" href=(assets::url("map.css"));
             }
