@@ -149,6 +149,8 @@ mod tests {
             include_str!("pages/me.rs"),
             include_str!("pages/map.rs"),
             include_str!("pages/verify.rs"),
+            include_str!("pages/dashboard.rs"),
+            include_str!("pages/queue.rs"),
         ];
         let mut missing = Vec::new();
         for source in sources {

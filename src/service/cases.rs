@@ -754,6 +754,8 @@ pub struct CaseFilter {
     pub reporter: Option<i64>,
     /// Overdue or not.
     pub overdue: Option<bool>,
+    /// Under supervision (挂牌督办) or not.
+    pub supervised: Option<bool>,
     /// Filed on or after.
     pub from: Option<String>,
     /// Filed on or before.
@@ -796,6 +798,7 @@ pub fn select(
         .filter(|c| f.reach.as_deref().is_none_or(|r| c.reach_code.as_deref() == Some(r)))
         .filter(|c| f.reporter.is_none_or(|r| c.reporter_id == r))
         .filter(|c| f.overdue.is_none_or(|o| is_overdue(c, today) == o))
+        .filter(|c| f.supervised.is_none_or(|s| c.supervised == s))
         .filter(|c| f.from.as_deref().is_none_or(|d| &c.reported_at[..10] >= d))
         .filter(|c| f.to.as_deref().is_none_or(|d| &c.reported_at[..10] <= d))
         .filter(|c| !f.below || own_grids.iter().any(|g| c.grid_code != **g && maps.is_within(&c.grid_code, g)))
@@ -1220,4 +1223,63 @@ pub fn nearby_open(
         .collect();
     out.sort_by(|a, b| a.1.total_cmp(&b.1));
     Ok(out)
+}
+
+/// The town office's dashboard over a period, in the actor's scope.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    /// KPIs over the period, in total and per community.
+    pub stats: Stats,
+    /// Open cases now.
+    pub open: usize,
+    /// Open cases past their deadline now.
+    pub overdue: usize,
+    /// Open cases under supervision (挂牌督办) now.
+    pub supervised: usize,
+    /// Cases closed in the current calendar month.
+    pub closed_this_month: usize,
+    /// The overdue cases, longest over first, with days over.
+    pub oldest_overdue: Vec<(CaseRow, i64)>,
+}
+
+/// How many of the oldest overdue cases the dashboard lists.
+pub const DASHBOARD_OVERDUE: usize = 10;
+
+/// The dashboard: the figures of now (open, overdue, supervised, closed this
+/// month), the KPIs of `[from, to]` per community as `GET /api/v1/stats?by=grid&level=community`
+/// computes them, and the oldest overdue cases. Scope as every read.
+pub fn dashboard(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    from: &str,
+    to: &str,
+    today: &str,
+) -> Result<Dashboard> {
+    let stats = stats_in_scope(conn, maps, actor, StatsBy::Grid(GridLevel::Community), from, to)?;
+    let rows: Vec<CaseRow> =
+        store::list(conn)?.into_iter().filter(|c| readable(&actor.scope, actor.person.id, &facts(maps, c))).collect();
+    let open: Vec<&CaseRow> = rows.iter().filter(|c| Status::parse(&c.status).is_some_and(Status::is_open)).collect();
+    let month = &today[..7];
+    let mut oldest: Vec<(CaseRow, i64)> = open
+        .iter()
+        .filter(|c| is_overdue(c, today))
+        .map(|c| ((*c).clone(), -days_left(c.deadline.as_deref(), today).unwrap_or(0)))
+        .collect();
+    oldest.sort_by_key(|(c, over)| (-over, c.id));
+    let overdue = oldest.len();
+    oldest.truncate(DASHBOARD_OVERDUE);
+    Ok(Dashboard {
+        stats,
+        open: open.len(),
+        overdue,
+        supervised: open.iter().filter(|c| c.supervised).count(),
+        closed_this_month: rows
+            .iter()
+            .filter(|c| {
+                c.status == Status::Closed.as_str() && c.closed_at.as_deref().is_some_and(|d| d.starts_with(month))
+            })
+            .count(),
+        oldest_overdue: oldest,
+    })
 }

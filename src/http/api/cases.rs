@@ -239,6 +239,8 @@ pub struct CaseQuery {
     pub reach: Option<String>,
     pub reporter: Option<i64>,
     pub overdue: Option<bool>,
+    /// Under supervision (挂牌督办) or not.
+    pub supervised: Option<bool>,
     /// Filed on or after this date.
     pub from: Option<String>,
     /// Filed on or before this date.
@@ -277,6 +279,7 @@ impl CaseQuery {
             reach: self.reach.clone(),
             reporter: self.reporter,
             overdue: self.overdue,
+            supervised: self.supervised,
             from: self.from.as_deref().map(|d| people::date("from", d)).transpose()?,
             to: self.to.as_deref().map(|d| people::date("to", d)).transpose()?,
             below: match self.scope.as_deref() {

@@ -12,3 +12,10 @@ if (box && window.L) {
     if (grids) L.geoJSON(grids, { style: { color: '#0b5cad', weight: 1, fillOpacity: 0.03 }, interactive: false }).addTo(map);
   }).catch(() => {});
 }
+
+// `/cases/N#dispatch` (from the office's queue) opens that action's form.
+const wanted = location.hash && document.getElementById(location.hash.slice(1));
+if (wanted && wanted.tagName === 'DETAILS') {
+  wanted.open = true;
+  wanted.scrollIntoView();
+}

@@ -106,6 +106,14 @@ pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, R
                         option value="false" selected[query.overdue == Some(false)] { (viewer.t("filter.no")) }
                     }
                 }
+                label {
+                    (viewer.t("filter.supervised"))
+                    select name="supervised" {
+                        option value="" { (viewer.t("filter.any")) }
+                        option value="true" selected[query.supervised == Some(true)] { (viewer.t("filter.yes")) }
+                        option value="false" selected[query.supervised == Some(false)] { (viewer.t("filter.no")) }
+                    }
+                }
                 label { (viewer.t("filter.from")) input type="date" name="from" value=[query.from.as_deref()]; }
                 label { (viewer.t("filter.to")) input type="date" name="to" value=[query.to.as_deref()]; }
                 button.primary type="submit" { (viewer.t("filter.apply")) }
@@ -140,6 +148,7 @@ fn query_clone(q: &CaseQuery) -> CaseQuery {
         reach: q.reach.clone(),
         reporter: q.reporter,
         overdue: q.overdue,
+        supervised: q.supervised,
         from: q.from.clone(),
         to: q.to.clone(),
         scope: q.scope.clone(),
@@ -280,7 +289,7 @@ fn action_form(viewer: &Viewer, data: &CasePage, action: Action, attempt: Option
         "outcome",
     ];
     html! {
-        details.action data-action=(action.as_str()) open[mine.is_some()] {
+        details.action id=(action.as_str()) data-action=(action.as_str()) open[mine.is_some()] {
             summary.button { (viewer.t(&format!("action.{}", action.as_str()))) }
             form method="post" action=(url) enctype=[multipart.then_some("multipart/form-data")] {
                 (csrf_field(viewer))
@@ -469,7 +478,10 @@ pub async fn act(
     }
     .await;
     match acted {
-        Ok(()) => Redirect::to(&format!("/cases/{number}")).into_response(),
+        Ok(()) => match form.get("back").filter(|b| super::login::local_path(Some(b)) == b.as_str()) {
+            Some(back) => Redirect::to(&back).into_response(),
+            None => Redirect::to(&format!("/cases/{number}")).into_response(),
+        },
         Err(error) => {
             let stale = matches!(error, Error::Stale(_));
             let status = crate::http::error::status(&error);

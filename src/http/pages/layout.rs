@@ -60,7 +60,11 @@ pub fn page_with(viewer: &Viewer, title: &str, scripts: &[&str], body: &Markup) 
                             a.primary href="/report" aria-current=[current(&viewer.path, "/report")] { (viewer.t("nav.report")) }
                         }
                         a href="/cases" aria-current=[current(&viewer.path, "/cases")] { (viewer.t("nav.cases")) }
-                        a href="/map" aria-current=[current(&viewer.path, "/map")] { (viewer.t("nav.map")) }
+                        @if session.actor.scope.admin {
+                            a href="/dashboard" aria-current=[current(&viewer.path, "/dashboard")] { (viewer.t("nav.dashboard")) }
+                        } @else {
+                            a href="/map" aria-current=[current(&viewer.path, "/map")] { (viewer.t("nav.map")) }
+                        }
                         a href="/me" aria-current=[current(&viewer.path, "/me")] { (viewer.t("nav.me")) }
                     }
                 }

@@ -7,12 +7,14 @@
 //! services; a page never decides them.
 
 pub mod cases;
+pub mod dashboard;
 pub mod form;
 pub mod home;
 pub mod layout;
 pub mod login;
 pub mod map;
 pub mod me;
+pub mod queue;
 pub mod report;
 pub mod verify;
 
@@ -42,6 +44,8 @@ pub fn routes() -> Router<App> {
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/lang/{code}", get(login::switch_language))
+        .route("/dashboard", get(dashboard::show))
+        .route("/queue", get(queue::show))
         .route("/me", get(me::show))
         .route("/me/password", post(me::change_password))
         .route("/map", get(map::show))
