@@ -564,6 +564,17 @@ async fn whole_loop(size: Size, label: &str) {
     let notices = admin.documents().await;
     assert_eq!(notices.len(), 1, "one notice after dispatch: {notices:?}");
     assert_eq!(notices[0].1, "200 %PDF-", "{notices:?}");
+    // The other screens, checked the same way; the notice's public QR page.
+    for (path, name) in [("/cases", "cases"), ("/me", "me"), ("/map", "map")] {
+        admin.go(path).await;
+        if shots {
+            admin.screenshot(name).await;
+        }
+    }
+    let code = notices[0].0.trim_start_matches("/api/v1/documents/");
+    admin.go(&format!("/verify/{code}")).await;
+    let verified = admin.js("return document.querySelector('main').textContent", vec![]).await;
+    assert!(verified.as_str().unwrap().contains(&number), "the verification page names the case: {verified}");
     admin.close().await;
 
     // The enterprise contact submits the fix; the expert the enterprise hired
