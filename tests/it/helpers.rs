@@ -15,7 +15,7 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-/// The moment every test app stands at: 2026-11-18 16:26:40 China time. The
+/// The moment every test app stands at: 2026-11-18 19:06:40 China time. The
 /// demo is seeded relative to it and the app's clock stays there (unless a
 /// test moves it), so every test runs the same on any day.
 pub const NOW: i64 = 1_795_000_000;
