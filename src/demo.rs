@@ -31,6 +31,8 @@ pub const DEMO_LOGINS: &[(&str, &str)] = &[
     ("cadre01", "包靠干部 / key-enterprise cadre"),
     ("contact01", "企业联系人 / enterprise contact of 世邦机械"),
     ("chief.mihe", "镇级河长 / town river chief of 弥河"),
+    ("tf01.chief", "社区级河长 / community river chief of 谭坊社区"),
+    ("tf0101.chief", "村级河长 / village river chief of 八里"),
     ("police.mihe", "河道警长 / river police chief of 弥河"),
 ];
 
@@ -227,6 +229,25 @@ pub fn seed(conn: &Connection, maps: &Maps, hash: &str, now_s: i64) -> Result<()
         let username = format!("contact{:02}", n + 1);
         s.person(&username, Some(name_for_contact(i)))?;
         s.assign(&username, "enterprise_contact", vec![ids[i].to_string()], (None, None))?;
+    }
+    // Community-level chiefs (`tf01.chief`, ...): one per community over the
+    // reaches of its villages, between the village chiefs and the town chief.
+    // They review the village chiefs' logs; the demo files no walks for them.
+    let communities: Vec<String> = maps
+        .grids()
+        .iter()
+        .filter(|g| g.grid.level == crate::domain::grid::GridLevel::Community)
+        .map(|g| g.grid.code.to_string())
+        .collect();
+    for code in communities {
+        let reaches: Vec<String> =
+            maps.reaches().iter().filter(|r| maps.is_within(r.grid.as_str(), &code)).map(|r| r.code.clone()).collect();
+        if reaches.is_empty() {
+            continue;
+        }
+        let username = format!("{}.chief", code.to_ascii_lowercase());
+        s.person(&username, None)?;
+        s.assign(&username, "river_chief", reaches, (None, Some(ChiefLevel::Community.as_str())))?;
     }
     Ok(())
 }
@@ -855,7 +876,11 @@ fn plan_patrols(maps: &Maps, actors: &[accounts::Actor], today_start: i64) -> Ve
     // Numbers every walk, so each has its own noise and its own faults.
     let mut n = 0usize;
     for (a, actor) in actors.iter().enumerate() {
-        for assignment in actor.assignments.iter().filter(|x| x.role == Role::RiverChief) {
+        // Community chiefs review rather than walk in the demo (see `seed`).
+        let walks = |x: &&crate::domain::people::Assignment| {
+            x.role == Role::RiverChief && x.level != Some(ChiefLevel::Community)
+        };
+        for assignment in actor.assignments.iter().filter(walks) {
             let town = assignment.level == Some(ChiefLevel::Town);
             for (s, item) in assignment.scope.iter().enumerate() {
                 let (river, reach) = match item {

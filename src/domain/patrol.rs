@@ -214,6 +214,36 @@ pub fn clock_reasons(rules: &Rules, declared: (i64, i64), fixes: (i64, i64)) -> 
     reasons
 }
 
+/// Fixes further apart in time than this mark a gap in the track: the
+/// recorder stopped (paused, the page hidden, the phone asleep), so the line
+/// between the two fixes was not walked as recorded.
+pub const GAP_S: i64 = 120;
+
+/// A stretch of a track with no fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    /// Index of the last fix before the gap (the next fix starts a new stretch).
+    pub after: usize,
+    /// How long no fix came, in seconds.
+    pub seconds: i64,
+}
+
+/// The gaps of a timestamped track: consecutive fixes more than [`GAP_S`] apart.
+///
+/// ```
+/// use gridsafe::domain::patrol::{gaps, Gap};
+/// assert_eq!(gaps(&[0, 5, 10, 400, 405]), vec![Gap { after: 2, seconds: 390 }]);
+/// assert!(gaps(&[0, 60, 120]).is_empty());
+/// ```
+pub fn gaps(times: &[i64]) -> Vec<Gap> {
+    times
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w[1] - w[0] > GAP_S)
+        .map(|(i, w)| Gap { after: i, seconds: w[1] - w[0] })
+        .collect()
+}
+
 /// `YYYY-MM-DD HH:MM`, China time.
 fn clock(unix_s: i64) -> String {
     let t = crate::domain::time::china_timestamp(unix_s);

@@ -756,6 +756,8 @@ pub struct CaseFilter {
     pub overdue: Option<bool>,
     /// Under supervision (挂牌督办) or not.
     pub supervised: Option<bool>,
+    /// Referred to the river police chief or not.
+    pub referred: Option<bool>,
     /// Filed on or after.
     pub from: Option<String>,
     /// Filed on or before.
@@ -799,6 +801,7 @@ pub fn select(
         .filter(|c| f.reporter.is_none_or(|r| c.reporter_id == r))
         .filter(|c| f.overdue.is_none_or(|o| is_overdue(c, today) == o))
         .filter(|c| f.supervised.is_none_or(|s| c.supervised == s))
+        .filter(|c| f.referred.is_none_or(|r| c.police_referred == r))
         .filter(|c| f.from.as_deref().is_none_or(|d| &c.reported_at[..10] >= d))
         .filter(|c| f.to.as_deref().is_none_or(|d| &c.reported_at[..10] <= d))
         .filter(|c| !f.below || own_grids.iter().any(|g| c.grid_code != **g && maps.is_within(&c.grid_code, g)))

@@ -546,6 +546,209 @@ pub fn review(
     Ok(next)
 }
 
+/// A river the actor may file a patrol log on: their level there and the
+/// reaches they answer for (every reach of the river for a river-level chief).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatrolChoice {
+    /// River code.
+    pub river: String,
+    /// River name.
+    pub name: String,
+    /// The actor's highest chief level on it.
+    pub level: String,
+    /// `(reach code, village name)` they hold, in river order.
+    pub reaches: Vec<(String, String)>,
+}
+
+/// The rivers the actor may patrol (what [`prepare`] accepts), by river code.
+pub fn choices(maps: &Maps, actor: &Actor) -> Vec<PatrolChoice> {
+    maps.rivers()
+        .iter()
+        .filter_map(|r| {
+            let code = r.river.code.as_str();
+            let level = chief_level(maps, actor, code)?;
+            let whole = actor
+                .assignments
+                .iter()
+                .filter(|a| a.role == Role::RiverChief)
+                .any(|a| a.scope.iter().any(|item| matches!(item, ScopeItem::River(c) if c == code)));
+            let reaches = maps
+                .reaches_of(code)
+                .filter(|reach| whole || actor.scope.reaches.contains(&reach.code))
+                .map(|reach| (reach.code.clone(), village_of(maps, &reach.code)))
+                .collect();
+            Some(PatrolChoice {
+                river: code.to_owned(),
+                name: r.river.name.clone(),
+                level: level.as_str().to_owned(),
+                reaches,
+            })
+        })
+        .collect()
+}
+
+/// The logs waiting for the actor's review (pending, below them on their
+/// rivers, or every pending log for the 河长办), oldest first.
+pub fn awaiting_review(conn: &Connection, maps: &Maps, actor: &Actor) -> Result<Vec<PatrolRow>> {
+    let mut rows: Vec<PatrolRow> = store::list(conn, None, None)?
+        .into_iter()
+        .filter(|p| p.review_status == "pending" && may_review(maps, actor, p))
+        .collect();
+    rows.reverse();
+    Ok(rows)
+}
+
+/// The actor's own logs of `month` (all months when `None`), newest first.
+pub fn own(conn: &Connection, actor: &Actor, month: Option<&str>) -> Result<Vec<PatrolRow>> {
+    Ok(store::list(conn, None, month)?.into_iter().filter(|p| p.chief_id == actor.person.id).collect())
+}
+
+/// The compliance lines of `month` the actor may see: all for the town
+/// office, their own, and those of the chiefs below them on their rivers.
+pub fn visible_compliance(conn: &Connection, maps: &Maps, actor: &Actor, month: &str) -> Result<Vec<Compliance>> {
+    Ok(compliance(conn, maps, month)?
+        .into_iter()
+        .filter(|line| {
+            actor.scope.admin
+                || line.chief_id == actor.person.id
+                || chief_level(maps, actor, &line.river).is_some_and(|l| outranks(l.as_str(), &line.level))
+        })
+        .collect())
+}
+
+/// The actor's own compliance lines of `month` (one per river they are chief of).
+pub fn own_compliance(conn: &Connection, maps: &Maps, actor: &Actor, month: &str) -> Result<Vec<Compliance>> {
+    Ok(compliance(conn, maps, month)?.into_iter().filter(|c| c.chief_id == actor.person.id).collect())
+}
+
+/// What a chief sends back with a returned log: the checklist and notes as
+/// the reviewer asked for them. The track, times and verdict stay as filed:
+/// they are the evidence, and the anti-fake rules judged them once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resubmission {
+    /// The checklist over the record types.
+    #[serde(default)]
+    pub checklist: Vec<ChecklistItem>,
+    /// Notes.
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// Sends a returned log back for review with its checklist and notes
+/// corrected (补充后重新提交): only its own chief, only while returned, if its
+/// version is still `expected`; audited like a review.
+pub fn resubmit(
+    conn: &Connection,
+    actor: &Actor,
+    code: &str,
+    input: &Resubmission,
+    expected: Option<i64>,
+    now_s: i64,
+) -> Result<PatrolRow> {
+    let current = store::by_code(conn, code)?
+        .filter(|p| p.chief_id == actor.person.id || actor.scope.admin)
+        .ok_or_else(|| Error::not_found(format!("没有巡河日志 {code}"), format!("no patrol log {code}")))?;
+    if current.chief_id != actor.person.id {
+        return Err(Error::Forbidden(Msg::new(
+            "只有填报人本人可以重新提交巡河日志",
+            "only the chief who filed a log may resubmit it",
+        )));
+    }
+    if current.review_status != "returned" {
+        return Err(Error::Refused {
+            reason: Msg::new("只有被退回的巡河日志可以重新提交", "only a returned log can be resubmitted"),
+            allowed: Vec::new(),
+        });
+    }
+    check_checklist(&input.checklist)?;
+    let notes = printable("notes", input.notes.as_deref().unwrap_or_default())?.trim().to_owned();
+    if notes.chars().count() > cases::MAX_DESCRIPTION {
+        return Err(Error::invalid("notes", "备注过长", "the notes are too long"));
+    }
+    let mut next = current.clone();
+    next.checklist = json!(input.checklist);
+    next.notes = notes;
+    next.review_status = "pending".into();
+    store::resubmit(conn, &next, expected.unwrap_or(current.version))?;
+    next.version += 1;
+    audit_store::append_note(
+        conn,
+        actor.person.id,
+        china_timestamp(now_s),
+        Note {
+            action: "patrol_resubmit".into(),
+            from: Some(current.review_status.clone()),
+            to: Some("pending".into()),
+            comment: format!("巡河日志 {} 补充后重新提交", current.code),
+            ..Note::default()
+        },
+    )?;
+    Ok(next)
+}
+
+/// The names of people by id (unknown ids left out), for pages that list logs.
+pub fn person_names(conn: &Connection, ids: &[i64]) -> Result<BTreeMap<i64, String>> {
+    let mut out = BTreeMap::new();
+    for &id in ids {
+        if let Some(p) = crate::store::people::get(conn, id)? {
+            out.insert(id, p.name);
+        }
+    }
+    Ok(out)
+}
+
+/// The chiefs' names of `rows` by person id.
+pub fn chief_names(conn: &Connection, rows: &[PatrolRow]) -> Result<BTreeMap<i64, String>> {
+    let mut ids: Vec<i64> = rows.iter().map(|p| p.chief_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    person_names(conn, &ids)
+}
+
+/// A chief of a river, as the public 河长公示牌 names them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RiverChief {
+    /// Name.
+    pub name: String,
+    /// `town`, `community`, `village`, or `police` for the 河道警长.
+    pub level: String,
+    /// Reach codes held; empty for a river-level assignment.
+    pub reaches: Vec<String>,
+}
+
+/// The chiefs and police chiefs of `river` in force on `date`, highest level first.
+pub fn river_chiefs(conn: &Connection, maps: &Maps, river: &str, date: &str) -> Result<Vec<RiverChief>> {
+    let mut out = Vec::new();
+    for a in crate::store::assignments::active_on(conn, date, None)? {
+        let level = match a.role {
+            Role::RiverChief => a.level.unwrap_or(ChiefLevel::Village).as_str(),
+            Role::RiverPolice => "police",
+            _ => continue,
+        };
+        let whole = a.scope.iter().any(|s| matches!(s, ScopeItem::River(c) if c == river));
+        let reaches: Vec<String> = a
+            .scope
+            .iter()
+            .filter_map(|s| match s {
+                ScopeItem::Reach(c) if maps.reach(c).is_some_and(|r| r.river.as_str() == river) => Some(c.clone()),
+                _ => None,
+            })
+            .collect();
+        if whole || !reaches.is_empty() {
+            out.push(RiverChief { name: person_name(conn, a.person_id)?, level: level.to_owned(), reaches });
+        }
+    }
+    let order = |l: &str| match l {
+        "town" => 0,
+        "police" => 1,
+        "community" => 2,
+        _ => 3,
+    };
+    out.sort_by(|a, b| (order(&a.level), &a.reaches).cmp(&(order(&b.level), &b.reaches)));
+    Ok(out)
+}
+
 /// One chief's compliance on one river in a month.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Compliance {
@@ -856,8 +1059,18 @@ pub fn list_readable(
     river: Option<&str>,
     month: Option<&str>,
 ) -> Result<Vec<Value>> {
-    let rows = store::list(conn, river, month)?;
-    Ok(rows.iter().filter(|p| readable(maps, actor, p)).map(summary).collect())
+    Ok(readable_of(conn, maps, actor, river, month)?.iter().map(summary).collect())
+}
+
+/// The logs the actor may read, as stored rows, newest first.
+pub fn readable_of(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    river: Option<&str>,
+    month: Option<&str>,
+) -> Result<Vec<PatrolRow>> {
+    Ok(store::list(conn, river, month)?.into_iter().filter(|p| readable(maps, actor, p)).collect())
 }
 
 /// What an earlier filing by `person` with this `Idempotency-Key` left: its

@@ -205,10 +205,28 @@ pub fn review(conn: &Connection, p: &PatrolRow, expected: i64) -> Result<()> {
         params![p.id, expected, p.review_status, p.reviewed_by, p.reviewed_at, p.review_comment],
     )?;
     if changed == 0 {
-        return Err(Error::Stale(Msg::new(
-            "巡河日志已被他人更新，请刷新后重试",
-            "the patrol log changed since it was read; reload and retry",
-        )));
+        return Err(stale());
+    }
+    Ok(())
+}
+
+fn stale() -> Error {
+    Error::Stale(Msg::new(
+        "巡河日志已被他人更新，请刷新后重试",
+        "the patrol log changed since it was read; reload and retry",
+    ))
+}
+
+/// Stores a resubmitted log's checklist, notes and review state if the
+/// version is still `expected`.
+pub fn resubmit(conn: &Connection, p: &PatrolRow, expected: i64) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE patrols SET checklist = ?3, notes = ?4, review_status = ?5, version = version + 1
+         WHERE id = ?1 AND version = ?2",
+        params![p.id, expected, p.checklist.to_string(), p.notes, p.review_status],
+    )?;
+    if changed == 0 {
+        return Err(stale());
     }
     Ok(())
 }

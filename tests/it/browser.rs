@@ -707,3 +707,186 @@ async fn a_report_filed_while_the_server_is_down_is_filed_once_when_it_is_back()
     assert_eq!(case["photos"].as_array().map(Vec::len), Some(1), "{case}");
     eprintln!("browser: offline outbox in {:.1} s", started.elapsed().as_secs_f64());
 }
+
+// --- river chiefs ----------------------------------------------------------------
+
+/// `n` points spread evenly along the first line of a reach.
+fn along_reach(reach: &gridsafe::spatial::reach::Reach, n: usize) -> Vec<(f64, f64)> {
+    use geo::{Euclidean, InterpolateLine};
+    let line = &reach.line.0[0];
+    (0..n)
+        .map(|i| {
+            let p = Euclidean.point_at_ratio_from_start(line, i as f64 / (n - 1) as f64).unwrap();
+            (p.x(), p.y())
+        })
+        .collect()
+}
+
+impl Browser {
+    /// Moves the faked GPS and waits for the recorder to count `fixes`.
+    async fn walk_to(&self, (lon, lat): (f64, f64), accuracy: f64, fixes: Option<usize>) {
+        self.cdp("Emulation.setGeolocationOverride", json!({"longitude": lon, "latitude": lat, "accuracy": accuracy}))
+            .await;
+        if let Some(n) = fixes {
+            self.until(
+                &format!("fix {n} recorded"),
+                &format!("return document.getElementById('stat-fixes').textContent === '{n}'"),
+            )
+            .await;
+        }
+    }
+
+    /// Submits a form on a patrol log page and waits for the page it leads to.
+    async fn review_log(&self, code: &str, decision: &str, comment: &str) {
+        self.go(&format!("/patrols/{code}")).await;
+        self.click(&format!("#review label.choice:has(input[value={decision}])")).await;
+        self.type_into("#review-comment", comment).await;
+        self.click("#review button[type=submit]").await;
+        self.until(
+            "the review to be stored",
+            "return !document.getElementById('review') && document.readyState === 'complete'",
+        )
+        .await;
+        self.check(&format!("{code} after {decision}")).await;
+    }
+}
+
+/// A village chief records a patrol (a reload halfway, a fix too poor to
+/// keep, a finding with a photo), files it; the community chief above returns
+/// it, the chief completes it, and the community chief approves it.
+async fn patrol_round(size: Size, label: &str) {
+    let Some(tools) = tools(label) else { return };
+    let started = Instant::now();
+    let test = TestApp::demo().await;
+    // The recorder stamps fixes with the browser's real time; the server must agree on "now".
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    test.app.clock.set(now);
+    let maps = test.app.maps();
+    let unchaired = maps.reaches_of("zhulonghe").next().map(|r| r.code.clone());
+    let reach = maps.reaches().iter().find(|r| Some(&r.code) != unchaired.as_ref()).unwrap().clone();
+    let village = reach.grid.to_string().to_ascii_lowercase();
+    let (chief_name, reviewer_name): (&'static str, &'static str) = (
+        Box::leak(format!("{village}.chief").into_boxed_str()),
+        Box::leak(format!("{}.chief", &village[..4]).into_boxed_str()),
+    );
+    let points = along_reach(&reach, 12);
+    let server = Server::start(&test, 0).await;
+    let driver = Driver::start(&tools).await;
+    let origin = server.origin();
+    let files = tempfile::tempdir().unwrap();
+    let shots = size.mobile;
+
+    let chief = Browser::open(&driver, &origin, size, chief_name, points[0]).await;
+    chief.go("/patrol").await;
+    chief.find("#patrol-river").await.select_by_value(reach.river.as_str()).await.unwrap();
+    chief.find("#patrol-reach").await.select_by_value(&reach.code).await.unwrap();
+    if shots {
+        chief.screenshot("patrol-start").await;
+    }
+    chief.click("#patrol-start").await;
+    chief.until("the first fix", "return document.getElementById('stat-fixes').textContent === '1'").await;
+    for (i, &p) in points.iter().enumerate().take(6).skip(1) {
+        chief.walk_to(p, 10.0, Some(i + 1)).await;
+    }
+    // A fix worse than 50 m is dropped, and the person is told.
+    chief.walk_to(points[6], 80.0, None).await;
+    chief
+        .until(
+            "the poor fix to be refused",
+            "return document.getElementById('patrol-state').dataset.quality === 'poor'",
+        )
+        .await;
+    assert_eq!(chief.js("return document.getElementById('stat-fixes').textContent", vec![]).await, "6");
+
+    // A reload (or a crash) loses nothing: the page offers to continue.
+    chief.go("/patrol").await;
+    let offer = chief
+        .until(
+            "the offer to continue",
+            "const s = document.getElementById('patrol-resume'); return !s.hidden && s.textContent",
+        )
+        .await;
+    assert!(offer.as_str().unwrap().contains("6 个定位点"), "{offer}");
+    chief.click("#patrol-continue").await;
+    for (i, &p) in points.iter().enumerate().skip(6) {
+        chief.walk_to(p, 10.0, Some(i + 1)).await;
+    }
+    let km = chief.js("return document.getElementById('stat-distance').textContent", vec![]).await;
+    assert!(km.as_str().unwrap().ends_with(" km") && km != "0.00 km", "live distance: {km}");
+
+    // 问题上报 at the current point, with a photo.
+    chief.click("#patrol-finding-open").await;
+    chief.find("#finding-type").await.select_by_value("河岸").await.unwrap();
+    chief.type_into("#finding-title", "河岸堆放建筑垃圾").await;
+    chief.type_into("#finding-description", "东岸约 20 米建筑垃圾，占压河道").await;
+    chief.find("#finding-photos").await.send_keys(photo(files.path(), 21).to_str().unwrap()).await.unwrap();
+    chief.click("#finding-save").await;
+    chief.until("the finding listed", "return document.querySelectorAll('#patrol-findings li').length === 1").await;
+    if shots {
+        chief.js("window.scrollTo(0, 0)", vec![]).await;
+        chief.screenshot("patrol-recording").await;
+    }
+
+    // 结束巡河: the checklist (the finding's type already marked), notes, file.
+    chief.click("#patrol-end").await;
+    let marked = chief
+        .js("return document.querySelector('fieldset[data-type=河岸] input[value=finding]').checked", vec![])
+        .await;
+    assert_eq!(marked, true, "the finding's record type is marked");
+    chief.type_into("#patrol-notes", "沿河巡查一遍").await;
+    if shots {
+        chief.screenshot("patrol-checklist").await;
+    }
+    chief.click("#patrol-file").await;
+    let done = chief
+        .until("the log filed", "const s = document.getElementById('patrol-done'); return !s.hidden && s.textContent.includes('XH-') && s.textContent")
+        .await;
+    let code = done.as_str().unwrap().split_whitespace().find(|w| w.starts_with("XH-")).unwrap().to_owned();
+    chief.check("after filing").await;
+    let log =
+        chief.js("return fetch('/api/v1/patrols/' + arguments[0]).then((r) => r.json())", vec![json!(code)]).await;
+    assert_eq!(log["points"], 12, "every kept fix and none of the dropped: {log}");
+    assert_eq!(log["cases"].as_array().map(Vec::len), Some(1), "the finding became a case: {log}");
+    assert_eq!(log["checklist"][3]["status"], "finding", "{}", log["checklist"]);
+    chief.go(&format!("/patrols/{code}")).await;
+    if shots {
+        chief.screenshot("patrol-log").await;
+    }
+
+    // The community chief returns it; the chief completes it; then it is approved.
+    let reviewer = Browser::open(&driver, &origin, size, reviewer_name, points[0]).await;
+    reviewer.go("/patrols/review").await;
+    reviewer.click(&format!("a[href='/patrols/{code}']")).await;
+    reviewer.until("the log page", &format!("return location.pathname === '/patrols/{code}'")).await;
+    if shots {
+        reviewer.screenshot("patrol-review").await;
+    }
+    reviewer.review_log(&code, "return", "请补充垃圾清理情况").await;
+    chief.go(&format!("/patrols/{code}")).await;
+    chief.type_into("#resubmit fieldset[data-type=河岸] input[type=text]", "已通知村里三日内清理").await;
+    chief.click("#resubmit button[type=submit]").await;
+    chief
+        .until(
+            "the log resubmitted",
+            "return !document.getElementById('resubmit') && document.readyState === 'complete'",
+        )
+        .await;
+    chief.check("after resubmitting").await;
+    chief.close().await;
+    reviewer.review_log(&code, "approve", "同意").await;
+    let review = reviewer.js("return document.querySelector('[data-review]').dataset.review", vec![]).await;
+    assert_eq!(review, "approved");
+    reviewer.go(&format!("/rivers/{}", reach.river)).await;
+    reviewer.close().await;
+    eprintln!("browser: {label} patrol {code} in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_village_chief_records_a_patrol_and_the_community_chief_reviews_it_in_a_phone_browser() {
+    patrol_round(PHONE, "patrol phone 390x844").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_village_chief_records_a_patrol_and_the_community_chief_reviews_it_in_a_desktop_browser() {
+    patrol_round(DESKTOP, "patrol desktop 1280x800").await;
+}

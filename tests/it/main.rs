@@ -18,6 +18,7 @@ mod kpi;
 mod ledger;
 mod pages;
 mod patrol_docs;
+mod patrol_pages;
 mod patrols;
 mod printable;
 mod rules;

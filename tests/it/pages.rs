@@ -348,3 +348,51 @@ async fn me_shows_the_duties_and_changes_the_password() {
     let login = json!({"username": "tf0101.safety", "password": "a-new-password-1"});
     app.json_as("POST", None, "/api/v1/login", &login).await.expect(200);
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_the_figures_the_stats_api_gives_and_the_queue_registers_in_one_tap() {
+    let app = TestApp::demo().await;
+    let maps = app.app.maps();
+    app.app
+        .store
+        .write(move |c| gridsafe::demo::seed_cases(c, &maps, crate::helpers::NOW, 120).map(drop))
+        .await
+        .unwrap();
+    let admin = app.login("admin").await;
+    let (from, to) = ("2026-08-01", "2026-11-18");
+    let stats =
+        app.get_as(&admin, &format!("/api/v1/stats?from={from}&to={to}&by=grid&level=community")).await.expect(200);
+    let page = app.page(&admin, &format!("/dashboard?from={from}&to={to}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let pct = |v: &serde_json::Value| v.as_f64().map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0));
+    for figure in [pct(&stats["total"]["closure_rate"]), pct(&stats["total"]["on_time_rate"])] {
+        assert!(page.text.contains(&format!(">{figure}<")), "{figure} missing from the dashboard");
+    }
+    assert!(page.text.contains(&format!("<dd>{}</dd>", stats["total"]["filed"])));
+    // One bar pair per community with its closed / filed figures.
+    for group in stats["groups"].as_array().unwrap() {
+        let label = format!("{} / {}", group["kpi"]["closed"], group["kpi"]["filed"]);
+        assert!(page.text.contains(group["name"].as_str().unwrap()) && page.text.contains(&label), "{label}");
+    }
+    assert!(page.text.contains("<svg") && !page.text.contains("<script>"));
+    // The overdue count is the API's overdue list.
+    let overdue = app.get_as(&admin, "/api/v1/cases?overdue=true&limit=500").await.expect(200);
+    let n = overdue["items"].as_array().unwrap().len();
+    assert!(page.text.contains(&format!("<strong>{n}</strong><span>已超期</span>")), "{n} overdue");
+
+    // The queue: a reported case registered with one tap, back to the queue.
+    let queue = app.page(&admin, "/queue").await;
+    let at = queue.text.find("action=\"/cases/").expect("a case to register") + "action=\"/cases/".len();
+    let number = queue.text[at..at + 14].to_owned();
+    let version = app.get_as(&admin, &format!("/api/v1/cases/{number}")).await.expect(200)["version"].to_string();
+    let done = app
+        .post_form(
+            Some(&admin),
+            &format!("/cases/{number}/act"),
+            &[("csrf", &csrf(&queue)), ("action", "register"), ("version", &version), ("back", "/queue")],
+        )
+        .await;
+    assert_eq!((done.status.as_u16(), done.headers["location"].to_str().unwrap()), (303, "/queue"));
+    let case = app.get_as(&admin, &format!("/api/v1/cases/{number}")).await.expect(200);
+    assert_eq!(case["status"], "registered");
+}

@@ -227,7 +227,7 @@ pub async fn act_on_case(
 }
 
 /// Query of `GET /api/v1/cases` (and of the case list page and the ledger downloads).
-#[derive(Debug, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseQuery {
     pub status: Option<String>,
@@ -241,6 +241,8 @@ pub struct CaseQuery {
     pub overdue: Option<bool>,
     /// Under supervision (挂牌督办) or not.
     pub supervised: Option<bool>,
+    /// Referred to the river police chief (涉河违法线索) or not.
+    pub referred: Option<bool>,
     /// Filed on or after this date.
     pub from: Option<String>,
     /// Filed on or before this date.
@@ -280,6 +282,7 @@ impl CaseQuery {
             reporter: self.reporter,
             overdue: self.overdue,
             supervised: self.supervised,
+            referred: self.referred,
             from: self.from.as_deref().map(|d| people::date("from", d)).transpose()?,
             to: self.to.as_deref().map(|d| people::date("to", d)).transpose()?,
             below: match self.scope.as_deref() {

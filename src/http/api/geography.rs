@@ -115,12 +115,15 @@ pub async fn list_rivers(State(app): State<App>) -> Json<Value> {
     Json(json!({"type": "FeatureCollection", "features": features}))
 }
 
-/// `GET /api/v1/rivers/{code}`: one river with its reaches (a FeatureCollection).
+/// `GET /api/v1/rivers/{code}`: one river with its reaches (a FeatureCollection), each
+/// with its chiefs, and the river's chiefs in force today (name, level, reaches).
 pub async fn show_river(State(app): State<App>, Path(code): Path<String>) -> Result<Json<Value>> {
     let maps = app.maps();
     let river = maps
         .river(&code)
         .ok_or_else(|| Error::not_found(format!("没有编码为 {code} 的河流"), format!("no river with code {code}")))?;
+    let (today, m, river_code) = (app.clock.today(), maps.clone(), code.clone());
+    let chiefs = app.store.read(move |c| crate::service::patrols::river_chiefs(c, &m, &river_code, &today)).await?;
     let reaches: Vec<Value> = maps
         .reaches_of(&code)
         .map(|reach| {
@@ -135,6 +138,7 @@ pub async fn show_river(State(app): State<App>, Path(code): Path<String>) -> Res
                     "grid_name": maps.grid(reach.grid.as_str()).map(|g| g.grid.name.as_str()),
                     "chain": maps.chain(reach.grid.as_str()),
                     "length_m": (reach.length_m * 10.0).round() / 10.0,
+                    "chiefs": chiefs.iter().filter(|c| c.reaches.contains(&reach.code)).map(|c| &c.name).collect::<Vec<_>>(),
                 }
             })
         })
@@ -142,5 +146,7 @@ pub async fn show_river(State(app): State<App>, Path(code): Path<String>) -> Res
     let mut body = river_props(&maps, river);
     body["geometry"] = json!(line_geometry(&river.line));
     body["reaches"] = json!({"type": "FeatureCollection", "features": reaches});
+    // The names the public 河长公示牌 shows: each chief with their level and reaches.
+    body["chiefs"] = json!(chiefs);
     Ok(Json(body))
 }

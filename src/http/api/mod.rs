@@ -4,7 +4,7 @@ pub mod cases;
 mod documents;
 mod enterprises;
 mod geography;
-mod patrols;
+pub mod patrols;
 mod people;
 
 use axum::Json;
@@ -57,6 +57,7 @@ pub fn routes() -> Router<App> {
         .route("/patrols/compliance", get(patrols::show_compliance))
         .route("/patrols/{code}", get(patrols::show_patrol))
         .route("/patrols/{code}/review", post(patrols::review_patrol))
+        .route("/patrols/{code}/resubmit", post(patrols::resubmit_patrol))
         .route("/patrols/{code}/pdf", get(patrols::patrol_pdf))
         .route("/rivers/{code}/report.pdf", get(patrols::river_report))
         .route("/patrols", post(patrols::file_patrol).layer(DefaultBodyLimit::max(patrols::MAX_PATROL_BODY)))

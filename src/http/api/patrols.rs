@@ -20,10 +20,6 @@ use crate::service::patrols::{self, PatrolInput};
 pub const MAX_PATROL_BODY: usize = 16 * 1024 * 1024;
 
 /// `POST /api/v1/patrols`: files a log. With `Idempotency-Key` a retry gets the first log back.
-///
-/// The track is parsed and measured on a reader first; the single writer
-/// only applies the rules and stores, so a long track does not hold up
-/// everyone else's writes.
 pub async fn file_patrol(
     State(app): State<App>,
     caller: Caller,
@@ -33,8 +29,26 @@ pub async fn file_patrol(
     let key = crate::http::idempotency::idempotency_key(&headers)?;
     let input: PatrolInput = crate::http::extract::parse_json(&body)?;
     let request_hash = crate::domain::audit::sha256_hex(&body);
+    let (status, body) = file_once(&app, caller.actor, key, input, request_hash).await?;
+    Ok((status, Json(body)))
+}
+
+/// Files a log once per `Idempotency-Key` (the API and the upload page): 201
+/// with the new log, or 200 with the log an earlier request with the same key
+/// and body filed (the same key with another body is a 409).
+///
+/// The track is parsed and measured on a reader first; the single writer
+/// only applies the rules and stores, so a long track does not hold up
+/// everyone else's writes.
+pub async fn file_once(
+    app: &App,
+    actor: crate::service::accounts::Actor,
+    key: Option<String>,
+    input: PatrolInput,
+    request_hash: String,
+) -> Result<(StatusCode, Value)> {
     let maps = app.maps();
-    let actor = std::sync::Arc::new(caller.actor);
+    let actor = std::sync::Arc::new(actor);
     let input = std::sync::Arc::new(input);
     let hash = request_hash.clone();
     let first = move |c: &rusqlite::Connection, key: &Option<String>, person: i64| -> Result<Option<Value>> {
@@ -57,10 +71,9 @@ pub async fn file_patrol(
     };
     let prepared = match prepared {
         Ok(prepared) => prepared,
-        Err(earlier) => return Ok((StatusCode::OK, Json(earlier))),
+        Err(earlier) => return Ok((StatusCode::OK, earlier)),
     };
-    let (status, body) = app
-        .store
+    app.store
         .write(move |c| {
             // Checked again here: a retry may have been filed since the read.
             if let Some(earlier) = first(c, &key, person)? {
@@ -72,8 +85,7 @@ pub async fn file_patrol(
             }
             Ok((StatusCode::CREATED, patrols::view(c, &row)?))
         })
-        .await?;
-    Ok((status, Json(body)))
+        .await
 }
 
 /// Query of `GET /api/v1/patrols`.
@@ -135,6 +147,28 @@ pub async fn review_patrol(
     Ok(Json(body))
 }
 
+/// `POST /api/v1/patrols/{code}/resubmit` `{checklist, notes}`, optionally
+/// with `If-Match`: the chief sends a returned log back for review.
+pub async fn resubmit_patrol(
+    State(app): State<App>,
+    caller: Caller,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<patrols::Resubmission>,
+) -> Result<Json<Value>> {
+    let expected = crate::http::extract::if_match(&headers)?;
+    let now = app.now_s();
+    let actor = caller.actor;
+    let body = app
+        .store
+        .write(move |c| {
+            let row = patrols::resubmit(c, &actor, &code, &input, expected, now)?;
+            patrols::view(c, &row)
+        })
+        .await?;
+    Ok(Json(body))
+}
+
 /// Query naming a month.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -161,19 +195,7 @@ pub async fn show_compliance(
     let actor = caller.actor;
     let body = app
         .store
-        .read(move |c| {
-            let all = patrols::compliance(c, &maps, &month)?;
-            let visible: Vec<_> = all
-                .into_iter()
-                .filter(|line| {
-                    actor.scope.admin
-                        || line.chief_id == actor.person.id
-                        || patrols::chief_level(&maps, &actor, &line.river)
-                            .is_some_and(|l| patrols::outranks(l.as_str(), &line.level))
-                })
-                .collect();
-            Ok(json!({"month": month, "chiefs": visible}))
-        })
+        .read(move |c| Ok(json!({"month": month, "chiefs": patrols::visible_compliance(c, &maps, &actor, &month)?})))
         .await?;
     Ok(Json(body))
 }

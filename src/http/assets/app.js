@@ -33,7 +33,7 @@ async function showStatus() {
       line.appendChild(document.createTextNode(' '));
       line.appendChild(link);
     }
-    link.href = `/report?draft=${encodeURIComponent(failed[0].key)}`;
+    link.href = failed[0].kind === 'patrol' ? '/patrol' : `/report?draft=${encodeURIComponent(failed[0].key)}`;
     link.textContent = t('outbox.open');
   } else if (link) {
     link.remove();

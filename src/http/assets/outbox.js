@@ -31,7 +31,10 @@ export function all() {
   return tx('readonly', (s) => s.getAll()).then((items) => (items || []).sort((a, b) => a.created - b.created));
 }
 
-/** Queues (or replaces) an item: {key, json, photos: [Blob]}. */
+/**
+ * Queues (or replaces) an item: {key, json, photos: [Blob]}, or a patrol log
+ * {key, kind: 'patrol', json, photos: [], findingPhotos: [[Blob]]}.
+ */
 export function put(item) {
   const stored = Object.assign({ created: Date.now(), attempts: 0, nextAt: 0, error: null }, item);
   return tx('readwrite', (s) => s.put(stored));
@@ -57,17 +60,34 @@ async function csrfToken(refresh) {
   return me.csrf_token;
 }
 
-async function send(item, token) {
+async function upload(blobs, token) {
   const ids = [];
-  for (const blob of item.photos || []) {
+  for (const blob of blobs || []) {
     const body = new FormData();
     body.append('file', blob, 'photo.jpg');
     const r = await fetch('/api/v1/media', { method: 'POST', body, headers: { 'X-CSRF-Token': token }, credentials: 'same-origin' });
-    if (r.status !== 200 && r.status !== 201) return r;
+    if (r.status !== 200 && r.status !== 201) return { refused: r };
     ids.push((await r.json()).id);
   }
-  const json = Object.assign({}, item.json, { photos: ids });
-  return fetch('/api/v1/cases', {
+  return { ids };
+}
+
+// What each kind of item is filed as: a hazard report (its photos on the
+// case) or a patrol log (each finding's photos on that finding).
+async function send(item, token) {
+  const json = Object.assign({}, item.json);
+  const photos = await upload(item.photos, token);
+  if (photos.refused) return photos.refused;
+  json.photos = photos.ids;
+  if (item.kind === 'patrol') {
+    json.findings = (json.findings || []).map((f) => Object.assign({}, f));
+    for (const [i, blobs] of (item.findingPhotos || []).entries()) {
+      const done = await upload(blobs, token);
+      if (done.refused) return done.refused;
+      json.findings[i].photos = done.ids;
+    }
+  }
+  return fetch(item.kind === 'patrol' ? '/api/v1/patrols' : '/api/v1/cases', {
     method: 'POST',
     credentials: 'same-origin',
     headers: { 'Content-Type': 'application/json', 'Idempotency-Key': item.key, 'X-CSRF-Token': token },
@@ -103,7 +123,7 @@ export function flush(force) {
       if (response.status === 200 || response.status === 201) {
         const body = await response.json();
         await remove(item.key);
-        outcomes.push({ key: item.key, filed: body.number });
+        outcomes.push({ key: item.key, filed: body.number || body.code });
       } else if (response.status === 401) {
         break; // signed out: keep everything until the person logs in again
       } else if (response.status >= 500 || response.status === 429 || response.status === 408) {

@@ -1,10 +1,11 @@
-// The service worker: keeps the app shell (the report form, home, and the
+// The service worker: keeps the app shell (the report form, the patrol
+// recorder, home, and the
 // assets) so the form opens with no signal. Pages are fetched from the
 // network first and fall back to the last copy; hashed assets never change,
 // so they come from the cache first. API calls are never cached.
 const SHELL = "__SHELL_ASSETS__";
 const CACHE = 'gridsafe-__VERSION__';
-const PAGES = ['/report', '/'];
+const PAGES = ['/report', '/patrol', '/'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then(async (cache) => {

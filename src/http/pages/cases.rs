@@ -75,10 +75,10 @@ pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, R
         .map(|g| (g.grid.code.as_str(), g.grid.name.clone(), g.grid.level == crate::domain::grid::GridLevel::Community))
         .collect();
     grids.sort_by(|a, b| a.0.cmp(b.0));
-    let mut next_query = CaseQuery { after: next.clone(), ..query_clone(&query) };
+    let mut next_query = CaseQuery { after: next.clone(), ..query.clone() };
     next_query.limit = query.limit;
     let ledger =
-        serde_urlencoded::to_string(&CaseQuery { after: None, limit: None, ..query_clone(&query) }).unwrap_or_default();
+        serde_urlencoded::to_string(&CaseQuery { after: None, limit: None, ..query.clone() }).unwrap_or_default();
     let body = html! {
         h1 { (viewer.t("cases.title")) }
         details.card.filters open[raw.as_deref().is_some_and(|r| !r.is_empty())] {
@@ -136,25 +136,6 @@ pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, R
         }
     };
     html_status(StatusCode::OK, page_with(&viewer, viewer.t("cases.title"), &[], &body))
-}
-
-fn query_clone(q: &CaseQuery) -> CaseQuery {
-    CaseQuery {
-        status: q.status.clone(),
-        kind: q.kind.clone(),
-        grade: q.grade.clone(),
-        grid: q.grid.clone(),
-        enterprise: q.enterprise,
-        reach: q.reach.clone(),
-        reporter: q.reporter,
-        overdue: q.overdue,
-        supervised: q.supervised,
-        from: q.from.clone(),
-        to: q.to.clone(),
-        scope: q.scope.clone(),
-        limit: q.limit,
-        after: q.after.clone(),
-    }
 }
 
 /// What the last submission on the page was, to show its error in its form.

@@ -22,6 +22,8 @@ pub struct FormData {
     pub fields: Vec<(String, String)>,
     /// Files of the `photos` field (empty file inputs left out).
     pub photos: Vec<Bytes>,
+    /// Other files by field name (a patrol's track file).
+    pub files: Vec<(String, Bytes)>,
 }
 
 impl FormData {
@@ -62,8 +64,13 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
                 let name = field.name().unwrap_or_default().to_owned();
                 if field.file_name().is_some() {
                     let bytes = field.bytes().await.map_err(|e| bad_upload(&e))?;
-                    if name == "photos" && !bytes.is_empty() {
+                    if bytes.is_empty() {
+                        continue;
+                    }
+                    if name == "photos" {
                         data.photos.push(bytes);
+                    } else {
+                        data.files.push((name, bytes));
                     }
                 } else {
                     let text = field.text().await.map_err(|e| bad_upload(&e))?;

@@ -5,6 +5,7 @@
 use maud::{DOCTYPE, Markup, html};
 
 use super::{Viewer, url_escape};
+use crate::domain::people::Role;
 use crate::http::assets;
 use crate::service::cases::may_file;
 
@@ -55,13 +56,22 @@ pub fn page_with(viewer: &Viewer, title: &str, scripts: &[&str], body: &Markup) 
                 main.content { (body) }
                 @if let Some(session) = &viewer.session {
                     nav.bottom aria-label=(viewer.t("nav.label")) {
+                        @let roles = &session.actor.scope.roles;
+                        @let chief = roles.contains(&Role::RiverChief);
                         a href="/" aria-current=[current(&viewer.path, "/")] { (viewer.t("nav.home")) }
-                        @if may_file(&session.actor) {
+                        @if chief {
+                            // A river chief's main button is 开始巡河 (UI.md); findings are filed from the patrol.
+                            a.primary href="/patrol" aria-current=[current(&viewer.path, "/patrol")] { (viewer.t("nav.patrol")) }
+                        } @else if may_file(&session.actor) {
                             a.primary href="/report" aria-current=[current(&viewer.path, "/report")] { (viewer.t("nav.report")) }
                         }
                         a href="/cases" aria-current=[current(&viewer.path, "/cases")] { (viewer.t("nav.cases")) }
                         @if session.actor.scope.admin {
                             a href="/dashboard" aria-current=[current(&viewer.path, "/dashboard")] { (viewer.t("nav.dashboard")) }
+                        } @else if chief {
+                            a href="/patrols" aria-current=[current(&viewer.path, "/patrols")] { (viewer.t("nav.patrols")) }
+                        } @else if roles.contains(&Role::RiverPolice) {
+                            a href="/leads" aria-current=[current(&viewer.path, "/leads")] { (viewer.t("nav.leads")) }
                         } @else {
                             a href="/map" aria-current=[current(&viewer.path, "/map")] { (viewer.t("nav.map")) }
                         }

@@ -14,8 +14,10 @@ pub mod layout;
 pub mod login;
 pub mod map;
 pub mod me;
+pub mod patrols;
 pub mod queue;
 pub mod report;
+pub mod rivers;
 pub mod verify;
 
 use axum::Router;
@@ -54,6 +56,20 @@ pub fn routes() -> Router<App> {
         .route("/cases/{number}/act", post(cases::act).layer(DefaultBodyLimit::max(MAX_FORM_UPLOAD)))
         .route("/report", get(report::form).post(report::submit).layer(DefaultBodyLimit::max(MAX_FORM_UPLOAD)))
         .route("/verify/{code}", get(verify::show))
+        .route("/patrol", get(patrols::recorder))
+        .route("/patrols", get(patrols::mine))
+        .route("/patrols/review", get(patrols::review_queue))
+        .route(
+            "/patrols/new",
+            get(patrols::upload)
+                .post(patrols::file_upload)
+                .layer(DefaultBodyLimit::max(crate::http::api::patrols::MAX_PATROL_BODY)),
+        )
+        .route("/patrols/{code}", get(patrols::show))
+        .route("/patrols/{code}/review", post(patrols::review))
+        .route("/patrols/{code}/resubmit", post(patrols::resubmit))
+        .route("/rivers/{code}", get(rivers::show))
+        .route("/leads", get(rivers::leads))
 }
 
 /// A signed-in person on a page: who, their session token and its CSRF token.
