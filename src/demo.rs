@@ -230,9 +230,14 @@ pub fn seed(conn: &Connection, maps: &Maps, hash: &str, now_s: i64) -> Result<()
         s.person(&username, Some(name_for_contact(i)))?;
         s.assign(&username, "enterprise_contact", vec![ids[i].to_string()], (None, None))?;
     }
-    // Community-level chiefs (`tf01.chief`, ...): one per community over the
-    // reaches of its villages, between the village chiefs and the town chief.
-    // They review the village chiefs' logs; the demo files no walks for them.
+    community_chiefs(&mut s, maps)?;
+    Ok(())
+}
+
+/// Community-level chiefs (`tf01.chief`, ...): one per community over the
+/// reaches of its villages, between the village chiefs and the town chief.
+/// They review the village chiefs' logs; the demo files no walks for them.
+fn community_chiefs(s: &mut Seeder<'_>, maps: &Maps) -> Result<()> {
     let communities: Vec<String> = maps
         .grids()
         .iter()

@@ -751,32 +751,15 @@ impl Browser {
     }
 }
 
-/// A village chief records a patrol (a reload halfway, a fix too poor to
-/// keep, a finding with a photo), files it; the community chief above returns
-/// it, the chief completes it, and the community chief approves it.
-async fn patrol_round(size: Size, label: &str) {
-    let Some(tools) = tools(label) else { return };
-    let started = Instant::now();
-    let test = TestApp::demo().await;
-    // The recorder stamps fixes with the browser's real time; the server must agree on "now".
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    test.app.clock.set(now);
-    let maps = test.app.maps();
-    let unchaired = maps.reaches_of("zhulonghe").next().map(|r| r.code.clone());
-    let reach = maps.reaches().iter().find(|r| Some(&r.code) != unchaired.as_ref()).unwrap().clone();
-    let village = reach.grid.to_string().to_ascii_lowercase();
-    let (chief_name, reviewer_name): (&'static str, &'static str) = (
-        Box::leak(format!("{village}.chief").into_boxed_str()),
-        Box::leak(format!("{}.chief", &village[..4]).into_boxed_str()),
-    );
-    let points = along_reach(&reach, 12);
-    let server = Server::start(&test, 0).await;
-    let driver = Driver::start(&tools).await;
-    let origin = server.origin();
-    let files = tempfile::tempdir().unwrap();
-    let shots = size.mobile;
-
-    let chief = Browser::open(&driver, &origin, size, chief_name, points[0]).await;
+/// Records a patrol along `points` in the recorder (a reload halfway, a fix
+/// too poor to keep, a finding with a photo) and files it; returns its code.
+async fn record_patrol(
+    chief: &Browser,
+    reach: &gridsafe::spatial::reach::Reach,
+    points: &[(f64, f64)],
+    files: &Path,
+    shots: bool,
+) -> String {
     chief.go("/patrol").await;
     chief.find("#patrol-river").await.select_by_value(reach.river.as_str()).await.unwrap();
     chief.find("#patrol-reach").await.select_by_value(&reach.code).await.unwrap();
@@ -819,7 +802,7 @@ async fn patrol_round(size: Size, label: &str) {
     chief.find("#finding-type").await.select_by_value("河岸").await.unwrap();
     chief.type_into("#finding-title", "河岸堆放建筑垃圾").await;
     chief.type_into("#finding-description", "东岸约 20 米建筑垃圾，占压河道").await;
-    chief.find("#finding-photos").await.send_keys(photo(files.path(), 21).to_str().unwrap()).await.unwrap();
+    chief.find("#finding-photos").await.send_keys(photo(files, 21).to_str().unwrap()).await.unwrap();
     chief.click("#finding-save").await;
     chief.until("the finding listed", "return document.querySelectorAll('#patrol-findings li').length === 1").await;
     if shots {
@@ -841,7 +824,36 @@ async fn patrol_round(size: Size, label: &str) {
     let done = chief
         .until("the log filed", "const s = document.getElementById('patrol-done'); return !s.hidden && s.textContent.includes('XH-') && s.textContent")
         .await;
-    let code = done.as_str().unwrap().split_whitespace().find(|w| w.starts_with("XH-")).unwrap().to_owned();
+    done.as_str().unwrap().split_whitespace().find(|w| w.starts_with("XH-")).unwrap().to_owned()
+}
+
+/// A village chief records a patrol (a reload halfway, a fix too poor to
+/// keep, a finding with a photo), files it; the community chief above returns
+/// it, the chief completes it, and the community chief approves it.
+async fn patrol_round(size: Size, label: &str) {
+    let Some(tools) = tools(label) else { return };
+    let started = Instant::now();
+    let test = TestApp::demo().await;
+    // The recorder stamps fixes with the browser's real time; the server must agree on "now".
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    test.app.clock.set(now);
+    let maps = test.app.maps();
+    let unchaired = maps.reaches_of("zhulonghe").next().map(|r| r.code.clone());
+    let reach = maps.reaches().iter().find(|r| Some(&r.code) != unchaired.as_ref()).unwrap().clone();
+    let village = reach.grid.to_string().to_ascii_lowercase();
+    let (chief_name, reviewer_name): (&'static str, &'static str) = (
+        Box::leak(format!("{village}.chief").into_boxed_str()),
+        Box::leak(format!("{}.chief", &village[..4]).into_boxed_str()),
+    );
+    let points = along_reach(&reach, 12);
+    let server = Server::start(&test, 0).await;
+    let driver = Driver::start(&tools).await;
+    let origin = server.origin();
+    let files = tempfile::tempdir().unwrap();
+    let shots = size.mobile;
+
+    let chief = Browser::open(&driver, &origin, size, chief_name, points[0]).await;
+    let code = record_patrol(&chief, &reach, &points, files.path(), shots).await;
     chief.check("after filing").await;
     let log =
         chief.js("return fetch('/api/v1/patrols/' + arguments[0]).then((r) => r.json())", vec![json!(code)]).await;

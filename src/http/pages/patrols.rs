@@ -372,11 +372,11 @@ fn fact(label: &str, value: impl maud::Render) -> Markup {
     html! { dt { (label) } dd { (value) } }
 }
 
-fn render_log(viewer: &Viewer, app: &App, d: &LogPage, error: Option<(&str, &Error, &FormData)>) -> Markup {
+/// The measurements beside the map: who, when, how far, how fast, gaps, reaches.
+fn log_facts(viewer: &Viewer, app: &App, d: &LogPage) -> Markup {
     let p = &d.row;
     let gap_list = p.times.as_deref().map(gaps).unwrap_or_default();
     let gap_minutes: i64 = gap_list.iter().map(|g| g.seconds).sum::<i64>() / 60;
-    let checklist: Vec<ChecklistItem> = serde_json::from_value(p.checklist.clone()).unwrap_or_default();
     let maps = app.maps();
     let touched: Vec<(String, f64)> = p
         .reaches
@@ -392,17 +392,7 @@ fn render_log(viewer: &Viewer, app: &App, d: &LogPage, error: Option<(&str, &Err
                 .collect()
         })
         .unwrap_or_default();
-    let failed = |name: &str| error.filter(|(f, _, _)| *f == name).map(|(_, e, _)| e);
     html! {
-        h1 { (p.code) }
-        p { (verdict_badge(viewer, p)) }
-        @let why = reasons(viewer, p);
-        @if !why.is_empty() {
-            section.card.warning {
-                h2 { (viewer.t("patrol.why_invalid")) }
-                ul { @for r in &why { li { (r) } } }
-            }
-        }
         div.case-page-grid {
             section.card {
                 dl.facts {
@@ -430,6 +420,14 @@ fn render_log(viewer: &Viewer, app: &App, d: &LogPage, error: Option<(&str, &Err
             }
             div #patrol-track .minimap.tall data-patrol=(p.code) data-river=(p.river_code) data-gap-s=(GAP_S) {}
         }
+    }
+}
+
+/// The checklist, notes, findings and the review's comment.
+fn log_record(viewer: &Viewer, d: &LogPage) -> Markup {
+    let p = &d.row;
+    let checklist: Vec<ChecklistItem> = serde_json::from_value(p.checklist.clone()).unwrap_or_default();
+    html! {
         section.card {
             h2 { (viewer.t("patrol.checklist")) }
             dl.facts {
@@ -459,6 +457,15 @@ fn render_log(viewer: &Viewer, app: &App, d: &LogPage, error: Option<(&str, &Err
                 p { (comment) }
             }
         }
+    }
+}
+
+/// The review form (the chief above, the 河长办) and the resubmission form (the chief of a returned log).
+fn log_forms(viewer: &Viewer, d: &LogPage, error: Option<(&str, &Error, &FormData)>) -> Markup {
+    let p = &d.row;
+    let checklist: Vec<ChecklistItem> = serde_json::from_value(p.checklist.clone()).unwrap_or_default();
+    let failed = |name: &str| error.filter(|(f, _, _)| *f == name).map(|(_, e, _)| e);
+    html! {
         @if d.may_review {
             form.card #review method="post" action={ "/patrols/" (p.code) "/review" } {
                 h2 { (viewer.t("patrol.review_form")) }
@@ -493,6 +500,24 @@ fn render_log(viewer: &Viewer, app: &App, d: &LogPage, error: Option<(&str, &Err
                 button.primary.wide type="submit" { (viewer.t("patrol.resubmit")) }
             }
         }
+    }
+}
+
+fn render_log(viewer: &Viewer, app: &App, d: &LogPage, error: Option<(&str, &Error, &FormData)>) -> Markup {
+    let p = &d.row;
+    html! {
+        h1 { (p.code) }
+        p { (verdict_badge(viewer, p)) }
+        @let why = reasons(viewer, p);
+        @if !why.is_empty() {
+            section.card.warning {
+                h2 { (viewer.t("patrol.why_invalid")) }
+                ul { @for r in &why { li { (r) } } }
+            }
+        }
+        (log_facts(viewer, app, d))
+        (log_record(viewer, d))
+        (log_forms(viewer, d, error))
     }
 }
 
