@@ -902,3 +902,96 @@ async fn a_village_chief_records_a_patrol_and_the_community_chief_reviews_it_in_
 async fn a_village_chief_records_a_patrol_and_the_community_chief_reviews_it_in_a_desktop_browser() {
     patrol_round(DESKTOP, "patrol desktop 1280x800").await;
 }
+
+// --- the town office -------------------------------------------------------------
+
+/// The town office's day on a case: registered from the queue, dispatched,
+/// extended, supervised and transferred from the case page; and the
+/// dashboard's figures are the stats API's for the same period.
+async fn office_round(size: Size, label: &str) {
+    let Some(tools) = tools(label) else { return };
+    let started = Instant::now();
+    let test = TestApp::demo().await;
+    let inspector = test.login("tf0101.safety").await;
+    let body = crate::cases::hazard(&test, &[crate::cases::photo(&test, &inspector, 31).await]);
+    let number = crate::cases::file(&test, &inspector, &body).await;
+    let server = Server::start(&test, 0).await;
+    let driver = Driver::start(&tools).await;
+    let origin = server.origin();
+    let shots = size.mobile;
+    let admin = Browser::open(&driver, &origin, size, "admin", inside(&test, "TF0101")).await;
+
+    // 受理: registered with one tap in the queue, then dispatched from the case page.
+    admin.go("/queue").await;
+    if shots {
+        admin.screenshot("office-queue").await;
+    }
+    admin.click(&format!("form[action='/cases/{number}/act'] button[type=submit]")).await;
+    admin
+        .until("back on the queue", "return location.pathname === '/queue' && document.readyState === 'complete'")
+        .await;
+    admin.check("the queue after registering").await;
+    admin.click(&format!("a[href='/cases/{number}#dispatch']")).await;
+    admin.until("the dispatch form open", "const d = document.getElementById('dispatch'); return d && d.open").await;
+    admin.check(&format!("/cases/{number}")).await;
+    admin.go(&format!("/cases/{number}")).await; // the form opened by the link, closed again
+    assert_eq!(admin.status().await, "registered");
+    admin
+        .act("dispatch", || async {
+            admin.type_into("#dispatch-responsible", "世邦机械 王经理").await;
+            admin.type_into("#dispatch-measures", "加装配电箱防护门并上锁").await;
+            admin.js("document.getElementById('dispatch-deadline').value = '2026-11-25'", vec![]).await;
+        })
+        .await;
+    assert_eq!(admin.status().await, "dispatched");
+    admin
+        .act("extend", || async {
+            admin.js("document.getElementById('extend-deadline').value = '2026-12-05'", vec![]).await;
+            admin.type_into("#extend-reason", "防护门定制需十天").await;
+        })
+        .await;
+    admin.act("supervise", || async { admin.type_into("#supervise-comment", "镇安监办挂牌督办").await }).await;
+    admin.act("transfer", || async { admin.type_into("#transfer-department", "青州市应急管理局").await }).await;
+    let case =
+        admin.js("return fetch('/api/v1/cases/' + arguments[0]).then((r) => r.json())", vec![json!(number)]).await;
+    let state = (case["deadline"].as_str(), &case["supervised"], case["transferred_to"].as_str());
+    assert_eq!(state, (Some("2026-12-05"), &json!(true), Some("青州市应急管理局")), "{case}");
+
+    // The dashboard says what the stats API says for the same period.
+    let (from, to) = ("2026-08-01", "2026-11-18");
+    admin.go(&format!("/dashboard?from={from}&to={to}")).await;
+    if shots {
+        admin.screenshot("office-dashboard").await;
+    }
+    let shown =
+        admin.js("return [...document.querySelectorAll('dl.kpis dd')].map((d) => d.textContent.trim())", vec![]).await;
+    let stats = admin
+        .js(
+            "return fetch(`/api/v1/stats?from=${arguments[0]}&to=${arguments[1]}&by=grid&level=community`).then((r) => r.json())",
+            vec![json!(from), json!(to)],
+        )
+        .await;
+    let pct = |v: &Value| v.as_f64().map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0));
+    let shown: Vec<String> = serde_json::from_value(shown).unwrap();
+    for figure in [
+        stats["total"]["filed"].to_string(),
+        pct(&stats["total"]["closure_rate"]),
+        pct(&stats["total"]["on_time_rate"]),
+    ] {
+        assert!(shown.contains(&figure), "{figure} on the dashboard: {shown:?}");
+    }
+    let bars = admin.js("return document.querySelectorAll('svg.chart rect').length", vec![]).await;
+    assert!(bars.as_u64().unwrap() >= 2 * stats["groups"].as_array().unwrap().len() as u64, "a bar pair per community");
+    admin.close().await;
+    eprintln!("browser: {label} office round {number} in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_town_office_registers_dispatches_extends_supervises_and_transfers_in_a_phone_browser() {
+    office_round(PHONE, "office phone 390x844").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_town_office_registers_dispatches_extends_supervises_and_transfers_in_a_desktop_browser() {
+    office_round(DESKTOP, "office desktop 1280x800").await;
+}
