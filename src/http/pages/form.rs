@@ -22,12 +22,21 @@ pub struct FormData {
     pub fields: Vec<(String, String)>,
     /// Files of the `photos` field (empty file inputs left out).
     pub photos: Vec<Bytes>,
+    /// Files of any other field, by field name (one photo per named item,
+    /// e.g. each 两断三清 item of a closure).
+    pub files: Vec<(String, Bytes)>,
 }
 
 impl FormData {
     /// The first value of `name`, trimmed; `None` when absent or blank.
     pub fn get(&self, name: &str) -> Option<String> {
         self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    /// The file sent in field `name`, if any.
+    pub fn take_file(&mut self, name: &str) -> Option<Bytes> {
+        let at = self.files.iter().position(|(k, _)| k == name)?;
+        Some(self.files.remove(at).1)
     }
 
     /// The first value of `name` as typed (empty when absent), to show again.
@@ -62,15 +71,20 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
                 let name = field.name().unwrap_or_default().to_owned();
                 if field.file_name().is_some() {
                     let bytes = field.bytes().await.map_err(|e| bad_upload(&e))?;
-                    if name == "photos" && !bytes.is_empty() {
+                    if bytes.is_empty() {
+                        continue;
+                    }
+                    if name == "photos" {
                         data.photos.push(bytes);
+                    } else {
+                        data.files.push((name, bytes));
                     }
                 } else {
                     let text = field.text().await.map_err(|e| bad_upload(&e))?;
                     data.fields.push((name, text));
                 }
             }
-            if data.photos.len() > MAX_PHOTOS {
+            if data.photos.len() + data.files.len() > MAX_PHOTOS {
                 return Err(Error::invalid(
                     "photos",
                     format!("一次最多上传 {MAX_PHOTOS} 张照片"),
