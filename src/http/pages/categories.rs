@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
-use super::fields::{Shown, answer, ticked, values};
+use super::fields::{Shown, SignedForm, answer, ticked, values};
 use super::form::FormData;
 use super::layout::csrf_field;
 use super::{SignedIn, Viewer, error_page};
@@ -127,15 +127,7 @@ async fn answer_write(
 }
 
 /// `POST /categories`: adds a category.
-pub async fn create(
-    State(app): State<App>,
-    SignedIn(viewer, session): SignedIn,
-    form: Result<FormData, Error>,
-) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return error_page(&viewer, &e),
-    };
+pub async fn create(State(app): State<App>, SignedForm(viewer, session, form): SignedForm) -> Response {
     let input = NewCategory {
         code: form.typed("code").to_owned(),
         kind: form.typed("kind").to_owned(),
@@ -150,14 +142,9 @@ pub async fn create(
 /// `POST /categories/{code}`: renames or retires (or brings back) a category.
 pub async fn update(
     State(app): State<App>,
-    SignedIn(viewer, session): SignedIn,
     Path(code): Path<String>,
-    form: Result<FormData, Error>,
+    SignedForm(viewer, session, form): SignedForm,
 ) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return error_page(&viewer, &e),
-    };
     let patch = CategoryPatch { name: Some(form.typed("name").to_owned()), active: Some(ticked(&form, "active")) };
     let (scope, target) = (session.actor.scope.clone(), code.clone());
     let written = app.store.write(move |c| categories::update(c, &scope, &target, &patch)).await;

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::fields::{Shown, answer, given, number, query, ticked, values};
+use super::fields::{Shown, SignedForm, answer, given, number, query, ticked, values};
 use super::form::{FormData, save_photos};
 use super::home::deadline_words;
 use super::layout::csrf_field;
@@ -279,15 +279,7 @@ pub async fn new(SignedIn(viewer, session): SignedIn) -> Response {
 }
 
 /// `POST /enterprises`: registers an enterprise through the service the API uses.
-pub async fn create(
-    State(app): State<App>,
-    SignedIn(viewer, session): SignedIn,
-    form: Result<FormData, Error>,
-) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return error_page(&viewer, &e),
-    };
+pub async fn create(State(app): State<App>, SignedForm(viewer, session, form): SignedForm) -> Response {
     let created = async {
         let input = input_of(&form)?;
         let (maps, scope, now) = (app.maps(), session.actor.scope.clone(), china_timestamp(app.now_s()));
@@ -492,14 +484,9 @@ fn version(form: &FormData) -> Option<i64> {
 /// `POST /enterprises/{id}`: the edit form, at the version the page showed.
 pub async fn update(
     State(app): State<App>,
-    SignedIn(viewer, session): SignedIn,
     Path(id): Path<i64>,
-    form: Result<FormData, Error>,
+    SignedForm(viewer, session, form): SignedForm,
 ) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return error_page(&viewer, &e),
-    };
     let updated = async {
         let patch: EnterprisePatch = input_of(&form)?.into();
         let (maps, scope, now) = (app.maps(), session.actor.scope.clone(), china_timestamp(app.now_s()));
@@ -520,14 +507,9 @@ pub async fn update(
 /// photo per 两断三清 item first (kept in the form if the change is refused).
 pub async fn govern(
     State(app): State<App>,
-    SignedIn(viewer, session): SignedIn,
     Path(id): Path<i64>,
-    form: Result<FormData, Error>,
+    SignedForm(viewer, session, mut form): SignedForm,
 ) -> Response {
-    let mut form = match form {
-        Ok(f) => f,
-        Err(e) => return error_page(&viewer, &e),
-    };
     let changed = async {
         let mut checklist = BTreeMap::new();
         for (item, _) in CLOSURE_ITEMS {

@@ -2,14 +2,33 @@
 //! its label, the value typed last time, and the error that names it right
 //! under it. What a value means is the services' business, not theirs.
 
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 
 use super::form::FormData;
 use super::layout::{form_error, page};
-use super::{Viewer, html_status};
+use super::{Session, SignedIn, Viewer, error_page, html_status};
+use crate::app::App;
 use crate::error::Error;
+
+/// A form posted by a signed-in person: who (as [`SignedIn`]) and what they
+/// sent. A form that cannot be read is answered as an error page in their language.
+pub struct SignedForm(pub Viewer, pub Session, pub FormData);
+
+impl FromRequest<App> for SignedForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, app: &App) -> Result<Self, Response> {
+        let (mut parts, body) = request.into_parts();
+        let SignedIn(viewer, session) = SignedIn::from_request_parts(&mut parts, app).await?;
+        match FormData::from_request(Request::from_parts(parts, body), app).await {
+            Ok(form) => Ok(Self(viewer, session, form)),
+            Err(e) => Err(error_page(&viewer, &e)),
+        }
+    }
+}
 
 /// What a form shows: the values to put back in its controls and the error of
 /// its last submission, if any.

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::fields::{Shown, answer, given, query, values};
+use super::fields::{Shown, SignedForm, answer, given, query, values};
 use super::form::FormData;
 use super::layout::{csrf_field, field_error};
 use super::login::local_path;
@@ -111,15 +111,7 @@ pub async fn new(SignedIn(viewer, session): SignedIn) -> Response {
 }
 
 /// `POST /people`: registers a person as `POST /api/v1/people` does.
-pub async fn create(
-    State(app): State<App>,
-    SignedIn(viewer, session): SignedIn,
-    form: Result<FormData, Error>,
-) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return error_page(&viewer, &e),
-    };
+pub async fn create(State(app): State<App>, SignedForm(viewer, session, form): SignedForm) -> Response {
     let created = async {
         session.actor.scope.require_admin()?;
         let input = PersonInput {
@@ -272,15 +264,7 @@ pub async fn new_assignment(
 }
 
 /// `POST /assignments`: assigns a role over a scope as `POST /api/v1/assignments` does.
-pub async fn assign(
-    State(app): State<App>,
-    SignedIn(viewer, session): SignedIn,
-    form: Result<FormData, Error>,
-) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return error_page(&viewer, &e),
-    };
+pub async fn assign(State(app): State<App>, SignedForm(viewer, session, form): SignedForm) -> Response {
     let input = AssignmentInput {
         username: form.typed("username").to_owned(),
         role: form.typed("role").to_owned(),
@@ -437,14 +421,9 @@ pub async fn show(State(app): State<App>, SignedIn(viewer, session): SignedIn, P
 /// `POST /assignments/{id}/end`: ends an assignment with a reason; the record stays in the history.
 pub async fn end(
     State(app): State<App>,
-    SignedIn(viewer, session): SignedIn,
     Path(id): Path<i64>,
-    form: Result<FormData, Error>,
+    SignedForm(viewer, session, form): SignedForm,
 ) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return error_page(&viewer, &e),
-    };
     let ended = async {
         let to = match form.get("to") {
             Some(d) => date("to", &d)?,
