@@ -565,7 +565,18 @@ async fn whole_loop(size: Size, label: &str) {
     assert_eq!(notices.len(), 1, "one notice after dispatch: {notices:?}");
     assert_eq!(notices[0].1, "200 %PDF-", "{notices:?}");
     // The other screens, checked the same way; the notice's public QR page.
-    for (path, name) in [("/cases", "cases"), ("/me", "me"), ("/map", "map")] {
+    let office = [
+        ("/cases", "cases"),
+        ("/me", "me"),
+        ("/map", "map"),
+        ("/enterprises", "enterprises"),
+        ("/enterprises/6", "enterprise"),
+        ("/people", "people"),
+        ("/coverage", "coverage"),
+        ("/categories", "categories"),
+        ("/assignments/new?role=inspector&scope=TF0101&duty=safety", "assignment"),
+    ];
+    for (path, name) in office {
         admin.go(path).await;
         if shots {
             admin.screenshot(name).await;

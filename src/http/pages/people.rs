@@ -65,7 +65,7 @@ pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, R
                 a.button.secondary href="/coverage" { (viewer.t("coverage.title")) }
             }
         }
-        form.card.period method="get" action="/people" {
+        form.card method="get" action="/people" {
             (search.input("q", viewer.t("people.search"), "search", false))
             button.primary type="submit" { (viewer.t("filter.apply")) }
         }
