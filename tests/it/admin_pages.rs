@@ -194,8 +194,8 @@ async fn an_invalid_uscc_is_answered_beside_the_field_with_what_was_typed_kept()
     let token = csrf(&app.page(&admin, "/enterprises/new").await);
     let (lon, lat) = in_tf0101(&app);
     let valid = Uscc::complete("91370781MA7GT1234").unwrap().to_string();
-    let last = valid.chars().last().unwrap();
-    let wrong = format!("{}{}", &valid[..17], if last == '1' { '2' } else { '1' });
+    let check_digit = valid.chars().last().unwrap();
+    let wrong = format!("{}{}", &valid[..17], if check_digit == '1' { '2' } else { '1' });
     let form = |uscc: &str, note: &str| {
         vec![
             ("csrf", token.clone()),
@@ -225,7 +225,7 @@ async fn an_invalid_uscc_is_answered_beside_the_field_with_what_was_typed_kept()
     // The town office accepts an early pilot code with a note.
     let accepted = send(form(&wrong, "早期试点代码，经市场监管所核实")).await;
     let location = redirected(&accepted);
-    let api = app.get_as(&admin, &format!("/api/v1{location}")).await.expect(200);
+    let api = app.get_as(admin, &format!("/api/v1{location}")).await.expect(200);
     assert_eq!(api["uscc"], wrong.as_str());
     assert_eq!(api["uscc_override"], "早期试点代码，经市场监管所核实");
 }
@@ -347,30 +347,30 @@ async fn an_assignment_ended_from_its_page_stays_in_the_history() {
     assert_eq!(refused.status, 400, "{}", refused.text);
     assert!(refused.text.contains("id=\"error-duty\"") && refused.text.contains("王新"), "{}", refused.text);
     assert_eq!(redirected(&assign("environment").await), location);
-    let page = app.page(&admin, &location).await;
+    let page = app.page(admin, &location).await;
     assert!(ok(&page).contains("在岗任务 (1)") && page.text.contains("八里"), "{}", page.text);
-    let listed = app.get_as(&admin, &format!("/api/v1/assignments?person={id}")).await.expect(200);
+    let listed = app.get_as(admin, &format!("/api/v1/assignments?person={id}")).await.expect(200);
     let assignment = listed[0]["id"].as_i64().unwrap();
     // Ending needs a reason.
     let end = format!("/assignments/{assignment}/end");
     let id_text = id.to_string();
     let no_reason =
-        app.post_form(Some(&admin), &end, &[("csrf", &token), ("person", &id_text), ("to", "2026-11-18")]).await;
+        app.post_form(Some(admin), &end, &[("csrf", &token), ("person", &id_text), ("to", "2026-11-18")]).await;
     assert_eq!(no_reason.status, 400);
     assert!(no_reason.text.contains("id=\"error-reason\""), "{}", no_reason.text);
     let ended = app
         .post_form(
-            Some(&admin),
+            Some(admin),
             &end,
             &[("csrf", &token), ("person", &id_text), ("to", "2026-11-17"), ("reason", "调任镇环保所")],
         )
         .await;
     assert_eq!(redirected(&ended), format!("{location}#history"));
-    let page = app.page(&admin, &location).await;
+    let page = app.page(admin, &location).await;
     let history = &ok(&page)[page.text.find("id=\"history\"").unwrap()..];
     assert!(history.contains("调任镇环保所") && history.contains("2026-11-17"), "{history}");
     assert!(page.text.contains("在岗任务 (0)"), "{}", page.text);
-    let listed = app.get_as(&admin, &format!("/api/v1/assignments?person={id}")).await.expect(200);
+    let listed = app.get_as(admin, &format!("/api/v1/assignments?person={id}")).await.expect(200);
     assert_eq!(listed[0]["end_reason"], "调任镇环保所");
     assert_eq!(listed[0]["to"], "2026-11-17");
 }
