@@ -44,10 +44,34 @@ pub struct Gap {
     pub message: String,
     /// What is missing, in English.
     pub message_en: String,
+    /// The assignment that fills the gap (over `code`; for the town's experts, over the town).
+    pub fill: Fill,
 }
 
-fn gap(kind: &'static str, code: impl Into<String>, name: &str, msg: Msg) -> Gap {
-    Gap { kind, code: code.into(), name: name.to_owned(), message: msg.zh, message_en: msg.en }
+/// The kind of assignment that closes a gap: its role and, where the role
+/// has one, the inspector's duty or the chief's level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Fill {
+    /// The role to assign.
+    pub role: Role,
+    /// An inspector's duty.
+    pub duty: Option<Duty>,
+    /// A river chief's level.
+    pub level: Option<ChiefLevel>,
+}
+
+impl Fill {
+    fn role(role: Role) -> Self {
+        Self { role, duty: None, level: None }
+    }
+
+    fn chief(level: ChiefLevel) -> Self {
+        Self { role: Role::RiverChief, duty: None, level: Some(level) }
+    }
+}
+
+fn gap(kind: &'static str, code: impl Into<String>, name: &str, msg: Msg, fill: Fill) -> Gap {
+    Gap { kind, code: code.into(), name: name.to_owned(), message: msg.zh, message_en: msg.en, fill }
 }
 
 fn holders<'a>(active: &'a [Assignment], role: Role, item: &'a ScopeItem) -> impl Iterator<Item = &'a Assignment> {
@@ -80,6 +104,7 @@ pub fn report(
                 format!("镇聘安全专家 {town_experts} 名，应为 {TOWN_EXPERTS} 名"),
                 format!("the town has {town_experts} town experts, {TOWN_EXPERTS} are required"),
             ),
+            Fill::role(Role::TownExpert),
         ));
     }
     for river in rivers {
@@ -93,6 +118,7 @@ pub fn report(
                     format!("{}没有镇级河长", river.name),
                     format!("{} has no town-level river chief", river.name),
                 ),
+                Fill::chief(ChiefLevel::Town),
             ));
         }
         if holders(active, Role::RiverPolice, &item).next().is_none() {
@@ -101,6 +127,7 @@ pub fn report(
                 &river.code,
                 &river.name,
                 Msg::new(format!("{}没有河道警长", river.name), format!("{} has no river police chief", river.name)),
+                Fill::role(Role::RiverPolice),
             ));
         }
     }
@@ -115,6 +142,7 @@ pub fn report(
                     format!("{}没有村级河长", reach.name),
                     format!("{} has no village-level river chief", reach.name),
                 ),
+                Fill::chief(ChiefLevel::Village),
             ));
         }
     }
@@ -134,6 +162,7 @@ fn village_gaps(villages: &[Named], active: &[Assignment], gaps: &mut Vec<Gap>) 
                         format!("{}没有在岗的{}网格员", village.name, duty.zh()),
                         format!("{} has no active {} inspector", village.name, duty.as_str()),
                     ),
+                    Fill { role: Role::Inspector, duty: Some(duty), level: None },
                 ));
             }
         }
@@ -160,6 +189,7 @@ fn enterprise_gaps(enterprises: &[EnterpriseFacts], active: &[Assignment], gaps:
                             e.name
                         ),
                     ),
+                    Fill::role(Role::EnterpriseExpert),
                 ));
             }
         }
@@ -169,6 +199,7 @@ fn enterprise_gaps(enterprises: &[EnterpriseFacts], active: &[Assignment], gaps:
                 e.id.to_string(),
                 &e.name,
                 Msg::new(format!("重点企业{}没有包靠干部", e.name), format!("key enterprise {} has no cadre", e.name)),
+                Fill::role(Role::Cadre),
             ));
         }
     }

@@ -151,6 +151,13 @@ mod tests {
             include_str!("pages/verify.rs"),
             include_str!("pages/dashboard.rs"),
             include_str!("pages/queue.rs"),
+            include_str!("pages/enterprises.rs"),
+            include_str!("pages/people.rs"),
+            include_str!("pages/coverage.rs"),
+            include_str!("pages/categories.rs"),
+            include_str!("pages/fields.rs"),
+            include_str!("pages/patrols.rs"),
+            include_str!("pages/rivers.rs"),
         ];
         let mut missing = Vec::new();
         for source in sources {

@@ -119,3 +119,10 @@ pub fn update(conn: &Connection, scope: &Scope, code: &str, patch: &CategoryPatc
 pub fn all(conn: &Connection) -> Result<Vec<Category>> {
     store::categories(conn)
 }
+
+/// The whole taxonomy for the town office, retired categories included (with
+/// whether each is active), so a retired one can be brought back.
+pub fn for_office(conn: &Connection, scope: &Scope) -> Result<Vec<(Category, bool)>> {
+    scope.require_admin()?;
+    store::categories_with_retired(conn)
+}

@@ -69,6 +69,25 @@ pub struct EnterprisePatch {
     contact_phone: Option<String>,
 }
 
+impl From<EnterpriseInput> for EnterprisePatch {
+    /// Every field set: a whole record as an edit form sends it.
+    fn from(input: EnterpriseInput) -> Self {
+        Self {
+            name: Some(input.name),
+            uscc: Some(input.uscc.unwrap_or_default()),
+            uscc_override: Some(input.uscc_override.unwrap_or_default()),
+            address: Some(input.address),
+            lon: Some(input.lon),
+            lat: Some(input.lat),
+            industry: Some(input.industry),
+            above_scale: Some(input.above_scale),
+            key: Some(input.key),
+            contact_name: Some(input.contact_name.unwrap_or_default()),
+            contact_phone: Some(input.contact_phone.unwrap_or_default()),
+        }
+    }
+}
+
 /// Checks an input and computes its grid. `admin` may accept a failing check digit with a note.
 pub fn fields(input: &EnterpriseInput, maps: &Maps, admin: bool) -> Result<EnterpriseFields> {
     // Every text is stored as it will print on a notice.
@@ -198,6 +217,24 @@ pub fn change_governance(
     store::set_governance(conn, current, &change)
 }
 
+/// Moves the governance status of enterprise `id` in the caller's grids, at
+/// version `expected` (the current one if none is given).
+pub fn govern(
+    conn: &Connection,
+    scope: &Scope,
+    id: i64,
+    input: &GovernanceInput,
+    expected: Option<i64>,
+    by: i64,
+    now_s: i64,
+) -> Result<Enterprise> {
+    let mut current = load_writable(conn, scope, id)?;
+    if let Some(version) = expected {
+        current.version = version;
+    }
+    change_governance(conn, &current, input, by, now_s)
+}
+
 /// One CSV row of `gridsafe import enterprises`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -309,6 +346,10 @@ pub struct EnterpriseFilter {
     pub key: Option<bool>,
     /// The 小散乱污 governance status.
     pub governance: Option<Governance>,
+    /// Words the name or the unified social credit code contains (case-insensitive).
+    pub text: Option<String>,
+    /// Closed premises due a re-inspection on or before this date, soonest first.
+    pub reinspection_due_by: Option<String>,
 }
 
 fn no_enterprise(id: i64) -> Error {
@@ -327,14 +368,29 @@ pub fn list_readable(
             Error::invalid("grid", format!("没有编码为 {grid} 的网格"), format!("no grid with code {grid}"))
         })?;
     }
-    Ok(store::list(conn)?
+    let text = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_uppercase);
+    let mut found: Vec<Enterprise> = store::list(conn)?
         .into_iter()
         .filter(|e| scope.reads_enterprise(e.id, &e.grid_code))
         .filter(|e| filter.grid.as_deref().is_none_or(|g| maps.is_within(&e.grid_code, g)))
         .filter(|e| filter.above_scale.is_none_or(|v| e.above_scale == v))
         .filter(|e| filter.key.is_none_or(|v| e.key == v))
         .filter(|e| filter.governance.is_none_or(|g| e.governance == g))
-        .collect())
+        .filter(|e| {
+            text.as_deref()
+                .is_none_or(|t| e.name.to_uppercase().contains(t) || e.uscc.as_deref().is_some_and(|u| u.contains(t)))
+        })
+        .filter(|e| {
+            filter
+                .reinspection_due_by
+                .as_deref()
+                .is_none_or(|by| e.next_reinspection.as_deref().is_some_and(|n| n <= by))
+        })
+        .collect();
+    if filter.reinspection_due_by.is_some() {
+        found.sort_by(|a, b| a.next_reinspection.cmp(&b.next_reinspection).then(a.id.cmp(&b.id)));
+    }
+    Ok(found)
 }
 
 /// An enterprise the caller may read, with its closure checklist (item → photo); anything else is a 404.

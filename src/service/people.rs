@@ -4,9 +4,10 @@
 
 use rusqlite::Connection;
 
+use crate::domain::coverage::Gap;
 use crate::domain::people::{Assignment, Role, ScopeItem};
 use crate::error::{Error, Result};
-use crate::service::accounts::Actor;
+use crate::service::accounts::{self, Actor, AssignmentInput};
 use crate::service::printable::printable;
 use crate::spatial::Maps;
 use crate::store::people::{NewPerson, Person};
@@ -16,9 +17,21 @@ fn no_person(id: i64) -> Error {
     Error::not_found(format!("没有编号为 {id} 的人员"), format!("no person {id}"))
 }
 
-/// Everyone for the town office; only oneself for anyone else.
-pub fn visible(conn: &Connection, actor: &Actor) -> Result<Vec<Person>> {
-    if actor.scope.admin { people_store::list(conn) } else { Ok(vec![actor.person.clone()]) }
+/// Everyone for the town office; only oneself for anyone else. With `text`,
+/// only those whose name, login or phone contains it (case-insensitive).
+pub fn visible(conn: &Connection, actor: &Actor, text: Option<&str>) -> Result<Vec<Person>> {
+    let everyone = if actor.scope.admin { people_store::list(conn)? } else { vec![actor.person.clone()] };
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase) else {
+        return Ok(everyone);
+    };
+    Ok(everyone
+        .into_iter()
+        .filter(|p| {
+            p.name.to_lowercase().contains(&text)
+                || p.username.contains(&text)
+                || p.phone.as_deref().is_some_and(|ph| ph.contains(&text))
+        })
+        .collect())
 }
 
 /// One person with every assignment they ever held: oneself, or anyone for
@@ -50,6 +63,25 @@ pub fn assignments(
         Some(date) => assignment_store::active_on(conn, date, person),
         None => assignment_store::list(conn, person),
     }
+}
+
+/// Assigns a role over a scope (the town office only), checked against the
+/// role's rules and the town's data.
+pub fn assign(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    input: &AssignmentInput,
+    now_s: i64,
+) -> Result<Assignment> {
+    actor.scope.require_admin()?;
+    accounts::create_assignment(conn, maps, input, now_s)
+}
+
+/// Every gap in the responsibility net on `date` (the town office only).
+pub fn coverage(conn: &Connection, maps: &Maps, actor: &Actor, date: &str) -> Result<Vec<Gap>> {
+    actor.scope.require_admin()?;
+    accounts::coverage(conn, maps, date)
 }
 
 /// Ends an assignment on `to` (the town office only); the record stays.

@@ -259,6 +259,15 @@ pub fn categories(conn: &Connection) -> Result<Vec<Category>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The whole taxonomy in display order, retired categories included, each with whether it is active.
+pub fn categories_with_retired(conn: &Connection) -> Result<Vec<(Category, bool)>> {
+    let mut stmt = conn.prepare("SELECT code, kind, parent_code, name, active FROM categories ORDER BY position")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((Category { code: r.get(0)?, kind: r.get(1)?, parent: r.get(2)?, name: r.get(3)? }, r.get(4)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// An earlier request with the same key: (request hash, status, what it produced, e.g. a case number).
 pub fn idempotent(conn: &Connection, person: i64, key: &str) -> Result<Option<(String, u16, String)>> {
     Ok(conn

@@ -516,6 +516,19 @@ async fn submit_fix(contact: &Browser, photo: &Path, words: &str) {
 
 // --- the tests -------------------------------------------------------------------
 
+/// The screens the town office visits after dispatching, checked for overflow (and shot on a phone).
+const OFFICE_SCREENS: [(&str, &str); 9] = [
+    ("/cases", "cases"),
+    ("/me", "me"),
+    ("/map", "map"),
+    ("/enterprises", "enterprises"),
+    ("/enterprises/6", "enterprise"),
+    ("/people", "people"),
+    ("/coverage", "coverage"),
+    ("/categories", "categories"),
+    ("/assignments/new?role=inspector&scope=TF0101&duty=safety", "assignment"),
+];
+
 /// The whole loop of one case, through the pages, at one size.
 async fn whole_loop(size: Size, label: &str) {
     let Some(tools) = tools(label) else { return };
@@ -565,7 +578,7 @@ async fn whole_loop(size: Size, label: &str) {
     assert_eq!(notices.len(), 1, "one notice after dispatch: {notices:?}");
     assert_eq!(notices[0].1, "200 %PDF-", "{notices:?}");
     // The other screens, checked the same way; the notice's public QR page.
-    for (path, name) in [("/cases", "cases"), ("/me", "me"), ("/map", "map")] {
+    for (path, name) in OFFICE_SCREENS {
         admin.go(path).await;
         if shots {
             admin.screenshot(name).await;

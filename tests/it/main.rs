@@ -2,6 +2,7 @@
 #![expect(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
 
 mod access;
+mod admin_pages;
 mod browser;
 mod cases;
 mod cli;

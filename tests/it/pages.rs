@@ -12,7 +12,7 @@ use crate::cases::{act, file, hazard, photo, png, registered};
 use crate::helpers::{TestApp, TestResponse};
 
 /// The session's CSRF token, as the page gives it to its forms.
-fn csrf(page: &TestResponse) -> String {
+pub fn csrf(page: &TestResponse) -> String {
     let at = page.text.find("data-csrf=\"").expect("a signed-in page carries its CSRF token") + 11;
     page.text[at..at + 32].to_owned()
 }

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::domain::enterprise::Governance;
+use crate::domain::people::date;
 use crate::domain::time::china_timestamp;
 use crate::error::Result;
 use crate::http::auth::Caller;
@@ -25,6 +26,10 @@ pub struct EnterpriseQuery {
     above_scale: Option<bool>,
     key: Option<bool>,
     governance: Option<String>,
+    /// Words the name or unified social credit code contains.
+    q: Option<String>,
+    /// Closed premises due a re-inspection by this date (YYYY-MM-DD), soonest first.
+    reinspection_due_by: Option<String>,
 }
 
 /// `GET /api/v1/enterprises`: the enterprises in the caller's scope, filtered.
@@ -35,9 +40,15 @@ pub async fn list_enterprises(
 ) -> Result<Json<Value>> {
     let filter = enterprises::EnterpriseFilter {
         governance: query.governance.as_deref().map(Governance::parse).transpose()?,
+        reinspection_due_by: query
+            .reinspection_due_by
+            .as_deref()
+            .map(|d| date("reinspection_due_by", d))
+            .transpose()?,
         grid: query.grid,
         above_scale: query.above_scale,
         key: query.key,
+        text: query.q,
     };
     let (maps, scope) = (app.maps(), caller.actor.scope);
     let list = app.store.read(move |c| enterprises::list_readable(c, &maps, &scope, &filter)).await?;
@@ -92,15 +103,6 @@ pub async fn change_governance(
 ) -> Result<Json<Value>> {
     let expected = crate::http::extract::if_match(&headers)?;
     let (scope, by, now) = (caller.actor.scope, caller.actor.person.id, app.now_s());
-    let updated = app
-        .store
-        .write(move |c| {
-            let mut current = enterprises::load_writable(c, &scope, id)?;
-            if let Some(version) = expected {
-                current.version = version;
-            }
-            enterprises::change_governance(c, &current, &input, by, now)
-        })
-        .await?;
+    let updated = app.store.write(move |c| enterprises::govern(c, &scope, id, &input, expected, by, now)).await?;
     Ok(Json(json!(updated)))
 }

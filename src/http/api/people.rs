@@ -26,10 +26,22 @@ pub async fn me(caller: Caller) -> Json<Value> {
     Json(body)
 }
 
+/// Query of `GET /api/v1/people`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeopleQuery {
+    /// Words the name, login or phone contains.
+    q: Option<String>,
+}
+
 /// `GET /api/v1/people`: everyone for the town office, only oneself for anyone else.
-pub async fn list_people(State(app): State<App>, caller: Caller) -> Result<Json<Value>> {
+pub async fn list_people(
+    State(app): State<App>,
+    caller: Caller,
+    Query(query): Query<PeopleQuery>,
+) -> Result<Json<Value>> {
     let actor = caller.actor;
-    Ok(Json(json!(app.store.read(move |c| people::visible(c, &actor)).await?)))
+    Ok(Json(json!(app.store.read(move |c| people::visible(c, &actor, query.q.as_deref())).await?)))
 }
 
 /// `GET /api/v1/people/{id}`: oneself, or anyone for the town office; otherwise 404.
@@ -82,11 +94,9 @@ pub async fn create_assignment(
     Keyed { input, once }: Keyed<AssignmentInput>,
 ) -> Result<(StatusCode, Json<Value>)> {
     caller.actor.scope.require_admin()?;
-    let maps = app.maps();
-    let now = app.now_s();
-    let created = once
-        .create(&app, caller.actor.person.id, move |c| Ok(json!(accounts::create_assignment(c, &maps, &input, now)?)))
-        .await?;
+    let (maps, now, actor) = (app.maps(), app.now_s(), caller.actor);
+    let created =
+        once.create(&app, actor.person.id, move |c| Ok(json!(people::assign(c, &maps, &actor, &input, now)?))).await?;
     app.sessions.clear();
     Ok(created)
 }
@@ -148,9 +158,7 @@ pub async fn responsible(
 
 /// `GET /api/v1/coverage`: every gap in the responsibility net (town office only).
 pub async fn show_coverage(State(app): State<App>, caller: Caller) -> Result<Json<Value>> {
-    caller.actor.scope.require_admin()?;
-    let maps = app.maps();
-    let today = app.clock.today();
-    let gaps = app.store.read(move |c| accounts::coverage(c, &maps, &today)).await?;
+    let (maps, actor, today) = (app.maps(), caller.actor, app.clock.today());
+    let gaps = app.store.read(move |c| people::coverage(c, &maps, &actor, &today)).await?;
     Ok(Json(json!({"complete": gaps.is_empty(), "gap_count": gaps.len(), "gaps": gaps})))
 }

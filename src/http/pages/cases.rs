@@ -20,15 +20,7 @@ use crate::service::cases::{self, ActionInput, CasePage, Plan};
 
 /// Reads the list's query string: blank form fields count as absent.
 fn case_query(raw: Option<&str>) -> Result<CaseQuery, Error> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
-        .map_err(|e| Error::invalid("query", format!("查询参数有误：{e}"), format!("bad query: {e}")))?;
-    let kept: Vec<(String, String)> = pairs.into_iter().filter(|(k, v)| !v.is_empty() && k != "lang").collect();
-    let text = serde_urlencoded::to_string(&kept).map_err(|e| Error::Internal(e.into()))?;
-    serde_urlencoded::from_str(&text).map_err(|e| {
-        let message = e.to_string();
-        let field = message.split('`').nth(1).unwrap_or("query").to_owned();
-        Error::invalid(field, format!("查询参数有误：{message}"), format!("bad query: {message}"))
-    })
+    super::fields::query(raw)
 }
 
 fn select(viewer: &Viewer, name: &str, prefix: &str, values: &[&str], chosen: Option<&str>) -> Markup {

@@ -61,6 +61,11 @@ fn render(viewer: &Viewer, d: &Dashboard, today: &str) -> Markup {
             a.button.secondary href="/queue" { (viewer.t("queue.title")) }
             a.button.secondary href="/cases?overdue=true" { (viewer.t("dashboard.overdue")) }
             a.button.secondary href="/map" { (viewer.t("nav.map")) }
+            a.button.secondary href="/enterprises" { (viewer.t("enterprises.title")) }
+            a.button.secondary href="/enterprises/reinspection" { (viewer.t("reinspection.title")) }
+            a.button.secondary href="/people" { (viewer.t("people.title")) }
+            a.button.secondary href="/coverage" { (viewer.t("coverage.title")) }
+            a.button.secondary href="/categories" { (viewer.t("categories.title")) }
         }
         ul.counts.four {
             li { a href="/cases" { strong { (d.open) } span { (viewer.t("dashboard.open")) } } }

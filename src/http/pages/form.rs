@@ -22,7 +22,8 @@ pub struct FormData {
     pub fields: Vec<(String, String)>,
     /// Files of the `photos` field (empty file inputs left out).
     pub photos: Vec<Bytes>,
-    /// Other files by field name (a patrol's track file).
+    /// Files of any other field, by field name (a patrol's track file; one
+    /// photo per named item, e.g. each 两断三清 item of a closure).
     pub files: Vec<(String, Bytes)>,
 }
 
@@ -30,6 +31,12 @@ impl FormData {
     /// The first value of `name`, trimmed; `None` when absent or blank.
     pub fn get(&self, name: &str) -> Option<String> {
         self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    /// The file sent in field `name`, if any.
+    pub fn take_file(&mut self, name: &str) -> Option<Bytes> {
+        let at = self.files.iter().position(|(k, _)| k == name)?;
+        Some(self.files.remove(at).1)
     }
 
     /// The first value of `name` as typed (empty when absent), to show again.
@@ -77,7 +84,7 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
                     data.fields.push((name, text));
                 }
             }
-            if data.photos.len() > MAX_PHOTOS {
+            if data.photos.len() + data.files.len() > MAX_PHOTOS {
                 return Err(Error::invalid(
                     "photos",
                     format!("一次最多上传 {MAX_PHOTOS} 张照片"),

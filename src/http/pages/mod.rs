@@ -7,7 +7,11 @@
 //! services; a page never decides them.
 
 pub mod cases;
+pub mod categories;
+pub mod coverage;
 pub mod dashboard;
+pub mod enterprises;
+pub mod fields;
 pub mod form;
 pub mod home;
 pub mod layout;
@@ -15,6 +19,7 @@ pub mod login;
 pub mod map;
 pub mod me;
 pub mod patrols;
+pub mod people;
 pub mod queue;
 pub mod report;
 pub mod rivers;
@@ -70,6 +75,20 @@ pub fn routes() -> Router<App> {
         .route("/patrols/{code}/resubmit", post(patrols::resubmit))
         .route("/rivers/{code}", get(rivers::show))
         .route("/leads", get(rivers::leads))
+        .route("/enterprises", get(enterprises::list).post(enterprises::create))
+        .route("/enterprises/new", get(enterprises::new))
+        .route("/enterprises/reinspection", get(enterprises::reinspection))
+        .route("/enterprises/{id}", get(enterprises::show).post(enterprises::update))
+        .route("/enterprises/{id}/governance", post(enterprises::govern).layer(DefaultBodyLimit::max(MAX_FORM_UPLOAD)))
+        .route("/people", get(people::list).post(people::create))
+        .route("/people/new", get(people::new))
+        .route("/people/{id}", get(people::show))
+        .route("/assignments", post(people::assign))
+        .route("/assignments/new", get(people::new_assignment))
+        .route("/assignments/{id}/end", post(people::end))
+        .route("/coverage", get(coverage::show))
+        .route("/categories", get(categories::list).post(categories::create))
+        .route("/categories/{code}", post(categories::update))
 }
 
 /// A signed-in person on a page: who, their session token and its CSRF token.

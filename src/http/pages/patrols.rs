@@ -32,7 +32,7 @@ fn script_json(value: &impl serde::Serialize) -> PreEscaped<String> {
 }
 
 fn level_name(viewer: &Viewer, level: &str) -> &'static str {
-    viewer.t(&format!("level.{level}"))
+    viewer.t(&format!("chieflevel.{level}"))
 }
 
 fn river_name(app: &App, code: &str) -> String {

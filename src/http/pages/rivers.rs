@@ -70,8 +70,8 @@ pub async fn show(State(app): State<App>, viewer: Viewer, Path(code): Path<Strin
         h1 { (river.river.name) }
         section.card {
             dl.facts {
-                dt { (viewer.t("level.town")) } dd { (chief_names(&chiefs, |c| c.level == "town")) }
-                dt { (viewer.t("level.police")) } dd { (chief_names(&chiefs, |c| c.level == "police")) }
+                dt { (viewer.t("chieflevel.town")) } dd { (chief_names(&chiefs, |c| c.level == "town")) }
+                dt { (viewer.t("chieflevel.police")) } dd { (chief_names(&chiefs, |c| c.level == "police")) }
                 dt { (viewer.t("river.reach_count")) } dd { (reaches.len()) }
                 dt { (viewer.t("river.length")) } dd { (format!("{:.1} km", reaches.iter().map(|r| r.length_m).sum::<f64>() / 1000.0)) }
             }
