@@ -918,9 +918,82 @@ async fn a_village_chief_records_a_patrol_and_the_community_chief_reviews_it_in_
 
 // --- the town office -------------------------------------------------------------
 
-/// The town office's day on a case: registered from the queue, dispatched,
-/// extended, supervised and transferred from the case page; and the
-/// dashboard's figures are the stats API's for the same period.
+impl Browser {
+    /// Opens `details#{id}` on the page, lets `fill` fill its form, submits it
+    /// and waits for the page that answers (no error shown).
+    async fn submit_details<F, Fut>(&self, id: &str, fill: F)
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        self.click(&format!("details#{id} > summary")).await;
+        fill().await;
+        self.js("window.gsBefore = performance.timeOrigin", vec![]).await;
+        self.click(&format!("details#{id} button[type=submit]")).await;
+        self.until(
+            &format!("the answer to {id}"),
+            "return document.readyState === 'complete' && window.gsBefore === undefined",
+        )
+        .await;
+        let errors = self
+            .js("return [...document.querySelectorAll('.form-error, .field-error')].map((e) => e.textContent)", vec![])
+            .await;
+        assert!(errors.as_array().is_none_or(Vec::is_empty), "{} {id}: {errors}", self.who);
+        self.check(&format!("after {id}")).await;
+    }
+
+    /// GETs an API path in the page (the session cookie) and returns its JSON.
+    async fn api(&self, path: &str) -> Value {
+        self.js("return fetch(arguments[0]).then((r) => r.json())", vec![json!(path)]).await
+    }
+}
+
+/// The town office ends an assignment with a reason and closes premises with
+/// the 两断三清 photos, through the administration pages.
+async fn office_administers(admin: &Browser, files: &Path) {
+    let people = admin.api("/api/v1/people?q=tf0101.env").await;
+    let person = people["people"].as_array().or_else(|| people.as_array()).unwrap()[0]["id"].clone();
+    admin.go(&format!("/people/{person}")).await;
+    let end = admin.js("return document.querySelector('details[id^=end-]').id", vec![]).await;
+    let end = end.as_str().unwrap().to_owned();
+    admin
+        .submit_details(&end, || async {
+            admin.js(&format!("document.getElementById('{end}-to').value = '2026-11-18'"), vec![]).await;
+            admin.type_into(&format!("#{end}-reason"), "调任其他村").await;
+        })
+        .await;
+    let assignments = admin.api(&format!("/api/v1/assignments?person={person}")).await;
+    let ended = assignments.to_string();
+    assert!(ended.contains("调任其他村") && ended.contains("2026-11-18"), "{ended}");
+
+    let found = admin.api(&format!("/api/v1/enterprises?q={}", "小作坊1号")).await;
+    let list =
+        found["enterprises"].as_array().or_else(|| found["items"].as_array()).or_else(|| found.as_array()).unwrap();
+    let id = list[0]["id"].clone();
+    admin.go(&format!("/enterprises/{id}")).await;
+    admin
+        .submit_details("governance-listed", || async {
+            admin.type_into("#listednote", "列入小散乱污整治").await
+        })
+        .await;
+    admin
+        .submit_details("governance-closed", || async {
+            for (n, (item, _)) in gridsafe::domain::enterprise::CLOSURE_ITEMS.iter().enumerate() {
+                let file = photo(files, 40 + n as u8);
+                admin.find(&format!("#photo-{item}")).await.send_keys(file.to_str().unwrap()).await.unwrap();
+            }
+            admin.type_into("#closednote", "两断三清完成，关停取缔").await;
+        })
+        .await;
+    let closed = admin.api(&format!("/api/v1/enterprises/{id}")).await;
+    assert_eq!(closed["governance"], "closed", "{closed}");
+    assert!(closed.to_string().matches("\"water_cut\"").count() >= 1, "the checklist's photos: {closed}");
+}
+
+/// The town office's day: a case registered from the queue, dispatched,
+/// extended, supervised and transferred from the case page; the dashboard's
+/// figures are the stats API's for the same period; an assignment ended and
+/// premises closed with the 两断三清 photos.
 async fn office_round(size: Size, label: &str) {
     let Some(tools) = tools(label) else { return };
     let started = Instant::now();
@@ -932,6 +1005,7 @@ async fn office_round(size: Size, label: &str) {
     let driver = Driver::start(&tools).await;
     let origin = server.origin();
     let shots = size.mobile;
+    let files = tempfile::tempdir().unwrap();
     let admin = Browser::open(&driver, &origin, size, "admin", inside(&test, "TF0101")).await;
 
     // 受理: registered with one tap in the queue, then dispatched from the case page.
@@ -995,16 +1069,17 @@ async fn office_round(size: Size, label: &str) {
     }
     let bars = admin.js("return document.querySelectorAll('svg.chart rect').length", vec![]).await;
     assert!(bars.as_u64().unwrap() >= 2 * stats["groups"].as_array().unwrap().len() as u64, "a bar pair per community");
+    office_administers(&admin, files.path()).await;
     admin.close().await;
     eprintln!("browser: {label} office round {number} in {:.1} s", started.elapsed().as_secs_f64());
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_town_office_registers_dispatches_extends_supervises_and_transfers_in_a_phone_browser() {
+async fn the_town_office_runs_a_case_ends_an_assignment_and_closes_premises_in_a_phone_browser() {
     office_round(PHONE, "office phone 390x844").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_town_office_registers_dispatches_extends_supervises_and_transfers_in_a_desktop_browser() {
+async fn the_town_office_runs_a_case_ends_an_assignment_and_closes_premises_in_a_desktop_browser() {
     office_round(DESKTOP, "office desktop 1280x800").await;
 }
