@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
+use super::fields::SignedForm;
 use super::form::FormData;
 use super::layout::{csrf_field, field_error, form_error, page, page_with};
 use super::{SignedIn, Viewer, error_page, html, html_status};
@@ -557,14 +558,9 @@ async fn after_write(
 /// `POST /patrols/{code}/review`: approve or return, as `POST /api/v1/patrols/{code}/review`.
 pub async fn review(
     State(app): State<App>,
-    SignedIn(viewer, session): SignedIn,
     Path(code): Path<String>,
-    form: Result<FormData, Error>,
+    SignedForm(viewer, session, form): SignedForm,
 ) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return error_page(&viewer, &e),
-    };
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     let (maps, actor, now, c2) = (app.maps(), session.actor.clone(), app.now_s(), code.clone());
     let (decision, comment) = (form.get("decision").unwrap_or_default(), form.get("comment").unwrap_or_default());
@@ -580,14 +576,9 @@ pub async fn review(
 /// `POST /patrols/{code}/resubmit`: a returned log sent back with its checklist and notes corrected.
 pub async fn resubmit(
     State(app): State<App>,
-    SignedIn(viewer, session): SignedIn,
     Path(code): Path<String>,
-    form: Result<FormData, Error>,
+    SignedForm(viewer, session, form): SignedForm,
 ) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return error_page(&viewer, &e),
-    };
     let version = form.get("version").and_then(|v| v.parse::<i64>().ok());
     let input = Resubmission { checklist: checklist_of(&form), notes: form.get("notes") };
     let (actor, now, c2) = (session.actor.clone(), app.now_s(), code.clone());
@@ -707,13 +698,8 @@ fn upload_input(form: &FormData) -> Result<PatrolInput, Error> {
 /// `POST /patrols/new`: files the uploaded log once per draft key, through the API's filing.
 pub async fn file_upload(
     State(app): State<App>,
-    SignedIn(viewer, session): SignedIn,
-    form: Result<FormData, Error>,
+    SignedForm(viewer, session, form): SignedForm,
 ) -> Response {
-    let form = match form {
-        Ok(f) => f,
-        Err(e) => return error_page(&viewer, &e),
-    };
     let key = form.get("key").filter(|k| k.len() <= 100);
     let filed = async {
         let input = upload_input(&form)?;
