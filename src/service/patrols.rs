@@ -856,8 +856,18 @@ pub fn list_readable(
     river: Option<&str>,
     month: Option<&str>,
 ) -> Result<Vec<Value>> {
-    let rows = store::list(conn, river, month)?;
-    Ok(rows.iter().filter(|p| readable(maps, actor, p)).map(summary).collect())
+    Ok(readable_rows(conn, maps, actor, river, month)?.iter().map(summary).collect())
+}
+
+/// The logs the actor may read (see [`readable`]), newest first, with their tracks.
+pub fn readable_rows(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    river: Option<&str>,
+    month: Option<&str>,
+) -> Result<Vec<PatrolRow>> {
+    Ok(store::list(conn, river, month)?.into_iter().filter(|p| readable(maps, actor, p)).collect())
 }
 
 /// What an earlier filing by `person` with this `Idempotency-Key` left: its

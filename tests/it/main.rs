@@ -15,6 +15,7 @@ mod helpers;
 mod http_geography;
 mod idempotency;
 mod kpi;
+mod map_pages;
 mod ledger;
 mod pages;
 mod patrol_docs;
