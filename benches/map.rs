@@ -51,19 +51,23 @@ impl Lcg {
 }
 
 /// Inserts `count` open cases at random points inside the town; returns how many.
-fn seed_open_cases(conn: &rusqlite::Connection, maps: &gridsafe::spatial::Maps, count: usize) -> gridsafe::error::Result<usize> {
+fn seed_open_cases(
+    conn: &rusqlite::Connection,
+    maps: &gridsafe::spatial::Maps,
+    count: usize,
+) -> gridsafe::error::Result<usize> {
     let town = maps.town().expect("a town");
     let rect = town.shape.bounding_rect().expect("a town with an area");
     let admin = gridsafe::store::people::list(conn)?.into_iter().find(|p| p.username == "admin").expect("admin").id;
     let mut rng = Lcg(14);
-    let states = ["reported", "registered", "dispatched", "submitted"];
+    let open = ["reported", "registered", "dispatched", "submitted"];
     let mut filed = 0;
     while filed < count {
         let lon = rect.min().x + rng.unit() * rect.width();
         let lat = rect.min().y + rng.unit() * rect.height();
         let Ok(point) = Lonlat::parse(lon, lat) else { continue };
         let Ok(located) = maps.locate(point) else { continue };
-        let status = states[filed % states.len()];
+        let status = open[filed % open.len()];
         let major = filed % 15 == 0;
         let mut row = CaseRow {
             number: format!("BENCH-2026-{filed:06}"),
@@ -101,10 +105,6 @@ async fn main() {
     let filed: i64 =
         bench.store.read(|c| Ok(c.query_row("SELECT count(*) FROM cases", [], |r| r.get(0))?)).await.expect("count");
     println!("seeded {filed} open cases in one transaction in {:.1} s", started.elapsed().as_secs_f64());
-    if let Ok(path) = std::env::var("GRIDSAFE_BENCH_KEEP") {
-        bench.keep(&path);
-        println!("kept the database as {path} (serve it: gridsafe serve --db {path})");
-    }
     let maps = bench.store.read(geography::load_maps).await.expect("maps");
     let router = &bench.router;
     let admin = bench.session("admin").await;

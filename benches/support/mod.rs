@@ -41,7 +41,8 @@ pub struct Bench {
 }
 
 impl Bench {
-    /// The demo geography and people, then what `more` seeds, in one transaction.
+    /// The demo geography and people, then what `more` seeds, in one transaction;
+    /// with `GRIDSAFE_BENCH_KEEP=PATH`, a copy of the database is left at PATH.
     pub async fn demo(
         more: impl Fn(&rusqlite::Connection, &Maps, i64) -> gridsafe::error::Result<()> + Send + 'static,
     ) -> Self {
@@ -60,11 +61,16 @@ impl Bench {
             .await
             .expect("demo seeds");
         let router = gridsafe::http::router(App::new(store.clone(), maps.clone(), UiSettings::default()));
-        Self { store, router, now, dir }
+        let bench = Self { store, router, now, dir };
+        if let Ok(path) = std::env::var("GRIDSAFE_BENCH_KEEP") {
+            bench.keep(&path);
+            println!("kept the database as {path} (serve it: gridsafe serve --db {path})");
+        }
+        bench
     }
 
     /// A consistent copy of the database at `path` (`VACUUM INTO`), to serve it afterwards.
-    pub fn keep(&self, path: &str) {
+    fn keep(&self, path: &str) {
         let conn = rusqlite::Connection::open(self.dir.path().join("bench.db")).expect("open");
         conn.execute("VACUUM INTO ?1", [path]).expect("vacuum into");
     }

@@ -56,7 +56,8 @@ impl View {
                 "bbox must be west,south,east,north in degrees",
             )
         };
-        let parts: Vec<f64> = bbox.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+        let parts: Vec<f64> =
+            bbox.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
         let [w, s, e, n] = <[f64; 4]>::try_from(parts).map_err(|_| bad())?;
         let inside = |v: f64, limit: f64| v.is_finite() && v.abs() <= limit;
         if !(inside(w, 180.0) && inside(e, 180.0) && inside(s, 90.0) && inside(n, 90.0)) || w > e || s > n {
@@ -261,7 +262,14 @@ pub fn cases_in_view(
     if points {
         // `select` orders overdue first, then newest: those are kept.
         let cases: Vec<MapCase> = rows.iter().take(MAX_POINTS).map(|c| map_case(c, today)).collect();
-        return Ok(MapCases { mode: "points", zoom: view.zoom, total, truncated: total > MAX_POINTS, clusters: Vec::new(), cases });
+        return Ok(MapCases {
+            mode: "points",
+            zoom: view.zoom,
+            total,
+            truncated: total > MAX_POINTS,
+            clusters: Vec::new(),
+            cases,
+        });
     }
     let (clusters, cases) = cluster(&rows, view.zoom, today);
     Ok(MapCases { mode: "clusters", zoom: view.zoom, total, truncated: false, clusters, cases })
@@ -318,7 +326,8 @@ pub struct MapTrack {
 pub fn tracks(conn: &Connection, maps: &Maps, actor: &Actor, month: &str) -> Result<Vec<MapTrack>> {
     let valid_month = month.len() == 7
         && month.as_bytes()[4] == b'-'
-        && crate::domain::time::parse_date(&format!("{month}-01")).is_some();
+        && month[..4].bytes().all(|b| b.is_ascii_digit())
+        && month[5..].parse::<u8>().is_ok_and(|m| (1..=12).contains(&m));
     if !valid_month {
         return Err(Error::invalid("month", "月份须为 YYYY-MM", "month must be YYYY-MM"));
     }

@@ -76,8 +76,7 @@ async fn cluster_counts_add_up_to_the_matching_open_cases_at_town_zoom() {
     let app = with_cases().await;
     let admin = app.login("admin").await;
     for (query, filter) in [("", "1"), ("&kind=safety", "kind = 'safety'"), ("&grade=major", "grade = 'major'")] {
-        let answer =
-            app.get_as(&admin, &format!("/api/v1/map/cases?bbox={WORLD}&zoom=11{query}")).await.expect(200);
+        let answer = app.get_as(&admin, &format!("/api/v1/map/cases?bbox={WORLD}&zoom=11{query}")).await.expect(200);
         assert_eq!(answer["mode"], "clusters", "{answer}");
         let clusters = answer["clusters"].as_array().unwrap();
         let summed: u64 = clusters.iter().map(|k| k["count"].as_u64().unwrap()).sum::<u64>()

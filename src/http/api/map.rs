@@ -32,11 +32,16 @@ pub struct MapCaseQuery {
 
 /// `GET /api/v1/map/cases?bbox=&zoom=&kind=&status=&grade=&from=&to=`: the
 /// open cases in view, as clusters or points (see `service::map`).
-pub async fn map_cases(State(app): State<App>, caller: Caller, Query(q): Query<MapCaseQuery>) -> Result<Json<MapCases>> {
+pub async fn map_cases(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<MapCaseQuery>,
+) -> Result<Json<MapCases>> {
     let view = View::parse(&q.bbox, q.zoom)?;
     // The case list's own parsing of the shared filters.
-    let filter = CaseQuery { kind: q.kind, status: q.status, grade: q.grade, from: q.from, to: q.to, ..CaseQuery::default() }
-        .filter()?;
+    let filter =
+        CaseQuery { kind: q.kind, status: q.status, grade: q.grade, from: q.from, to: q.to, ..CaseQuery::default() }
+            .filter()?;
     let (maps, actor, today) = (app.maps(), caller.actor, app.clock.today());
     let answer = app.store.read(move |c| map::cases_in_view(c, &maps, &actor, view, &filter, &today)).await?;
     Ok(Json(answer))
