@@ -11,28 +11,12 @@
 //! the CSS and JavaScript the page links (Leaflet and photos aside), as sent
 //! uncompressed.
 
-use std::time::{Duration, Instant};
+mod support;
 
-use axum::body::Body;
-use axum::http::Request;
-use gridsafe::app::{App, UiSettings};
+use std::time::Instant;
+
 use gridsafe::demo;
-use gridsafe::service::{accounts, geography};
-use gridsafe::store::{Store, StoreOptions};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
-async fn get(router: &axum::Router, token: &str, uri: &str) -> (u16, Vec<u8>) {
-    let request = Request::get(uri).header("cookie", format!("gridsafe_session={token}")).body(Body::empty());
-    let response = router.clone().oneshot(request.expect("request")).await.expect("answer");
-    let status = response.status().as_u16();
-    (status, response.into_body().collect().await.expect("body").to_bytes().to_vec())
-}
+use support::{Bench, get, percentile};
 
 /// The assets a page links (scripts and stylesheets), Leaflet aside.
 fn linked(html: &str) -> Vec<String> {
@@ -57,38 +41,15 @@ fn imports(js: &str) -> Vec<String> {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let requests: usize = std::env::var("GRIDSAFE_BENCH_REQUESTS").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let store = Store::open(&dir.path().join("bench.db"), &StoreOptions::default()).expect("store");
-    store.write(|c| geography::load_demo(c).map(drop)).await.expect("geography");
-    let maps = std::sync::Arc::new(store.read(geography::load_maps).await.expect("maps"));
-    let now = gridsafe::domain::time::now_s();
-    let hash = accounts::hash_password(demo::DEMO_PASSWORD).expect("hash");
-    let seeded = maps.clone();
-    store
-        .write(move |c| {
-            demo::seed(c, &seeded, &hash, now)?;
-            demo::seed_cases(c, &seeded, now, demo::DEMO_CASES)?;
-            demo::seed_patrols(c, &seeded, now)?;
-            Ok(())
-        })
-        .await
-        .expect("demo seeds");
-    let app = App::new(store.clone(), maps.clone(), UiSettings::default());
-    let router = gridsafe::http::router(app);
-    let open = |user: &'static str| {
-        let store = store.clone();
-        async move {
-            store
-                .write(move |c| {
-                    let person = accounts::check_login(c, user, demo::DEMO_PASSWORD)?;
-                    accounts::open_session(c, person.id, now)
-                })
-                .await
-                .expect("session")
-        }
-    };
-    let admin = open("admin").await;
-    let inspector = open("tf0101.safety").await;
+    let bench = Bench::demo(|c, maps, now| {
+        demo::seed_cases(c, maps, now, demo::DEMO_CASES)?;
+        demo::seed_patrols(c, maps, now)?;
+        Ok(())
+    })
+    .await;
+    let (store, router) = (&bench.store, &bench.router);
+    let admin = bench.session("admin").await;
+    let inspector = bench.session("tf0101.safety").await;
     let case = store
         .read(|c| {
             Ok(c.query_row(
@@ -110,7 +71,7 @@ async fn main() {
     println!("pages at the demo's size (300 cases), {requests} requests each, one at a time");
     println!("{:<20} {:>9} {:>9} {:>9} {:>12}", "page", "p50 ms", "p95 ms", "max ms", "weight KB");
     for (name, token, uri) in &pages {
-        let (status, html) = get(&router, token, uri).await;
+        let (status, html) = get(router, token, uri).await;
         assert_eq!(status, 200, "{uri}: {}", String::from_utf8_lossy(&html));
         let text = String::from_utf8_lossy(&html).into_owned();
         let mut weight = html.len();
@@ -120,7 +81,7 @@ async fn main() {
             if seen.contains(&url) {
                 continue;
             }
-            let (status, bytes) = get(&router, token, &url).await;
+            let (status, bytes) = get(router, token, &url).await;
             assert_eq!(status, 200, "{url}");
             weight += bytes.len();
             let folder = &url[..url.rfind('/').unwrap_or(0)];
@@ -133,7 +94,7 @@ async fn main() {
         let mut times = Vec::with_capacity(requests);
         for _ in 0..requests {
             let started = Instant::now();
-            let (status, _) = get(&router, token, uri).await;
+            let (status, _) = get(router, token, uri).await;
             times.push(started.elapsed());
             assert_eq!(status, 200);
         }

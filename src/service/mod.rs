@@ -17,6 +17,8 @@ pub mod enterprises;
 pub mod geography;
 /// The failed-login limiter and the cache of resolved sessions.
 pub mod login;
+/// The map of everything: open cases aggregated by zoom, enterprises, patrol tracks, in scope.
+pub mod map;
 /// Photos: decode, strip metadata, thumbnail, content-address.
 pub mod media;
 /// River patrols: filing, review, monthly compliance.

@@ -1059,11 +1059,11 @@ pub fn list_readable(
     river: Option<&str>,
     month: Option<&str>,
 ) -> Result<Vec<Value>> {
-    Ok(readable_of(conn, maps, actor, river, month)?.iter().map(summary).collect())
+    Ok(readable_rows(conn, maps, actor, river, month)?.iter().map(summary).collect())
 }
 
-/// The logs the actor may read, as stored rows, newest first.
-pub fn readable_of(
+/// The logs the actor may read (see [`readable`]), newest first, with their tracks.
+pub fn readable_rows(
     conn: &Connection,
     maps: &Maps,
     actor: &Actor,

@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::error::{Error, Msg, Result};
 
 /// A case as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CaseRow {
     /// Row id.
     #[serde(skip)]
@@ -198,6 +198,18 @@ pub fn by_id(conn: &Connection, id: i64) -> Result<Option<CaseRow>> {
 pub fn list(conn: &Connection) -> Result<Vec<CaseRow>> {
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM cases ORDER BY id DESC"))?;
     let rows = stmt.query_map([], case)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The open cases (neither closed nor cancelled) whose point lies inside
+/// `[west, south, east, north]`, newest first: what a map view starts from.
+/// Callers filter by scope.
+pub fn open_within(conn: &Connection, [west, south, east, north]: [f64; 4]) -> Result<Vec<CaseRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM cases WHERE status NOT IN ('closed', 'cancelled')
+            AND lon BETWEEN ?1 AND ?3 AND lat BETWEEN ?2 AND ?4 ORDER BY id DESC"
+    ))?;
+    let rows = stmt.query_map(params![west, south, east, north], case)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

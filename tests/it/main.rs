@@ -17,6 +17,7 @@ mod http_geography;
 mod idempotency;
 mod kpi;
 mod ledger;
+mod map_pages;
 mod pages;
 mod patrol_docs;
 mod patrol_pages;

@@ -4,6 +4,7 @@ pub mod cases;
 mod documents;
 mod enterprises;
 mod geography;
+mod map;
 pub mod patrols;
 mod people;
 
@@ -53,6 +54,9 @@ pub fn routes() -> Router<App> {
         .route("/documents/{code}", get(documents::show_document))
         .route("/documents/{code}/corrections", post(documents::correct_document))
         .route("/verify/{number}", get(documents::verify_document))
+        .route("/map/cases", get(map::map_cases))
+        .route("/map/enterprises", get(map::map_enterprises))
+        .route("/map/patrols", get(map::map_patrols))
         .route("/patrols", get(patrols::list_patrols))
         .route("/patrols/compliance", get(patrols::show_compliance))
         .route("/patrols/{code}", get(patrols::show_patrol))

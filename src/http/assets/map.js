@@ -9,6 +9,11 @@
  *   GET /api/v1/rivers                                GeoJSON FeatureCollection
  *   GET /api/v1/rivers/{code}                         {code, name, length_m, geometry, reaches}
  *   GET /api/v1/locate?lon=&lat=                      {village, community, town} or {error}
+ * and, signed in (endpoints in <body data-cases-url ...>):
+ *   GET /api/v1/map/cases?bbox=&zoom=&kind=&status=&grade=&from=&to=
+ *                                                     {mode, total, clusters, cases}
+ *   GET /api/v1/map/enterprises                       [{id, name, address, lon, lat, key}]
+ *   GET /api/v1/map/patrols?month=                    [{code, river_name, date, valid, line}]
  *
  * Every text that comes from data is escaped before it goes into HTML (esc()).
  */
@@ -75,6 +80,45 @@
       'err.leaflet': '地图库（Leaflet）未能加载，无法显示地图。',
       'err.script': '页面脚本出错：{msg}',
       'err.empty': '没有可显示的网格数据。',
+      'layer.enterprise': '企业',
+      'layer.cases': '未结隐患',
+      'layer.track': '巡河轨迹',
+      'legend.cases': '未结隐患（按状态着色）',
+      'legend.overdue': '红圈：已超期',
+      'legend.major': '大圆：重大隐患',
+      'legend.cluster': '数字：该处隐患数',
+      'legend.enterprise': '企业',
+      'legend.track': '巡河轨迹（灰色虚线：不计入）',
+      'status.reported': '已上报',
+      'status.registered': '已立案',
+      'status.dispatched': '整改中',
+      'status.submitted': '待验收',
+      'kind.safety': '安全生产',
+      'kind.environment': '生态环境',
+      'kind.river': '河湖问题',
+      'grade.general': '一般隐患',
+      'grade.major': '重大隐患',
+      'filter.kind': '类型',
+      'filter.status': '状态',
+      'filter.grade': '等级',
+      'filter.month': '月份',
+      'filter.period': '案件范围',
+      'filter.all': '全部',
+      'filter.allOpen': '全部未结',
+      'filter.periodAll': '全部未结案件',
+      'filter.periodMonth': '所选月份上报的案件',
+      'cluster.title': '{count} 条未结隐患',
+      'cluster.detail': '超期 {overdue} · 重大 {major}',
+      'cluster.zoom': '点击放大',
+      'case.overdue': '已超期',
+      'enterprise.cases': '查看该企业的隐患',
+      'enterprise.key': '重点企业',
+      'track.title': '巡河日志 {code}',
+      'track.invalid': '不计入',
+      'cases.truncated': '视野内隐患过多，只显示 {shown} / {total} 条，请放大查看。',
+      'what.cases': '隐患',
+      'what.enterprises': '企业',
+      'what.tracks': '巡河轨迹',
       none: '—'
     },
     en: {
@@ -132,6 +176,45 @@
       'err.leaflet': 'The map library (Leaflet) did not load, so the map cannot be shown.',
       'err.script': 'Page script error: {msg}',
       'err.empty': 'There are no grids to show.',
+      'layer.enterprise': 'Enterprises',
+      'layer.cases': 'Open cases',
+      'layer.track': 'Patrol tracks',
+      'legend.cases': 'Open case (colour: state)',
+      'legend.overdue': 'Red ring: overdue',
+      'legend.major': 'Large: major hazard',
+      'legend.cluster': 'Number: cases there',
+      'legend.enterprise': 'Enterprise',
+      'legend.track': 'Patrol track (grey dashes: does not count)',
+      'status.reported': 'Reported',
+      'status.registered': 'Registered',
+      'status.dispatched': 'Being fixed',
+      'status.submitted': 'Awaiting sign-off',
+      'kind.safety': 'Work safety',
+      'kind.environment': 'Environment',
+      'kind.river': 'River',
+      'grade.general': 'General hazard',
+      'grade.major': 'Major hazard',
+      'filter.kind': 'Kind',
+      'filter.status': 'State',
+      'filter.grade': 'Grade',
+      'filter.month': 'Month',
+      'filter.period': 'Cases',
+      'filter.all': 'All',
+      'filter.allOpen': 'All open',
+      'filter.periodAll': 'All open cases',
+      'filter.periodMonth': 'Filed in the chosen month',
+      'cluster.title': '{count} open cases',
+      'cluster.detail': '{overdue} overdue · {major} major',
+      'cluster.zoom': 'Click to zoom in',
+      'case.overdue': 'Overdue',
+      'enterprise.cases': "This enterprise's cases",
+      'enterprise.key': 'Key enterprise',
+      'track.title': 'Patrol log {code}',
+      'track.invalid': 'does not count',
+      'cases.truncated': 'Too many cases in view: {shown} of {total} shown. Zoom in to see them all.',
+      'what.cases': 'the cases',
+      'what.enterprises': 'the enterprises',
+      'what.tracks': 'the patrol tracks',
       none: '—'
     }
   };
@@ -435,6 +518,7 @@
     reachesStarted: false,
     locateSeq: 0,
     lastLocate: null,    // {lon, lat, status: loading|ok|error, data?, err?}
+    work: null,          // the signed-in layers' endpoints and requests (startWork)
     townName: null,      // from the data, once loaded
     defaultTown: null    // what the static page says until then
   };
@@ -576,7 +660,7 @@
     // Villages above communities so a click inside a village hits the village;
     // the town outline (no fill) above both; rivers and reaches on top.
     [['gs-community', 410], ['gs-village', 420], ['gs-town', 430], ['gs-river', 440],
-      ['gs-reach', 450], ['gs-point', 460]].forEach(function (pz) {
+      ['gs-reach', 450], ['gs-track', 452], ['gs-case', 456], ['gs-point', 460]].forEach(function (pz) {
       const pane = map.createPane(pz[0]);
       pane.style.zIndex = String(pz[1]);
     });
@@ -783,7 +867,7 @@
       state.layersControl.remove();
     }
     const overlays = {};
-    ['base', 'town', 'community', 'village', 'river', 'reach'].forEach(function (key) {
+    ['base', 'town', 'community', 'village', 'river', 'reach', 'enterprise', 'track', 'cases'].forEach(function (key) {
       if (state.layers[key]) overlays[layerLabel(key)] = state.layers[key];
     });
     state.layersControl = L.control.layers(null, overlays, { collapsed: collapsed, position: 'topright' }).addTo(map);
@@ -800,7 +884,14 @@
     el.innerHTML = '<details' + (open ? ' open' : '') + '><summary>' + esc(t('legend.title')) + '</summary><ul>' +
       item('town', 'legend.town') + item('community', 'legend.community') + item('village', 'legend.village') +
       item('river', 'legend.river') + item('reach', 'legend.reach') + item('point', 'legend.point') +
+      (state.work ? workLegend(item) : '') +
       '</ul></details>';
+  }
+
+  function workLegend(item) {
+    return Object.keys(STATE_COLOURS).map(function (st) { return item('case-' + st, 'status.' + st); }).join('') +
+      item('overdue', 'legend.overdue') + item('major', 'legend.major') + item('cluster', 'legend.cluster') +
+      item('enterprise', 'legend.enterprise') + item('track', 'legend.track');
   }
 
   function fmtCoord(v) {
@@ -913,6 +1004,246 @@
       if (!expected) loadFailed('what.locate', null, err);
     }
     renderInfo();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Signed-in layers: enterprises, open cases (aggregated by the server), tracks
+  // ---------------------------------------------------------------------------
+
+  /** Fill colour per open state, in the order of the loop. */
+  const STATE_COLOURS = {
+    reported: '#7b3294', registered: '#e66101', dispatched: '#2c7bb6', submitted: '#1a9641'
+  };
+  const OVERDUE_RING = '#e31a1c';
+  /** Wait this long after the map stops moving before asking for the cases in view. */
+  const CASE_REFRESH_MS = 200;
+
+  /** The endpoints the page put in `<body data-*>`; null for a public visitor. */
+  function workConfig() {
+    const d = document.body.dataset;
+    if (!d.casesUrl) return null;
+    return {
+      cases: d.casesUrl, enterprises: d.enterprisesUrl, patrols: d.patrolsUrl,
+      casePage: d.casePage || '/cases/', patrolPage: d.patrolPage || '/patrols/',
+      enterpriseCases: d.enterpriseCases || '/cases?enterprise=', month: d.month || ''
+    };
+  }
+
+  function filterValues() {
+    const form = document.getElementById('gs-filters');
+    const v = {};
+    if (!form) return v;
+    ['kind', 'status', 'grade', 'month', 'period'].forEach(function (name) {
+      const el = form.elements[name];
+      if (el && el.value) v[name] = String(el.value);
+    });
+    return v;
+  }
+
+  function lastDayOfMonth(month) {
+    const y = Number(month.slice(0, 4));
+    const m = Number(month.slice(5, 7));
+    const d = new Date(Date.UTC(y, m, 0)).getUTCDate();
+    return month + '-' + (d < 10 ? '0' : '') + d;
+  }
+
+  function casesQuery(map) {
+    const b = map.getBounds().pad(0.15);
+    const clamp = function (v, lim) { return Math.max(-lim, Math.min(lim, v)); };
+    const bbox = [clamp(b.getWest(), 180), clamp(b.getSouth(), 90), clamp(b.getEast(), 180), clamp(b.getNorth(), 90)]
+      .map(function (x) { return x.toFixed(5); }).join(',');
+    const f = filterValues();
+    const q = ['bbox=' + encodeURIComponent(bbox), 'zoom=' + Math.max(0, Math.floor(map.getZoom()))];
+    ['kind', 'status', 'grade'].forEach(function (k) { if (f[k]) q.push(k + '=' + encodeURIComponent(f[k])); });
+    if (f.period === 'month' && /^\d{4}-\d{2}$/.test(f.month || '')) {
+      q.push('from=' + f.month + '-01', 'to=' + lastDayOfMonth(f.month));
+    }
+    return q.join('&');
+  }
+
+  function go(url) {
+    window.location.assign(url);
+  }
+
+  function caseMarker(c, work) {
+    const major = c.grade === 'major';
+    const m = L.circleMarker([c.lat, c.lon], {
+      renderer: state.work.renderer,
+      radius: major ? 9 : 6,
+      color: c.overdue ? OVERDUE_RING : '#ffffff',
+      weight: c.overdue ? 3 : 1.5,
+      opacity: 1,
+      fillColor: STATE_COLOURS[c.status] || '#555555',
+      fillOpacity: 0.9,
+      bubblingMouseEvents: false
+    });
+    m.bindTooltip(function () {
+      return '<strong>' + esc(c.number) + '</strong> ' + esc(t('status.' + c.status)) +
+        (c.overdue ? ' · <span class="gs-overdue">' + esc(t('case.overdue')) + '</span>' : '') +
+        (major ? ' · ' + esc(t('grade.major')) : '') + '<br>' + esc(c.title);
+    }, { direction: 'top', className: 'gs-hover-label' });
+    m.on('click', function () { go(work.casePage + encodeURIComponent(c.number)); });
+    return m;
+  }
+
+  function clusterMarker(k) {
+    const size = k.count < 10 ? 30 : (k.count < 100 ? 36 : (k.count < 1000 ? 44 : 52));
+    const cls = 'gs-cluster gs-cluster-' + (STATE_COLOURS[k.worst] ? k.worst : 'reported') +
+      (k.overdue > 0 ? ' gs-cluster-overdue' : '') + (k.major > 0 ? ' gs-cluster-major' : '');
+    const label = k.count >= 10000 ? Math.round(k.count / 1000) + 'k' : String(k.count);
+    const m = L.marker([k.lat, k.lon], {
+      icon: L.divIcon({ className: cls, html: '<span>' + esc(label) + '</span>', iconSize: [size, size] }),
+      keyboard: true,
+      bubblingMouseEvents: false
+    });
+    m.bindTooltip(function () {
+      return '<strong>' + esc(t('cluster.title', { count: k.count })) + '</strong><br>' +
+        esc(t('cluster.detail', { overdue: k.overdue, major: k.major })) + '<br>' + esc(t('cluster.zoom'));
+    }, { direction: 'top', className: 'gs-hover-label' });
+    m.on('click', function () {
+      const b = L.latLngBounds([k.bbox[1], k.bbox[0]], [k.bbox[3], k.bbox[2]]);
+      const map = state.map;
+      const target = map.getBoundsZoom(b.pad(0.1));
+      if (target > map.getZoom() + 0.5) map.fitBounds(b.pad(0.1));
+      else map.setView([k.lat, k.lon], Math.min(map.getMaxZoom(), map.getZoom() + 2));
+    });
+    return m;
+  }
+
+  /** Asks for the open cases in view and redraws them; a newer request wins. */
+  async function refreshCases() {
+    const work = state.work;
+    const map = state.map;
+    if (!work || !map.hasLayer(state.layers.cases)) return;
+    const seq = ++work.casesSeq;
+    const started = performance.now();
+    let data;
+    try {
+      data = await apiGet(work.cases + '?' + casesQuery(map));
+    } catch (err) {
+      if (seq === work.casesSeq) loadFailed('what.cases', null, err);
+      return;
+    }
+    if (seq !== work.casesSeq) return;
+    const fetched = performance.now();
+    const group = state.layers.cases;
+    group.clearLayers();
+    (data.clusters || []).forEach(function (k) { group.addLayer(clusterMarker(k)); });
+    (data.cases || []).forEach(function (c) { group.addLayer(caseMarker(c, work)); });
+    const changed = state.counts.cases !== data.total;
+    state.counts.cases = data.total;
+    // Measured figures for the README (see "In the browser"): wait, draw, both.
+    const el = map.getContainer();
+    el.dataset.casesMode = data.mode;
+    el.dataset.casesZoom = String(data.zoom);
+    el.dataset.casesTotal = String(data.total);
+    el.dataset.casesFeatures = String((data.clusters || []).length + (data.cases || []).length);
+    el.dataset.casesFetchMs = (fetched - started).toFixed(1);
+    // Leaflet paints on the next animation frame: count until the one after it.
+    requestAnimationFrame(function () {
+      requestAnimationFrame(function () {
+        el.dataset.casesDrawMs = (performance.now() - fetched).toFixed(1);
+        el.dataset.casesAtMs = performance.now().toFixed(0);
+        el.dataset.casesSeq = String(seq);
+      });
+    });
+    if (data.truncated) {
+      showBanner(function () { return t('cases.truncated', { shown: (data.cases || []).length, total: data.total }); });
+    }
+    if (changed) buildLayersControl();
+  }
+
+  function scheduleCases() {
+    const work = state.work;
+    if (!work) return;
+    clearTimeout(work.timer);
+    work.timer = setTimeout(function () { refreshCases(); }, CASE_REFRESH_MS);
+  }
+
+  function enterprisePopup(e, work) {
+    return '<div class="gs-popup"><h3 class="gs-popup-title">' + esc(e.name) +
+      (e.key ? ' <span class="gs-badge">' + esc(t('enterprise.key')) + '</span>' : '') + '</h3>' +
+      (e.address ? '<p class="gs-popup-line">' + esc(e.address) + '</p>' : '') +
+      '<p class="gs-popup-line"><a href="' + esc(work.enterpriseCases + encodeURIComponent(String(e.id))) + '">' +
+      esc(t('enterprise.cases')) + '</a></p></div>';
+  }
+
+  async function loadEnterprises() {
+    const work = state.work;
+    try {
+      const list = await apiGet(work.enterprises);
+      const group = state.layers.enterprise;
+      group.clearLayers();
+      (Array.isArray(list) ? list : []).forEach(function (e) {
+        const m = L.circleMarker([e.lat, e.lon], {
+          renderer: work.renderer, radius: 5, color: '#ffffff', weight: 1.5,
+          fillColor: e.key ? '#111111' : '#555555', fillOpacity: 1, bubblingMouseEvents: false
+        });
+        m.bindPopup(function () { return enterprisePopup(e, work); }, { maxWidth: 300 });
+        m.bindTooltip(esc(e.name), { direction: 'top', className: 'gs-hover-label' });
+        group.addLayer(m);
+      });
+      state.counts.enterprise = group.getLayers().length;
+    } catch (err) {
+      loadFailed('what.enterprises', null, err);
+    }
+  }
+
+  async function loadTracks() {
+    const work = state.work;
+    const month = filterValues().month || work.month;
+    const seq = ++work.tracksSeq;
+    try {
+      const list = await apiGet(work.patrols + '?month=' + encodeURIComponent(month));
+      if (seq !== work.tracksSeq) return;
+      const group = state.layers.track;
+      group.clearLayers();
+      (Array.isArray(list) ? list : []).forEach(function (p) {
+        if (!Array.isArray(p.line) || p.line.length < 2) return;
+        const line = L.polyline(p.line.map(function (c) { return [c[1], c[0]]; }), {
+          pane: 'gs-track', color: p.valid ? '#d35400' : '#7f8c8d', weight: 3, opacity: 0.85,
+          dashArray: p.valid ? null : '6 6', bubblingMouseEvents: false
+        });
+        line.bindTooltip(function () {
+          return '<strong>' + esc(t('track.title', { code: p.code })) + '</strong><br>' + esc(p.river_name) + ' · ' +
+            esc(p.date) + ' · ' + esc(fmtLength(p.distance_m)) + (p.valid ? '' : ' · ' + esc(t('track.invalid')));
+        }, { sticky: true, direction: 'top', className: 'gs-hover-label' });
+        line.on('click', function () { go(work.patrolPage + encodeURIComponent(p.code)); });
+        group.addLayer(line);
+      });
+      state.counts.track = group.getLayers().length;
+      buildLayersControl();
+    } catch (err) {
+      if (seq === work.tracksSeq) loadFailed('what.tracks', null, err);
+    }
+  }
+
+  /** Adds the signed-in layers and wires the filters (nothing for a public visitor). */
+  function startWork(map) {
+    const config = workConfig();
+    if (!config) return Promise.resolve();
+    state.work = Object.assign(config, {
+      renderer: L.canvas({ pane: 'gs-case', padding: 0.3 }),
+      casesSeq: 0,
+      tracksSeq: 0,
+      timer: null
+    });
+    state.layers.enterprise = L.layerGroup().addTo(map);
+    state.layers.track = L.layerGroup().addTo(map);
+    state.layers.cases = L.layerGroup().addTo(map);
+    state.layers.cases.on('add', scheduleCases);
+    map.on('moveend', scheduleCases);
+    const form = document.getElementById('gs-filters');
+    if (form) {
+      form.addEventListener('submit', function (e) { e.preventDefault(); });
+      form.addEventListener('change', function (e) {
+        const name = e.target && e.target.name;
+        if (name === 'month') loadTracks();
+        if (name !== 'month' || filterValues().period === 'month') refreshCases();
+      });
+    }
+    renderLegend();
+    return Promise.all([loadEnterprises(), loadTracks(), refreshCases()]);
   }
 
   // ---------------------------------------------------------------------------
@@ -1039,6 +1370,8 @@
     if (!fitToData()) showBanner(function () { return t('err.empty'); });
     updateLabelVisibility();
     hideLoading();
+    await startWork(map);
+    buildLayersControl();
   }
 
   function hideLoading() {

@@ -43,7 +43,7 @@ pub async fn show(State(app): State<App>, viewer: Viewer, Path(code): Path<Strin
             let chiefs = patrols::river_chiefs(c, &m, &c2, &today)?;
             let Some(actor) = actor else { return Ok((chiefs, None)) };
             let month = &today[..7];
-            let logs: Vec<PatrolRow> = patrols::readable_of(c, &m, &actor, Some(&c2), Some(month))?;
+            let logs: Vec<PatrolRow> = patrols::readable_rows(c, &m, &actor, Some(&c2), Some(month))?;
             let names = patrols::chief_names(c, &logs)?;
             let filter = CaseFilter { kind: Some(Kind::River), ..CaseFilter::default() };
             let open: Vec<Listed> = cases::list_rows(c, &m, &actor, &filter, None, 500, &today)?
