@@ -42,6 +42,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     asset!("outbox.js", "text/javascript; charset=utf-8"),
     asset!("report.js", "text/javascript; charset=utf-8"),
     asset!("case.js", "text/javascript; charset=utf-8"),
+    asset!("compliance.js", "text/javascript; charset=utf-8"),
     asset!("map.js", "text/javascript; charset=utf-8"),
     asset!("map.css", "text/css; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),

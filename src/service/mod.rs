@@ -21,6 +21,8 @@ pub mod login;
 pub mod media;
 /// River patrols: filing, review, monthly compliance.
 pub mod patrols;
+/// The patrol rules per chief level as settings: view, checked edits, audit.
+pub mod patrol_rules;
 /// People and assignments as the office and each person see them.
 pub mod people;
 /// Normalising typed text and refusing what no document font can print.

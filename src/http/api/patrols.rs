@@ -142,10 +142,9 @@ pub struct MonthQuery {
     month: Option<String>,
 }
 
-fn month_of(q: &MonthQuery, today: &str) -> Result<String> {
-    let month = q.month.clone().unwrap_or_else(|| today[..7].to_owned());
-    let ok = month.len() == 7 && crate::domain::people::date("month", &format!("{month}-01")).is_ok();
-    if ok { Ok(month) } else { Err(Error::invalid("month", "月份须为 YYYY-MM", "month must be YYYY-MM")) }
+/// The month a query names (YYYY-MM), this month when it names none.
+pub(super) fn month_of(q: &MonthQuery, today: &str) -> Result<String> {
+    crate::domain::people::month("month", q.month.as_deref().unwrap_or(&today[..7]))
 }
 
 /// `GET /api/v1/patrols/compliance?month=YYYY-MM`: per chief, required and valid
@@ -162,16 +161,7 @@ pub async fn show_compliance(
     let body = app
         .store
         .read(move |c| {
-            let all = patrols::compliance(c, &maps, &month)?;
-            let visible: Vec<_> = all
-                .into_iter()
-                .filter(|line| {
-                    actor.scope.admin
-                        || line.chief_id == actor.person.id
-                        || patrols::chief_level(&maps, &actor, &line.river)
-                            .is_some_and(|l| patrols::outranks(l.as_str(), &line.level))
-                })
-                .collect();
+            let visible = patrols::compliance_visible(c, &maps, &actor, &month)?;
             Ok(json!({"month": month, "chiefs": visible}))
         })
         .await?;

@@ -61,6 +61,9 @@ fn render(viewer: &Viewer, d: &Dashboard, today: &str) -> Markup {
             a.button.secondary href="/queue" { (viewer.t("queue.title")) }
             a.button.secondary href="/cases?overdue=true" { (viewer.t("dashboard.overdue")) }
             a.button.secondary href="/map" { (viewer.t("nav.map")) }
+            a.button.secondary href="/compliance" { (viewer.t("compliance.title")) }
+            a.button.secondary href="/documents" { (viewer.t("documents.title")) }
+            a.button.secondary href="/settings/patrols" { (viewer.t("rules.title")) }
         }
         ul.counts.four {
             li { a href="/cases" { strong { (d.open) } span { (viewer.t("dashboard.open")) } } }

@@ -7,7 +7,9 @@
 //! services; a page never decides them.
 
 pub mod cases;
+pub mod compliance;
 pub mod dashboard;
+pub mod documents;
 pub mod form;
 pub mod home;
 pub mod layout;
@@ -16,6 +18,7 @@ pub mod map;
 pub mod me;
 pub mod queue;
 pub mod report;
+pub mod settings;
 pub mod verify;
 
 use axum::Router;
@@ -46,6 +49,9 @@ pub fn routes() -> Router<App> {
         .route("/lang/{code}", get(login::switch_language))
         .route("/dashboard", get(dashboard::show))
         .route("/queue", get(queue::show))
+        .route("/settings/patrols", get(settings::show).post(settings::save))
+        .route("/documents", get(documents::show))
+        .route("/compliance", get(compliance::show))
         .route("/me", get(me::show))
         .route("/me/password", post(me::change_password))
         .route("/map", get(map::show))
