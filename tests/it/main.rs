@@ -16,6 +16,7 @@ mod http_geography;
 mod idempotency;
 mod kpi;
 mod ledger;
+mod office_pages;
 mod pages;
 mod patrol_docs;
 mod patrols;
