@@ -58,6 +58,98 @@ impl Rules {
     }
 }
 
+/// One editable field of [`Rules`]: its name (in the API and forms), its
+/// label and unit in both languages, and the range the office may set.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RuleField {
+    /// The field name, as in [`Rules`].
+    pub name: &'static str,
+    /// Chinese label.
+    pub zh: &'static str,
+    /// English label.
+    pub en: &'static str,
+    /// Chinese unit.
+    pub unit_zh: &'static str,
+    /// English unit.
+    pub unit_en: &'static str,
+    /// Smallest value allowed.
+    pub min: f64,
+    /// Largest value allowed.
+    pub max: f64,
+    /// Whether only whole numbers make sense.
+    pub whole: bool,
+}
+
+const fn field(
+    name: &'static str,
+    (zh, en): (&'static str, &'static str),
+    (unit_zh, unit_en): (&'static str, &'static str),
+    (min, max): (f64, f64),
+    whole: bool,
+) -> RuleField {
+    RuleField { name, zh, en, unit_zh, unit_en, min, max, whole }
+}
+
+/// The fields of [`Rules`] in display order, with their bounds. The bounds
+/// keep a typo from switching a rule off: a zero minimum duration would let
+/// any track count, a 500 km/h speed limit would let a car ride pass.
+pub const RULE_FIELDS: [RuleField; 8] = [
+    field("min_minutes", ("最短时长", "minimum duration"), ("分钟", "min"), (1.0, 600.0), false),
+    field("min_distance_m", ("最短距离", "minimum distance"), ("米", "m"), (1.0, 50_000.0), false),
+    field("min_interval_minutes", ("两次巡河最短间隔", "minimum interval"), ("分钟", "min"), (0.0, 10_080.0), false),
+    field("buffer_m", ("距河道缓冲距离", "river buffer"), ("米", "m"), (10.0, 5_000.0), false),
+    field("max_speed_kmh", ("最高速度", "maximum speed"), ("公里/小时", "km/h"), (1.0, 120.0), false),
+    field("per_month", ("每月有效巡河次数", "valid patrols a month"), ("次", "times"), (1.0, 31.0), true),
+    field("clock_tolerance_minutes", ("时间误差容许", "clock tolerance"), ("分钟", "min"), (0.0, 120.0), false),
+    field("replay_m", ("重复轨迹判定距离", "replay distance"), ("米", "m"), (0.5, 50.0), false),
+];
+
+impl Rules {
+    /// The value of the field `name` (see [`RULE_FIELDS`]).
+    pub fn get(&self, name: &str) -> Option<f64> {
+        Some(match name {
+            "min_minutes" => self.min_minutes,
+            "min_distance_m" => self.min_distance_m,
+            "min_interval_minutes" => self.min_interval_minutes,
+            "buffer_m" => self.buffer_m,
+            "max_speed_kmh" => self.max_speed_kmh,
+            "per_month" => f64::from(self.per_month),
+            "clock_tolerance_minutes" => self.clock_tolerance_minutes,
+            "replay_m" => self.replay_m,
+            _ => return None,
+        })
+    }
+
+    /// Sets the field `name` to `value` after checking it against its bounds;
+    /// the error names `level.name` and says the range in both languages.
+    pub fn set(&mut self, level: ChiefLevel, name: &str, value: f64) -> Result<(), crate::error::Error> {
+        let key = format!("{}.{name}", level.as_str());
+        let Some(f) = RULE_FIELDS.iter().find(|f| f.name == name) else {
+            return Err(crate::error::Error::invalid(key, format!("没有规则项 {name}"), format!("no rule {name}")));
+        };
+        let whole_ok = !f.whole || value.fract() == 0.0;
+        if !value.is_finite() || value < f.min || value > f.max || !whole_ok {
+            let (zh_kind, en_kind) = if f.whole { ("整数", "a whole number") } else { ("数值", "a number") };
+            return Err(crate::error::Error::invalid(
+                key,
+                format!("{}{}须为 {}–{} {}的{zh_kind}", level.zh(), f.zh, f.min, f.max, f.unit_zh),
+                format!("{}: {} must be {en_kind} from {} to {} {}", level.en(), f.en, f.min, f.max, f.unit_en),
+            ));
+        }
+        match name {
+            "min_minutes" => self.min_minutes = value,
+            "min_distance_m" => self.min_distance_m = value,
+            "min_interval_minutes" => self.min_interval_minutes = value,
+            "buffer_m" => self.buffer_m = value,
+            "max_speed_kmh" => self.max_speed_kmh = value,
+            "per_month" => self.per_month = value as u32,
+            "clock_tolerance_minutes" => self.clock_tolerance_minutes = value,
+            _ => self.replay_m = value,
+        }
+        Ok(())
+    }
+}
+
 /// What was measured of one patrol (see `spatial::track::measure`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Measured {

@@ -248,6 +248,27 @@ pub enum ChiefLevel {
 }
 
 impl ChiefLevel {
+    /// Every level, highest first.
+    pub const ALL: [Self; 3] = [Self::Town, Self::Community, Self::Village];
+
+    /// The Chinese name (镇级河长).
+    pub fn zh(self) -> &'static str {
+        match self {
+            Self::Town => "镇级河长",
+            Self::Community => "社区级河长",
+            Self::Village => "村级河长",
+        }
+    }
+
+    /// The English name.
+    pub fn en(self) -> &'static str {
+        match self {
+            Self::Town => "town-level chief",
+            Self::Community => "community-level chief",
+            Self::Village => "village-level chief",
+        }
+    }
+
     /// The machine name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -301,6 +322,26 @@ impl Assignment {
     /// Whether the assignment is in force on `date` (YYYY-MM-DD).
     pub fn active_on(&self, date: &str) -> bool {
         self.from.as_str() <= date && self.to.as_deref().is_none_or(|to| date <= to)
+    }
+}
+
+/// Checks a month in `YYYY-MM` form.
+///
+/// ```
+/// use gridsafe::domain::people::month;
+/// assert!(month("month", "2026-11").is_ok());
+/// assert!(month("month", "2026-13").is_err());
+/// assert!(month("month", "2026-11-01").is_err());
+/// ```
+pub fn month(field: &str, text: &str) -> Result<String> {
+    if text.len() == 7 && date(field, &format!("{text}-01")).is_ok() {
+        Ok(text.to_owned())
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("月份格式应为 YYYY-MM，收到 “{text}”"),
+            format!("a month must be YYYY-MM, got \"{text}\""),
+        ))
     }
 }
 

@@ -44,6 +44,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
     asset!("case.js", "text/javascript; charset=utf-8"),
     asset!("patrol.js", "text/javascript; charset=utf-8"),
     asset!("patrol-track.js", "text/javascript; charset=utf-8"),
+    asset!("compliance.js", "text/javascript; charset=utf-8"),
     asset!("map.js", "text/javascript; charset=utf-8"),
     asset!("map.css", "text/css; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),

@@ -158,6 +158,9 @@ mod tests {
             include_str!("pages/fields.rs"),
             include_str!("pages/patrols.rs"),
             include_str!("pages/rivers.rs"),
+            include_str!("pages/compliance.rs"),
+            include_str!("pages/documents.rs"),
+            include_str!("pages/settings.rs"),
         ];
         let mut missing = Vec::new();
         for source in sources {

@@ -526,3 +526,141 @@ pub fn verification(conn: &Connection, number: &str, sha256: Option<&str>) -> Re
         code: doc.code,
     })
 }
+
+/// One document of a month as the office lists it: issued notices and
+/// opinions (stored bytes), and the patrol logs and monthly river reports
+/// (printed from the stored records when asked for).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonthDocument {
+    /// `notice`, `review`, `patrol_log` or `report`.
+    pub kind: &'static str,
+    /// Its code: `N-2026-0001`, `R-2026-0001`, `XH-2026-000001`, or `<river>-<month>` for a report.
+    pub code: String,
+    /// The printed number (a patrol log's is its code).
+    pub number: String,
+    /// Issue date (a log's patrol date; a report's month).
+    pub date: String,
+    /// The cases it covers.
+    pub cases: Vec<String>,
+    /// The addressee (notice, opinion) or the chief and river (log, report).
+    pub subject: String,
+    /// Where its PDF is served.
+    pub url: String,
+    /// Its name inside the month's archive.
+    pub file: String,
+}
+
+/// Every document of `month` (YYYY-MM), the town office only: notices and
+/// opinions in issue order, then patrol logs in patrol order, then one
+/// monthly report per river patrolled that month.
+pub fn month_documents(conn: &Connection, maps: &Maps, actor: &Actor, month: &str) -> Result<Vec<MonthDocument>> {
+    actor.scope.require_admin()?;
+    let month = crate::domain::people::month("month", month)?;
+    let mut out = Vec::new();
+    for kind in ["notice", "review"] {
+        for meta in store::in_month(conn, kind, &month)? {
+            let mut cases = Vec::new();
+            let mut parties: Vec<String> = Vec::new();
+            for id in store::cases_of(conn, meta.id)? {
+                let Some(case) = case_store::by_id(conn, id)? else { continue };
+                let party = match case.enterprise_id {
+                    Some(e) => enterprise_store::get(conn, e)?.map(|e| e.name),
+                    None => None,
+                }
+                .or(case.responsible.clone());
+                if let Some(party) = party.filter(|p| !parties.contains(p)) {
+                    parties.push(party);
+                }
+                cases.push(case.number);
+            }
+            out.push(MonthDocument {
+                kind: if kind == "notice" { "notice" } else { "review" },
+                url: format!("/api/v1/documents/{}", meta.code),
+                file: format!("{kind}/{}.pdf", meta.code),
+                date: meta.issued_at.get(..10).unwrap_or(&meta.issued_at).to_owned(),
+                code: meta.code,
+                number: meta.number,
+                cases,
+                subject: parties.join("、"),
+            });
+        }
+    }
+    let mut logs = crate::store::patrols::list(conn, None, Some(&month))?;
+    logs.reverse();
+    let mut rivers: Vec<String> = Vec::new();
+    for p in &logs {
+        let river = maps.river(&p.river_code).map_or_else(|| p.river_code.clone(), |r| r.river.name.clone());
+        let chief = people_store::get(conn, p.chief_id)?.map_or_else(|| format!("#{}", p.chief_id), |c| c.name);
+        out.push(MonthDocument {
+            kind: "patrol_log",
+            code: p.code.clone(),
+            number: p.code.clone(),
+            date: china_date(p.started_s),
+            cases: crate::store::patrols::case_numbers(conn, p.id)?,
+            subject: format!("{chief} · {river}"),
+            url: format!("/api/v1/patrols/{}/pdf", p.code),
+            file: format!("patrol_log/{}.pdf", p.code),
+        });
+        if !rivers.contains(&p.river_code) {
+            rivers.push(p.river_code.clone());
+        }
+    }
+    rivers.sort();
+    for code in rivers {
+        let name = maps.river(&code).map_or_else(|| code.clone(), |r| r.river.name.clone());
+        out.push(MonthDocument {
+            kind: "report",
+            code: format!("{code}-{month}"),
+            number: format!("{name}河长制月报〔{month}〕"),
+            date: month.clone(),
+            cases: Vec::new(),
+            subject: name,
+            url: format!("/api/v1/rivers/{code}/report.pdf?month={month}"),
+            file: format!("report/{code}-{month}.pdf"),
+        });
+    }
+    Ok(out)
+}
+
+/// The PDF of one listed document: the stored bytes of a notice or opinion,
+/// a log or report printed now.
+pub fn month_document_pdf(conn: &Connection, maps: &Maps, d: &MonthDocument, now_s: i64) -> Result<Vec<u8>> {
+    let gone = || Error::not_found(format!("没有文书 {}", d.code), format!("no document {}", d.code));
+    match d.kind {
+        "patrol_log" => {
+            let p = crate::store::patrols::by_code(conn, &d.code)?.ok_or_else(gone)?;
+            Ok(crate::service::patrols::log_pdf(conn, maps, &p, now_s)?.bytes)
+        }
+        "report" => {
+            let (river, month) = d.code.split_at(d.code.len().saturating_sub(8));
+            Ok(crate::service::patrols::report_pdf(conn, maps, river, &month[1..], now_s)?.bytes)
+        }
+        _ => store::bytes(conn, store::by_code(conn, &d.code)?.ok_or_else(gone)?.id),
+    }
+}
+
+/// Every document of `month` in one ZIP archive (stored, not deflated: PDFs
+/// are compressed already), one PDF at a time, so besides the archive only
+/// one document is in memory; a `清单.csv` lists them.
+pub fn month_archive(conn: &Connection, maps: &Maps, actor: &Actor, month: &str, now_s: i64) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let docs = month_documents(conn, maps, actor, month)?;
+    let zip_error = |e: zip::result::ZipError| Error::Internal(anyhow::Error::new(e).context("writing the archive"));
+    let io_error = |e: std::io::Error| Error::Internal(anyhow::Error::new(e).context("writing the archive"));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let csv_error = |e: csv::Error| Error::Internal(anyhow::Error::new(e).context("writing the list"));
+    let mut list = csv::Writer::from_writer(Vec::new());
+    list.write_record(["kind", "code", "number", "date", "cases", "subject", "file"]).map_err(csv_error)?;
+    for d in &docs {
+        let bytes = month_document_pdf(conn, maps, d, now_s)?;
+        archive.start_file(d.file.as_str(), options).map_err(zip_error)?;
+        archive.write_all(&bytes).map_err(io_error)?;
+        list.write_record([d.kind, &d.code, &d.number, &d.date, &d.cases.join(" "), &d.subject, &d.file])
+            .map_err(csv_error)?;
+    }
+    let list = list.into_inner().map_err(|e| Error::Internal(anyhow::anyhow!("writing the list: {e}")))?;
+    archive.start_file("清单.csv", options).map_err(zip_error)?;
+    archive.write_all(&list).map_err(io_error)?;
+    Ok(archive.finish().map_err(zip_error)?.into_inner())
+}

@@ -21,6 +21,8 @@ pub mod login;
 pub mod map;
 /// Photos: decode, strip metadata, thumbnail, content-address.
 pub mod media;
+/// The patrol rules per chief level as settings: view, checked edits, audit.
+pub mod patrol_rules;
 /// River patrols: filing, review, monthly compliance.
 pub mod patrols;
 /// People and assignments as the office and each person see them.

@@ -603,19 +603,6 @@ pub fn own(conn: &Connection, actor: &Actor, month: Option<&str>) -> Result<Vec<
     Ok(store::list(conn, None, month)?.into_iter().filter(|p| p.chief_id == actor.person.id).collect())
 }
 
-/// The compliance lines of `month` the actor may see: all for the town
-/// office, their own, and those of the chiefs below them on their rivers.
-pub fn visible_compliance(conn: &Connection, maps: &Maps, actor: &Actor, month: &str) -> Result<Vec<Compliance>> {
-    Ok(compliance(conn, maps, month)?
-        .into_iter()
-        .filter(|line| {
-            actor.scope.admin
-                || line.chief_id == actor.person.id
-                || chief_level(maps, actor, &line.river).is_some_and(|l| outranks(l.as_str(), &line.level))
-        })
-        .collect())
-}
-
 /// The actor's own compliance lines of `month` (one per river they are chief of).
 pub fn own_compliance(conn: &Connection, maps: &Maps, actor: &Actor, month: &str) -> Result<Vec<Compliance>> {
     Ok(compliance(conn, maps, month)?.into_iter().filter(|c| c.chief_id == actor.person.id).collect())
@@ -860,6 +847,19 @@ pub fn compliance(conn: &Connection, maps: &Maps, month: &str) -> Result<Vec<Com
     Ok(out)
 }
 
+/// The compliance lines of `month` the actor may see: the town office sees
+/// all; a chief their own lines and those below them on their rivers.
+pub fn compliance_visible(conn: &Connection, maps: &Maps, actor: &Actor, month: &str) -> Result<Vec<Compliance>> {
+    Ok(compliance(conn, maps, month)?
+        .into_iter()
+        .filter(|line| {
+            actor.scope.admin
+                || line.chief_id == actor.person.id
+                || chief_level(maps, actor, &line.river).is_some_and(|l| outranks(l.as_str(), &line.level))
+        })
+        .collect())
+}
+
 /// A stored GeoJSON LineString back as a line (an unreadable one is empty).
 pub fn stored_line(track: &Value) -> LineString {
     track["coordinates"]
@@ -872,11 +872,7 @@ pub fn stored_line(track: &Value) -> LineString {
 }
 
 fn level_zh(level: &str) -> &'static str {
-    match level {
-        "town" => "镇级河长",
-        "community" => "社区级河长",
-        _ => "村级河长",
-    }
+    ChiefLevel::parse(level).unwrap_or(ChiefLevel::Village).zh()
 }
 
 fn clock(unix_s: i64) -> String {

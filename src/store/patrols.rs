@@ -286,6 +286,50 @@ pub fn rules(conn: &Connection, level: &str) -> Result<Rules> {
     .ok_or_else(|| Error::Internal(anyhow::anyhow!("no patrol rules for level {level}")))
 }
 
+/// Replaces the rules of a chief level (inside the settings transaction).
+pub fn set_rules(conn: &Connection, level: &str, r: &Rules) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE patrol_rules SET min_minutes = ?2, min_distance_m = ?3, min_interval_minutes = ?4, buffer_m = ?5,
+            max_speed_kmh = ?6, per_month = ?7, clock_tolerance_minutes = ?8, replay_m = ?9
+         WHERE level = ?1",
+    )?
+    .execute(params![
+        level,
+        r.min_minutes,
+        r.min_distance_m,
+        r.min_interval_minutes,
+        r.buffer_m,
+        r.max_speed_kmh,
+        r.per_month,
+        r.clock_tolerance_minutes,
+        r.replay_m
+    ])?;
+    Ok(())
+}
+
+// The rules' version lives in `settings` (a key per setting, no schema change):
+// 1 until the first edit.
+const RULES_VERSION: &str = "patrol_rules_version";
+
+/// The version of the rules as a whole, for If-Match.
+pub fn rules_version(conn: &Connection) -> Result<i64> {
+    Ok(crate::store::documents::setting(conn, RULES_VERSION)?.and_then(|v| v.parse().ok()).unwrap_or(1))
+}
+
+/// Moves the rules to the next version if they are still at `expected` (any
+/// when `None`); returns the new version.
+pub fn bump_rules_version(conn: &Connection, expected: Option<i64>) -> Result<i64> {
+    let current = rules_version(conn)?;
+    if expected.is_some_and(|e| e != current) {
+        return Err(Error::Stale(Msg::new(
+            "巡河规则已被他人修改，请刷新后重试",
+            "the patrol rules changed since they were read; reload and retry",
+        )));
+    }
+    crate::store::documents::set_setting(conn, RULES_VERSION, &(current + 1).to_string())?;
+    Ok(current + 1)
+}
+
 /// Records a filed log's track fingerprint and cells (same transaction as the log).
 pub fn index_track(conn: &Connection, patrol_id: i64, sha256: &str, cells: &[i64]) -> Result<()> {
     conn.prepare_cached("UPDATE patrols SET track_sha256 = ?2 WHERE id = ?1")?.execute(params![patrol_id, sha256])?;

@@ -18,6 +18,7 @@ mod idempotency;
 mod kpi;
 mod ledger;
 mod map_pages;
+mod office_pages;
 mod pages;
 mod patrol_docs;
 mod patrol_pages;

@@ -11,12 +11,12 @@ use crate::cases::{act, count, photo};
 use crate::helpers::TestApp;
 
 /// 2026-10-05T08:00:00+08:00.
-const OCT_5: i64 = 1_791_158_400;
+pub const OCT_5: i64 = 1_791_158_400;
 
 /// A Feature track along `river`, `metres` long from `from_m`, at 4 km/h from
 /// `start_s`, with 3 m of GPS noise of its own (a walk on another day is
 /// another walk; the same start gives the same track).
-fn walk(app: &TestApp, river: &str, from_m: f64, metres: f64, start_s: i64) -> (Value, i64) {
+pub fn walk(app: &TestApp, river: &str, from_m: f64, metres: f64, start_s: i64) -> (Value, i64) {
     let noise = (3.0, start_s.unsigned_abs());
     let (points, times) = gridsafe::demo::walk_river(&app.app.maps(), river, (from_m, metres), 4.0, start_s, noise);
     let coordinates: Vec<[f64; 2]> = points.iter().map(|p| [p.0, p.1]).collect();
@@ -32,7 +32,7 @@ fn rfc3339(unix_s: i64) -> String {
     gridsafe::domain::time::china_timestamp(unix_s)
 }
 
-fn log(river: &str, track: &Value, start_s: i64, end_s: i64) -> Value {
+pub fn log(river: &str, track: &Value, start_s: i64, end_s: i64) -> Value {
     json!({"river": river, "started_at": rfc3339(start_s), "ended_at": rfc3339(end_s), "track": track,
            "checklist": [{"type": "水体", "status": "normal"}, {"type": "河岸", "status": "finding", "note": "岸边有垃圾"}],
            "notes": "例行巡河"})

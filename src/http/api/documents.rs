@@ -105,6 +105,38 @@ pub async fn show_case_signoff(
     serve_document(&app, request, move |c| documents::latest_for_case(c, &maps, &actor, &number, "review")).await
 }
 
+/// `GET /api/v1/documents?month=YYYY-MM`: the month's notices, opinions,
+/// patrol logs and river reports with their PDF addresses (the town office).
+pub async fn list_month_documents(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<super::patrols::MonthQuery>,
+) -> Result<Json<Value>> {
+    let month = super::patrols::month_of(&q, &app.clock.today())?;
+    let (maps, actor) = (app.maps(), caller.actor);
+    let key = month.clone();
+    let list = app.store.read(move |c| documents::month_documents(c, &maps, &actor, &key)).await?;
+    Ok(Json(json!({"month": month, "documents": list})))
+}
+
+/// `GET /api/v1/documents.zip?month=YYYY-MM`: every document of the month in
+/// one ZIP archive with a list (`清单.csv`), the town office only.
+pub async fn month_archive(
+    State(app): State<App>,
+    caller: Caller,
+    Query(q): Query<super::patrols::MonthQuery>,
+) -> Result<Response> {
+    let month = super::patrols::month_of(&q, &app.clock.today())?;
+    let (maps, actor, now) = (app.maps(), caller.actor, app.now_s());
+    let key = month.clone();
+    let bytes = app.store.read(move |c| documents::month_archive(c, &maps, &actor, &key, now)).await?;
+    let headers = [
+        (header::CONTENT_TYPE, "application/zip".to_owned()),
+        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"documents-{month}.zip\"")),
+    ];
+    Ok((headers, bytes).into_response())
+}
+
 /// Query of `GET /api/v1/verify/{number}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -7,6 +7,7 @@ mod geography;
 mod map;
 pub mod patrols;
 mod people;
+mod settings;
 
 use axum::Json;
 use axum::Router;
@@ -51,6 +52,8 @@ pub fn routes() -> Router<App> {
         .route("/cases/{number}/signoff.pdf", get(documents::show_case_signoff))
         .route("/media/{id}", get(cases::show_media))
         .route("/notices", post(documents::issue_notice))
+        .route("/documents", get(documents::list_month_documents))
+        .route("/documents.zip", get(documents::month_archive))
         .route("/documents/{code}", get(documents::show_document))
         .route("/documents/{code}/corrections", post(documents::correct_document))
         .route("/verify/{number}", get(documents::verify_document))
@@ -64,6 +67,7 @@ pub fn routes() -> Router<App> {
         .route("/patrols/{code}/resubmit", post(patrols::resubmit_patrol))
         .route("/patrols/{code}/pdf", get(patrols::patrol_pdf))
         .route("/rivers/{code}/report.pdf", get(patrols::river_report))
+        .route("/settings/patrol-rules", get(settings::show_patrol_rules).patch(settings::update_patrol_rules))
         .route("/patrols", post(patrols::file_patrol).layer(DefaultBodyLimit::max(patrols::MAX_PATROL_BODY)))
         .route(
             "/media",

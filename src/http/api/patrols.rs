@@ -176,10 +176,9 @@ pub struct MonthQuery {
     month: Option<String>,
 }
 
-fn month_of(q: &MonthQuery, today: &str) -> Result<String> {
-    let month = q.month.clone().unwrap_or_else(|| today[..7].to_owned());
-    let ok = month.len() == 7 && crate::domain::people::date("month", &format!("{month}-01")).is_ok();
-    if ok { Ok(month) } else { Err(Error::invalid("month", "月份须为 YYYY-MM", "month must be YYYY-MM")) }
+/// The month a query names (YYYY-MM), this month when it names none.
+pub(super) fn month_of(q: &MonthQuery, today: &str) -> Result<String> {
+    crate::domain::people::month("month", q.month.as_deref().unwrap_or(&today[..7]))
 }
 
 /// `GET /api/v1/patrols/compliance?month=YYYY-MM`: per chief, required and valid
@@ -195,7 +194,10 @@ pub async fn show_compliance(
     let actor = caller.actor;
     let body = app
         .store
-        .read(move |c| Ok(json!({"month": month, "chiefs": patrols::visible_compliance(c, &maps, &actor, &month)?})))
+        .read(move |c| {
+            let visible = patrols::compliance_visible(c, &maps, &actor, &month)?;
+            Ok(json!({"month": month, "chiefs": visible}))
+        })
         .await?;
     Ok(Json(body))
 }

@@ -125,6 +125,7 @@ pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, R
                 a.button.secondary href={ "/cases?" (serde_urlencoded::to_string(&next_query).unwrap_or_default()) } { (viewer.t("cases.next")) }
             }
             a.button.secondary href={ "/api/v1/ledger.xlsx?" (ledger) } download { (viewer.t("cases.ledger")) }
+            a.button.secondary href={ "/api/v1/ledger.csv?" (ledger) } download { (viewer.t("cases.ledger_csv")) }
         }
     };
     html_status(StatusCode::OK, page_with(&viewer, viewer.t("cases.title"), &[], &body))

@@ -66,6 +66,9 @@ fn render(viewer: &Viewer, d: &Dashboard, today: &str) -> Markup {
             a.button.secondary href="/people" { (viewer.t("people.title")) }
             a.button.secondary href="/coverage" { (viewer.t("coverage.title")) }
             a.button.secondary href="/categories" { (viewer.t("categories.title")) }
+            a.button.secondary href="/compliance" { (viewer.t("compliance.title")) }
+            a.button.secondary href="/documents" { (viewer.t("documents.title")) }
+            a.button.secondary href="/settings/patrols" { (viewer.t("rules.title")) }
         }
         ul.counts.four {
             li { a href="/cases" { strong { (d.open) } span { (viewer.t("dashboard.open")) } } }

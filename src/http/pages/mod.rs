@@ -8,8 +8,10 @@
 
 pub mod cases;
 pub mod categories;
+pub mod compliance;
 pub mod coverage;
 pub mod dashboard;
+pub mod documents;
 pub mod enterprises;
 pub mod fields;
 pub mod form;
@@ -23,6 +25,7 @@ pub mod people;
 pub mod queue;
 pub mod report;
 pub mod rivers;
+pub mod settings;
 pub mod verify;
 
 use axum::Router;
@@ -53,6 +56,9 @@ pub fn routes() -> Router<App> {
         .route("/lang/{code}", get(login::switch_language))
         .route("/dashboard", get(dashboard::show))
         .route("/queue", get(queue::show))
+        .route("/settings/patrols", get(settings::show).post(settings::save))
+        .route("/documents", get(documents::show))
+        .route("/compliance", get(compliance::show))
         .route("/me", get(me::show))
         .route("/me/password", post(me::change_password))
         .route("/map", get(map::show))

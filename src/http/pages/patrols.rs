@@ -696,10 +696,7 @@ fn upload_input(form: &FormData) -> Result<PatrolInput, Error> {
 }
 
 /// `POST /patrols/new`: files the uploaded log once per draft key, through the API's filing.
-pub async fn file_upload(
-    State(app): State<App>,
-    SignedForm(viewer, session, form): SignedForm,
-) -> Response {
+pub async fn file_upload(State(app): State<App>, SignedForm(viewer, session, form): SignedForm) -> Response {
     let key = form.get("key").filter(|k| k.len() <= 100);
     let filed = async {
         let input = upload_input(&form)?;
