@@ -973,7 +973,7 @@ async fn office_administers(admin: &Browser, files: &Path) {
     admin.go(&format!("/enterprises/{id}")).await;
     admin
         .submit_details("governance-listed", || async {
-            admin.type_into("#listednote", "列入小散乱污整治").await
+            admin.type_into("#listednote", "列入小散乱污整治").await;
         })
         .await;
     admin
@@ -1041,8 +1041,8 @@ async fn office_round(size: Size, label: &str) {
     admin.act("transfer", || async { admin.type_into("#transfer-department", "青州市应急管理局").await }).await;
     let case =
         admin.js("return fetch('/api/v1/cases/' + arguments[0]).then((r) => r.json())", vec![json!(number)]).await;
-    let state = (case["deadline"].as_str(), &case["supervised"], case["transferred_to"].as_str());
-    assert_eq!(state, (Some("2026-12-05"), &json!(true), Some("青州市应急管理局")), "{case}");
+    let acted = (case["deadline"].as_str(), &case["supervised"], case["transferred_to"].as_str());
+    assert_eq!(acted, (Some("2026-12-05"), &json!(true), Some("青州市应急管理局")), "{case}");
 
     // The dashboard says what the stats API says for the same period.
     let (from, to) = ("2026-08-01", "2026-11-18");

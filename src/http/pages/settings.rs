@@ -103,6 +103,7 @@ fn patch_of(form: &HashMap<String, String>) -> Result<RulesPatch, Error> {
 
 /// `POST /settings/patrols`: saves the changed rules (audited) and shows them
 /// again; a value out of bounds is named beside its field, the typed values kept.
+#[expect(clippy::implicit_hasher, reason = "the Form extractor fills a std HashMap")]
 pub async fn save(
     State(app): State<App>,
     SignedIn(viewer, session): SignedIn,
