@@ -230,23 +230,17 @@ pub fn seed(conn: &Connection, maps: &Maps, hash: &str, now_s: i64) -> Result<()
         s.person(&username, Some(name_for_contact(i)))?;
         s.assign(&username, "enterprise_contact", vec![ids[i].to_string()], (None, None))?;
     }
-    community_chiefs(&mut s, maps)?;
+    community_chiefs(&mut s, maps, &communities)?;
     Ok(())
 }
 
 /// Community-level chiefs (`tf01.chief`, ...): one per community over the
 /// reaches of its villages, between the village chiefs and the town chief.
 /// They review the village chiefs' logs; the demo files no walks for them.
-fn community_chiefs(s: &mut Seeder<'_>, maps: &Maps) -> Result<()> {
-    let communities: Vec<String> = maps
-        .grids()
-        .iter()
-        .filter(|g| g.grid.level == crate::domain::grid::GridLevel::Community)
-        .map(|g| g.grid.code.to_string())
-        .collect();
+fn community_chiefs(s: &mut Seeder<'_>, maps: &Maps, communities: &[String]) -> Result<()> {
     for code in communities {
         let reaches: Vec<String> =
-            maps.reaches().iter().filter(|r| maps.is_within(r.grid.as_str(), &code)).map(|r| r.code.clone()).collect();
+            maps.reaches().iter().filter(|r| maps.is_within(r.grid.as_str(), code)).map(|r| r.code.clone()).collect();
         if reaches.is_empty() {
             continue;
         }
