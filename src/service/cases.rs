@@ -3,7 +3,7 @@
 //! own requirements, the row update guarded by version, one audit entry),
 //! each inside the caller's transaction so nothing is half-written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,7 @@ use crate::service::documents;
 use crate::service::printable;
 use crate::spatial::Maps;
 use crate::store::audit::{self as audit_store, NewEntry};
+use crate::store::case_query::{self, Cursor, Query, Residual, ScopeSql, Term};
 pub use crate::store::cases::CaseRow;
 use crate::store::cases::{self as store};
 pub use crate::store::documents::DocumentMeta;
@@ -779,15 +780,7 @@ pub fn select(
             Error::invalid("grid", format!("没有编码为 {grid} 的网格"), format!("no grid with code {grid}"))
         })?;
     }
-    let own_grids: Vec<&String> = actor
-        .assignments
-        .iter()
-        .flat_map(|a| &a.scope)
-        .filter_map(|s| match s {
-            crate::domain::people::ScopeItem::Grid(g) => Some(g),
-            _ => None,
-        })
-        .collect();
+    let own_grids: Vec<&String> = own_grids(actor).collect();
     let f = filter;
     let mut selected: Vec<CaseRow> = rows
         .into_iter()
@@ -1006,8 +999,7 @@ pub fn list_page(
     Ok((page, next))
 }
 
-/// A listed case and whether it is overdue.
-pub type Listed = (CaseRow, bool);
+pub use crate::store::case_query::Listed;
 
 /// [`list_page`] as rows with their overdue flag, for pages.
 pub fn list_rows(
@@ -1020,24 +1012,101 @@ pub fn list_rows(
     today: &str,
 ) -> Result<(Vec<Listed>, Option<String>)> {
     let limit = limit.clamp(1, MAX_PAGE);
-    let after: Option<(u8, i64)> = after
+    let after: Option<Cursor> = after
         .map(|a| {
             a.split_once('.')
-                .and_then(|(r, i)| Some((r.parse().ok()?, i.parse().ok()?)))
+                .and_then(|(r, i)| Some(Cursor { rank: r.parse().ok().filter(|r| *r <= 1)?, id: i.parse().ok()? }))
                 .ok_or_else(|| Error::invalid("after", "查询参数 after 无效", "invalid query parameter after"))
         })
         .transpose()?;
-    let selected = select(store::list(conn)?, maps, actor, filter, today)?;
-    let mut page: Vec<(u8, CaseRow)> = selected
-        .into_iter()
-        .map(|c| (u8::from(!is_overdue(&c, today)), c))
-        .filter(|(rank, c)| after.is_none_or(|(r, i)| (*rank, -c.id) > (r, -i)))
-        .take(limit + 1)
+    let query = list_query(maps, actor, filter)?;
+    let (rows, next) = case_query::page(conn, &query, today, after, limit)?;
+    Ok((rows, next.map(|c| format!("{}.{}", c.rank, c.id))))
+}
+
+/// Most driving terms a list reads one by one; a wider set is read as a
+/// residual condition over the whole table instead.
+const MANY_TERMS: usize = 256;
+
+/// The SQL list that [`select`] describes: the filters and the actor's scope
+/// as a keyset query over the indexes (see [`case_query`]).
+pub fn list_query(maps: &Maps, actor: &Actor, f: &CaseFilter) -> Result<Query> {
+    if let Some(grid) = &f.grid {
+        maps.grid(grid).ok_or_else(|| {
+            Error::invalid("grid", format!("没有编码为 {grid} 的网格"), format!("no grid with code {grid}"))
+        })?;
+    }
+    let scope = &actor.scope;
+    let wide = scope.admin || scope.town_expert;
+    // The grids a case must lie in: the filter's grid and below, and for
+    // `below` the grids strictly under the caller's own.
+    let mut grids: Option<BTreeSet<String>> = f.grid.as_deref().map(|g| maps.descendants(g).into_iter().collect());
+    if f.below {
+        let under: BTreeSet<String> =
+            own_grids(actor).flat_map(|g| maps.descendants(g).into_iter().filter(move |d| d != g)).collect();
+        grids = Some(match grids {
+            Some(g) => g.intersection(&under).cloned().collect(),
+            None => under,
+        });
+    }
+    let scope_sql = ScopeSql {
+        reporter: actor.person.id,
+        grids: scope.grids.iter().cloned().collect(),
+        enterprises: scope.enterprises.iter().copied().collect(),
+        reaches: scope
+            .reaches
+            .iter()
+            .cloned()
+            .chain(scope.rivers.iter().flat_map(|r| maps.reaches_of(r).map(|reach| reach.code.clone())))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    };
+    let scope_terms: Vec<Term> = std::iter::once(Term::Reporter(scope_sql.reporter))
+        .chain(scope_sql.grids.iter().cloned().map(Term::Grid))
+        .chain(scope_sql.enterprises.iter().copied().map(Term::Enterprise))
+        .chain(scope_sql.reaches.iter().cloned().map(Term::Reach))
         .collect();
-    let more = page.len() > limit;
-    page.truncate(limit);
-    let next = if more { page.last().map(|(r, c)| format!("{r}.{}", c.id)) } else { None };
-    Ok((page.into_iter().map(|(r, c)| (c, r == 0)).collect(), next))
+    let mut residual = Residual {
+        status: f.status.map(|s| s.as_str().to_owned()),
+        kind: f.kind.map(|k| k.as_str().to_owned()),
+        grade: f.grade.map(|g| g.as_str().to_owned()),
+        grids: grids.clone().map(|g| g.into_iter().collect()),
+        enterprise: f.enterprise,
+        reach: f.reach.clone(),
+        reporter: f.reporter,
+        supervised: f.supervised,
+        referred: f.referred,
+        from: f.from.clone(),
+        to: f.to.clone(),
+        scope: (!wide).then(|| scope_sql.clone()),
+    };
+    let terms = if let Some(r) = f.reporter {
+        vec![Term::Reporter(r)]
+    } else if let Some(e) = f.enterprise {
+        vec![Term::Enterprise(e)]
+    } else if let Some(r) = &f.reach {
+        vec![Term::Reach(r.clone())]
+    } else if let Some(g) = grids.filter(|g| g.len() <= MANY_TERMS) {
+        residual.grids = None;
+        g.into_iter().map(Term::Grid).collect()
+    } else if !wide && scope_terms.len() <= MANY_TERMS {
+        residual.scope = None;
+        scope_terms
+    } else if let Some(s) = f.status {
+        vec![Term::Status(s.as_str().to_owned())]
+    } else {
+        vec![Term::All]
+    };
+    Ok(Query { terms, residual, overdue: f.overdue != Some(false), not_overdue: f.overdue != Some(true) })
+}
+
+/// The grids the actor holds by assignment (not expanded).
+fn own_grids(actor: &Actor) -> impl Iterator<Item = &String> {
+    actor.assignments.iter().flat_map(|a| &a.scope).filter_map(|s| match s {
+        crate::domain::people::ScopeItem::Grid(g) => Some(g),
+        _ => None,
+    })
 }
 
 /// The ledger of the actor's cases that pass `filter`, with the per-village

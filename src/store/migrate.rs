@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0006_patrol_request_hash", include_str!("../../schema/0006_patrol_request_hash.sql")),
     ("0007_patrol_repeats", include_str!("../../schema/0007_patrol_repeats.sql")),
     ("0008_enterprise_contacts", include_str!("../../schema/0008_enterprise_contacts.sql")),
+    ("0009_list_indexes", include_str!("../../schema/0009_list_indexes.sql")),
 ];
 
 /// Applies the migrations the database has not seen yet, each in its own

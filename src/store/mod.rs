@@ -20,6 +20,7 @@
 
 pub mod assignments;
 pub mod audit;
+pub mod case_query;
 pub mod cases;
 pub mod documents;
 pub mod enterprises;
@@ -32,6 +33,7 @@ pub mod rivers;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -47,6 +49,16 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// Most jobs the writer folds into one transaction.
 const MAX_BATCH: usize = 256;
 
+/// Past this much WAL the writer restarts it between batches (see [`bound_wal`]).
+pub const WAL_RESTART_BYTES: i64 = 16 << 20;
+
+/// What a reset WAL file is truncated back to (`journal_size_limit`).
+pub const WAL_SIZE_LIMIT_BYTES: i64 = 32 << 20;
+
+/// How long the writer waits for readers to leave an old WAL before it gives
+/// up restarting it for this batch (a long export holds its snapshot).
+const WAL_RESTART_WAIT: Duration = Duration::from_millis(50);
+
 /// Opens a connection with the pragmas every connection needs.
 pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
@@ -56,6 +68,7 @@ pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;",
     )?;
+    conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT_BYTES)?;
     Ok(conn)
 }
 
@@ -156,10 +169,18 @@ impl Store {
     /// Opens (creating if needed) and migrates the database, starts the writer
     /// thread and opens the readers.
     pub fn open(path: &Path, options: &StoreOptions) -> Result<Self> {
-        let writer_conn = open_migrated(path)?;
+        let mut writer_conn = open_migrated(path)?;
         // Commits never checkpoint inline (a stall on the write path); a
-        // background thread checkpoints passively instead.
+        // background thread checkpoints passively instead, and the writer
+        // restarts the WAL between batches once it is long (`bound_wal`).
         writer_conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let wal_pages = Arc::new(AtomicI64::new(0));
+        let pages = wal_pages.clone();
+        writer_conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, n: std::ffi::c_int| {
+            pages.store(i64::from(n), Ordering::Relaxed);
+            Ok(())
+        }))?;
+        let page_size: i64 = writer_conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
         let checkpointer = open_connection(path)?;
         let mut readers = Vec::with_capacity(options.readers);
         for _ in 0..options.readers.max(1) {
@@ -170,7 +191,7 @@ impl Store {
         let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
         std::thread::Builder::new()
             .name("gridsafe-writer".into())
-            .spawn(move || writer_loop(&writer_conn, &rx))
+            .spawn(move || writer_loop(&writer_conn, &rx, &wal_pages, page_size))
             .map_err(|e| Error::Internal(anyhow::anyhow!("cannot start the writer thread: {e}")))?;
         let store = Self {
             inner: Arc::new(Inner {
@@ -255,7 +276,7 @@ impl Store {
 }
 
 /// The single writer: take what is queued, run it in one transaction, commit, answer.
-fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Box<dyn WriteJob>>) {
+fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Box<dyn WriteJob>>, wal_pages: &AtomicI64, page_size: i64) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         let commit = run_batch(conn, rx, &mut batch).map_err(|e| {
@@ -266,6 +287,27 @@ fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Box<dyn WriteJob>>) {
         for job in batch {
             job.finish(commit.clone());
         }
+        if wal_pages.load(Ordering::Relaxed) * page_size >= WAL_RESTART_BYTES {
+            bound_wal(conn, wal_pages);
+        }
+    }
+}
+
+/// Restarts the WAL from its beginning (a `RESTART` checkpoint), so that a
+/// writer that never pauses cannot grow it without bound: the background
+/// passive checkpoint has copied most of it already, so this copies the
+/// little written since and waits for readers still on the old frames, at
+/// most [`WAL_RESTART_WAIT`]. A reader holding a snapshot longer (a long
+/// export) keeps the WAL as it is until the next batch tries again.
+fn bound_wal(conn: &Connection, wal_pages: &AtomicI64) {
+    let restarted = conn
+        .busy_timeout(WAL_RESTART_WAIT)
+        .and_then(|()| conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0)));
+    let _ = conn.busy_timeout(Duration::from_secs(5));
+    match restarted {
+        Ok(0) => wal_pages.store(0, Ordering::Relaxed),
+        Ok(_) => tracing::debug!("WAL restart deferred: a reader is still on it"),
+        Err(e) => tracing::warn!(error = %e, "WAL restart failed"),
     }
 }
 

@@ -25,6 +25,7 @@ mod patrol_pages;
 mod patrols;
 mod printable;
 mod rules;
+mod scale;
 mod server;
 mod state_machine;
 mod tour;

@@ -1,0 +1,294 @@
+//! Case lists that do not grow with the table: keyset pages over the indexes
+//! of migration 0009 (SPEC §10).
+//!
+//! A list is "overdue first, then newest": rank 0 holds the overdue cases,
+//! rank 1 the rest, each newest (highest id) first. A [`Query`] names the
+//! *terms* that drive it (each an index whose rows come in rowid order: one
+//! grid, one enterprise, one reporter, one status, or the whole table) and the
+//! *residual* conditions every row must also meet (the other filters and the
+//! reader's scope), all in SQL. A page reads at most `limit + 1` ids from each
+//! term's index below the cursor and merges them; once `limit + 1` ids are in
+//! hand, later terms read only ids above the lowest of them. So a page costs
+//! what its terms hold near the cursor, never the whole table.
+
+use std::fmt::Write as _;
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, params_from_iter};
+
+use super::cases::{CaseRow, by_id};
+use crate::error::Result;
+
+/// What drives a list: the index one equality term reads in rowid order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Term {
+    /// Every case (the table itself, by rowid).
+    All,
+    /// The cases of one (village) grid.
+    Grid(String),
+    /// The cases in one status.
+    Status(String),
+    /// The cases of one enterprise.
+    Enterprise(i64),
+    /// The cases on one reach.
+    Reach(String),
+    /// The cases one person filed.
+    Reporter(i64),
+}
+
+/// Whom a reader may see, as SQL: any one of these makes a case readable.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeSql {
+    /// The reader's own filings.
+    pub reporter: i64,
+    /// Grids held (with every grid below).
+    pub grids: Vec<String>,
+    /// Enterprises held.
+    pub enterprises: Vec<i64>,
+    /// Reaches held, and every reach of the rivers held.
+    pub reaches: Vec<String>,
+}
+
+/// The conditions besides the driving term; `None` means no condition.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Residual {
+    /// Status.
+    pub status: Option<String>,
+    /// Kind.
+    pub kind: Option<String>,
+    /// Grade.
+    pub grade: Option<String>,
+    /// The case's grid is one of these.
+    pub grids: Option<Vec<String>>,
+    /// Enterprise.
+    pub enterprise: Option<i64>,
+    /// Reach.
+    pub reach: Option<String>,
+    /// Reporter.
+    pub reporter: Option<i64>,
+    /// Under supervision.
+    pub supervised: Option<bool>,
+    /// Referred to the river police.
+    pub referred: Option<bool>,
+    /// Filed on or after (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Filed on or before (YYYY-MM-DD).
+    pub to: Option<String>,
+    /// Readable by this reader only (none: the reader reads everything).
+    pub scope: Option<ScopeSql>,
+}
+
+/// A list: its driving terms (any of them), the residual, and which ranks it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// Driving terms; a case is listed when it is in any of them and meets the residual.
+    pub terms: Vec<Term>,
+    /// What every row must also meet.
+    pub residual: Residual,
+    /// List the overdue cases (rank 0).
+    pub overdue: bool,
+    /// List the cases not overdue (rank 1).
+    pub not_overdue: bool,
+}
+
+/// A listed case and whether it is overdue.
+pub type Listed = (CaseRow, bool);
+
+/// Where a page starts: after the case with this rank and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Cursor {
+    /// 0 overdue, 1 not.
+    pub rank: u8,
+    /// The last id listed.
+    pub id: i64,
+}
+
+const OPEN_WITH_DEADLINE: &str = "deadline IS NOT NULL AND status NOT IN ('closed', 'cancelled')";
+
+/// The rank-0 condition (`?` = today).
+const OVERDUE: &str = "(deadline IS NOT NULL AND status NOT IN ('closed', 'cancelled') AND deadline < ?)";
+
+fn placeholders(n: usize) -> String {
+    let mut s = String::with_capacity(n * 2);
+    for i in 0..n {
+        s.push_str(if i == 0 { "?" } else { ",?" });
+    }
+    s
+}
+
+impl Residual {
+    /// Appends ` AND ...` for each condition and pushes its values.
+    fn push_sql(&self, sql: &mut String, args: &mut Vec<Value>) {
+        let mut eq = |column: &str, value: Value, sql: &mut String| {
+            let _ = write!(sql, " AND {column} = ?");
+            args.push(value);
+        };
+        if let Some(s) = &self.status {
+            eq("status", Value::Text(s.clone()), sql);
+        }
+        if let Some(k) = &self.kind {
+            eq("kind", Value::Text(k.clone()), sql);
+        }
+        if let Some(g) = &self.grade {
+            eq("grade", Value::Text(g.clone()), sql);
+        }
+        if let Some(e) = self.enterprise {
+            eq("enterprise_id", Value::Integer(e), sql);
+        }
+        if let Some(r) = &self.reach {
+            eq("reach_code", Value::Text(r.clone()), sql);
+        }
+        if let Some(r) = self.reporter {
+            eq("reporter_id", Value::Integer(r), sql);
+        }
+        if let Some(s) = self.supervised {
+            eq("supervised", Value::Integer(i64::from(s)), sql);
+        }
+        if let Some(r) = self.referred {
+            eq("police_referred", Value::Integer(i64::from(r)), sql);
+        }
+        if let Some(grids) = &self.grids {
+            let _ = write!(sql, " AND grid_code IN ({})", placeholders(grids.len()));
+            args.extend(grids.iter().cloned().map(Value::Text));
+        }
+        if let Some(from) = &self.from {
+            sql.push_str(" AND substr(reported_at, 1, 10) >= ?");
+            args.push(Value::Text(from.clone()));
+        }
+        if let Some(to) = &self.to {
+            sql.push_str(" AND substr(reported_at, 1, 10) <= ?");
+            args.push(Value::Text(to.clone()));
+        }
+        if let Some(scope) = &self.scope {
+            sql.push_str(" AND (reporter_id = ?");
+            args.push(Value::Integer(scope.reporter));
+            if !scope.grids.is_empty() {
+                let _ = write!(sql, " OR grid_code IN ({})", placeholders(scope.grids.len()));
+                args.extend(scope.grids.iter().cloned().map(Value::Text));
+            }
+            if !scope.enterprises.is_empty() {
+                let _ = write!(sql, " OR enterprise_id IN ({})", placeholders(scope.enterprises.len()));
+                args.extend(scope.enterprises.iter().copied().map(Value::Integer));
+            }
+            if !scope.reaches.is_empty() {
+                let _ = write!(sql, " OR reach_code IN ({})", placeholders(scope.reaches.len()));
+                args.extend(scope.reaches.iter().cloned().map(Value::Text));
+            }
+            sql.push(')');
+        }
+    }
+}
+
+/// The statement that reads one term's ids of one rank, newest first, in
+/// `(low, high)`: its SQL and values. `None` when the rank cannot hold any
+/// case of the term (a closed status is never overdue).
+fn stream(
+    term: &Term,
+    rank: u8,
+    residual: &Residual,
+    today: &str,
+    (low, high): (i64, i64),
+) -> Option<(String, Vec<Value>)> {
+    let mut args = Vec::new();
+    let mut sql = String::from("SELECT id FROM cases ");
+    let (index, condition, value): (&str, &str, Option<Value>) = match (term, rank) {
+        // The overdue cases are few: read them all from the deadline index and keep the newest.
+        (Term::All, 0) => ("INDEXED BY cases_due", "1", None),
+        (Term::Status(s), 0) if s == "closed" || s == "cancelled" => return None,
+        (Term::Status(s), 0) => ("INDEXED BY cases_due", "status = ?", Some(Value::Text(s.clone()))),
+        (Term::Grid(g), 0) => ("INDEXED BY cases_due_grid", "grid_code = ?", Some(Value::Text(g.clone()))),
+        (Term::All, _) => ("NOT INDEXED", "1", None),
+        (Term::Status(s), _) => ("INDEXED BY cases_status", "status = ?", Some(Value::Text(s.clone()))),
+        (Term::Grid(g), _) => ("INDEXED BY cases_grid", "grid_code = ?", Some(Value::Text(g.clone()))),
+        (Term::Enterprise(e), _) => ("INDEXED BY cases_enterprise", "enterprise_id = ?", Some(Value::Integer(*e))),
+        (Term::Reach(r), _) => ("INDEXED BY cases_reach", "reach_code = ?", Some(Value::Text(r.clone()))),
+        (Term::Reporter(p), _) => ("INDEXED BY cases_reporter", "reporter_id = ?", Some(Value::Integer(*p))),
+    };
+    let _ = write!(sql, "{index} WHERE {condition}");
+    args.extend(value);
+    let via_due = index.ends_with("cases_due") || index.ends_with("cases_due_grid");
+    if via_due {
+        // The partial index's own condition, so the planner may use it.
+        let _ = write!(sql, " AND {OPEN_WITH_DEADLINE} AND deadline < ?");
+    } else if rank == 0 {
+        let _ = write!(sql, " AND {OVERDUE}");
+    } else {
+        let _ = write!(sql, " AND NOT {OVERDUE}");
+    }
+    args.push(Value::Text(today.to_owned()));
+    sql.push_str(" AND id > ? AND id < ?");
+    args.extend([Value::Integer(low), Value::Integer(high)]);
+    residual.push_sql(&mut sql, &mut args);
+    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    Some((sql, args))
+}
+
+/// The ids of one rank below `high`, newest first, at most `want`: every
+/// term's ids merged, each term reading only ids above the lowest of the
+/// `want` best found so far.
+fn rank_ids(conn: &Connection, q: &Query, rank: u8, today: &str, high: i64, want: usize) -> Result<Vec<i64>> {
+    let mut best: Vec<i64> = Vec::new();
+    for term in &q.terms {
+        let low = if best.len() >= want { best[want - 1] } else { 0 };
+        let Some((sql, mut args)) = stream(term, rank, &q.residual, today, (low, high)) else { continue };
+        args.push(Value::Integer(want as i64));
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let ids = stmt.query_map(params_from_iter(args), |r| r.get::<_, i64>(0))?;
+        for id in ids {
+            best.push(id?);
+        }
+        best.sort_unstable_by(|a, b| b.cmp(a));
+        best.dedup();
+        best.truncate(want);
+    }
+    Ok(best)
+}
+
+/// One page of `q` after `after`: at most `limit` cases with their overdue
+/// flag, and the cursor of the next page if there is one.
+pub fn page(
+    conn: &Connection,
+    q: &Query,
+    today: &str,
+    after: Option<Cursor>,
+    limit: usize,
+) -> Result<(Vec<Listed>, Option<Cursor>)> {
+    let want = limit + 1;
+    let mut found: Vec<Cursor> = Vec::new();
+    for rank in [0_u8, 1] {
+        let listed = if rank == 0 { q.overdue } else { q.not_overdue };
+        if !listed || found.len() >= want || after.is_some_and(|a| a.rank > rank) {
+            continue;
+        }
+        let high = after.filter(|a| a.rank == rank).map_or(i64::MAX, |a| a.id);
+        let ids = rank_ids(conn, q, rank, today, high, want - found.len())?;
+        found.extend(ids.into_iter().map(|id| Cursor { rank, id }));
+    }
+    let next = (found.len() > limit).then(|| found[limit - 1]);
+    found.truncate(limit);
+    let mut rows = Vec::with_capacity(found.len());
+    for c in found {
+        if let Some(row) = by_id(conn, c.id)? {
+            rows.push((row, c.rank == 0));
+        }
+    }
+    Ok((rows, next))
+}
+
+/// The query plans of every statement `q` runs for a first page and a next
+/// one (`EXPLAIN QUERY PLAN` details, one string per statement): what the
+/// tests check for full scans and sorts.
+pub fn plans(conn: &Connection, q: &Query, today: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for rank in [0_u8, 1] {
+        for term in &q.terms {
+            let Some((sql, mut args)) = stream(term, rank, &q.residual, today, (0, i64::MAX)) else { continue };
+            args.push(Value::Integer(51));
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let details: Vec<String> =
+                stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(3))?.collect::<rusqlite::Result<_>>()?;
+            out.push(details.join("; "));
+        }
+    }
+    Ok(out)
+}

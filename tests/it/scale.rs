@@ -1,0 +1,152 @@
+//! Lists that do not grow with the table (SPEC §10): every case list is a
+//! keyset query over an index, with the reader's scope inside the query. The
+//! pages must list exactly what a brute-force filter of every row lists, in
+//! the same order, and no statement may scan the cases table or sort it.
+
+use gridsafe::domain::case::{Grade, Kind, Status};
+use gridsafe::service::accounts::{Actor, actor_of};
+use gridsafe::service::cases::{self, CaseFilter};
+use gridsafe::spatial::Maps;
+use gridsafe::store::case_query;
+use rusqlite::Connection;
+
+use crate::helpers::{NOW, TestApp};
+
+/// The demo town with its people and a year of cases in every state.
+async fn town() -> (TestApp, Connection, std::sync::Arc<Maps>, String) {
+    let app = TestApp::demo().await;
+    let maps = app.app.maps();
+    let seeding = maps.clone();
+    app.app.store.write(move |c| gridsafe::demo::seed_cases(c, &seeding, NOW, 400)).await.unwrap();
+    let conn = gridsafe::store::open_migrated(&app.db_path()).unwrap();
+    (app, conn, maps, gridsafe::domain::time::china_date(NOW))
+}
+
+fn everyone(conn: &Connection, maps: &Maps, today: &str) -> Vec<Actor> {
+    gridsafe::store::people::list(conn)
+        .unwrap()
+        .into_iter()
+        .filter_map(|p| actor_of(conn, p, today, maps).unwrap())
+        .collect()
+}
+
+/// Filters worth trying: each on its own, and a few together.
+fn filters(conn: &Connection, maps: &Maps) -> Vec<CaseFilter> {
+    let rows = gridsafe::store::cases::list(conn).unwrap();
+    let enterprise = rows.iter().find_map(|c| c.enterprise_id);
+    let reach = rows.iter().find_map(|c| c.reach_code.clone());
+    let reporter = rows.last().map(|c| c.reporter_id);
+    let community = maps.grids().iter().find(|g| g.grid.level == gridsafe::domain::grid::GridLevel::Community);
+    let mut out = vec![CaseFilter::default()];
+    for s in Status::ALL {
+        out.push(CaseFilter { status: Some(s), ..CaseFilter::default() });
+    }
+    for k in [Kind::Safety, Kind::Environment, Kind::River] {
+        out.push(CaseFilter { kind: Some(k), ..CaseFilter::default() });
+    }
+    out.extend([
+        CaseFilter { grade: Some(Grade::Major), ..CaseFilter::default() },
+        CaseFilter { grid: community.map(|g| g.grid.code.as_str().to_owned()), ..CaseFilter::default() },
+        CaseFilter { enterprise, ..CaseFilter::default() },
+        CaseFilter { reach, ..CaseFilter::default() },
+        CaseFilter { reporter, ..CaseFilter::default() },
+        CaseFilter { overdue: Some(true), ..CaseFilter::default() },
+        CaseFilter { overdue: Some(false), ..CaseFilter::default() },
+        CaseFilter { supervised: Some(true), ..CaseFilter::default() },
+        CaseFilter { referred: Some(true), ..CaseFilter::default() },
+        CaseFilter { from: Some("2026-03-01".into()), to: Some("2026-06-30".into()), ..CaseFilter::default() },
+        CaseFilter { below: true, ..CaseFilter::default() },
+        CaseFilter {
+            status: Some(Status::Dispatched),
+            kind: Some(Kind::Safety),
+            overdue: Some(true),
+            ..CaseFilter::default()
+        },
+        CaseFilter { status: Some(Status::Closed), from: Some("2026-05-01".into()), ..CaseFilter::default() },
+    ]);
+    out
+}
+
+/// Every page of a list, `limit` at a time: (number, overdue) in order.
+fn paged(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    f: &CaseFilter,
+    limit: usize,
+    today: &str,
+) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (rows, next) = cases::list_rows(conn, maps, actor, f, after.as_deref(), limit, today).unwrap();
+        assert!(rows.len() <= limit);
+        out.extend(rows.into_iter().map(|(c, overdue)| (c.number, overdue)));
+        match next {
+            Some(n) => after = Some(n),
+            None => return out,
+        }
+        assert!(out.len() < 100_000, "paging does not end");
+    }
+}
+
+#[tokio::test]
+async fn every_page_at_every_scope_lists_what_a_filter_of_every_row_lists() {
+    let (_app, conn, maps, today) = town().await;
+    let all = gridsafe::store::cases::list(&conn).unwrap();
+    assert!(all.len() >= 400, "{}", all.len());
+    let actors = everyone(&conn, &maps, &today);
+    assert!(actors.len() > 20, "{}", actors.len());
+    let filters = filters(&conn, &maps);
+    let mut compared = 0;
+    for actor in &actors {
+        for (i, f) in filters.iter().enumerate() {
+            // Everyone gets the plain list and a rotating third of the filters; the admin gets all.
+            if !actor.scope.admin && i != 0 && (i + actor.person.id as usize) % 3 != 0 {
+                continue;
+            }
+            let expected: Vec<(String, bool)> = cases::select(all.clone(), &maps, actor, f, &today)
+                .unwrap()
+                .into_iter()
+                .map(|c| {
+                    let overdue = cases::is_overdue(&c, &today);
+                    (c.number, overdue)
+                })
+                .collect();
+            for limit in [7, 50] {
+                let got = paged(&conn, &maps, actor, f, limit, &today);
+                assert_eq!(got, expected, "{} with {f:?}, {limit} a page", actor.person.username);
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 100, "{compared}");
+}
+
+/// What no list statement may do: read the whole cases table, or sort more
+/// than the overdue cases (`cases_due` holds only open cases with a deadline).
+fn check_plan(plan: &str, what: &str) {
+    assert!(!plan.contains("SCAN cases"), "{what}: a full scan: {plan}");
+    if plan.contains("TEMP B-TREE") {
+        assert!(plan.contains("USING INDEX cases_due "), "{what}: sorts more than the overdue cases: {plan}");
+    }
+    assert!(plan.contains("SEARCH cases"), "{what}: {plan}");
+}
+
+#[tokio::test]
+async fn every_list_query_searches_an_index_and_never_scans_or_sorts_the_cases() {
+    let (_app, conn, maps, today) = town().await;
+    let actors = everyone(&conn, &maps, &today);
+    let filters = filters(&conn, &maps);
+    let mut checked = 0;
+    for actor in &actors {
+        for f in &filters {
+            let query = cases::list_query(&maps, actor, f).unwrap();
+            for plan in case_query::plans(&conn, &query, &today).unwrap() {
+                check_plan(&plan, &format!("{} with {f:?}", actor.person.username));
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked}");
+}
