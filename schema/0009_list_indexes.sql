@@ -19,3 +19,15 @@ CREATE INDEX cases_due ON cases (deadline)
     WHERE deadline IS NOT NULL AND status NOT IN ('closed', 'cancelled');
 CREATE INDEX cases_due_grid ON cases (grid_code)
     WHERE deadline IS NOT NULL AND status NOT IN ('closed', 'cancelled');
+
+-- The KPIs of a period read this covering index instead of the rows: filing
+-- appends to it (reported_at grows), dispatch and sign-off rewrite an entry in place.
+CREATE INDEX cases_kpi ON cases (reported_at, grid_code, reporter_id, deadline, closed_at, rework_count,
+    extension_count, enterprise_id, reach_code);
+-- Cases signed off by day: the KPIs of a period include cases filed before it and closed in it.
+CREATE INDEX cases_closed ON cases (closed_at) WHERE closed_at IS NOT NULL;
+
+-- Patrol logs page newest walk first: over all logs (the office), per river
+-- (the chiefs above), and per chief (patrols_by_chief already orders by start).
+CREATE INDEX patrols_started ON patrols (started_s);
+CREATE INDEX patrols_river_started ON patrols (river_code, started_s);

@@ -3,7 +3,7 @@
 //! own requirements, the row update guarded by version, one audit entry),
 //! each inside the caller's transaction so nothing is half-written.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,7 @@ use crate::spatial::Maps;
 use crate::store::audit::{self as audit_store, NewEntry};
 use crate::store::case_query::{self, Cursor, Query, Residual, ScopeSql, Term};
 pub use crate::store::cases::CaseRow;
-use crate::store::cases::{self as store};
+use crate::store::cases::{self as store, KpiLine};
 pub use crate::store::documents::DocumentMeta;
 use crate::store::people::Person;
 
@@ -890,26 +890,31 @@ pub struct Stats {
     pub groups: Vec<StatsGroup>,
 }
 
-/// The KPIs of `cases` over `[from, to]` (see [`crate::domain::kpi`] for what
+/// The KPIs of `lines` over `[from, to]` (see [`crate::domain::kpi`] for what
 /// counts as due, closed and on time), grouped `by`. `people` names the
 /// reporters when grouping by person.
-pub fn stats(cases: &[CaseRow], maps: &Maps, people: &[Person], by: StatsBy, from: &str, to: &str) -> Stats {
+pub fn stats(lines: &[KpiLine], maps: &Maps, people: &[Person], by: StatsBy, from: &str, to: &str) -> Stats {
+    let names: HashMap<i64, &str> = people.iter().map(|p| (p.id, p.name.as_str())).collect();
+    // A town has thousands of villages and a period millions of cases: each grid is placed once.
+    let mut places: HashMap<&str, (String, String)> = HashMap::new();
     let mut groups: BTreeMap<String, (String, Vec<CaseKpi>)> = BTreeMap::new();
-    for c in cases {
+    for l in lines {
         let (key, name) = match by {
             StatsBy::Person => {
-                let name = people.iter().find(|p| p.id == c.reporter_id).map_or_else(String::new, |p| p.name.clone());
-                (c.reporter_id.to_string(), name)
+                (l.reporter.to_string(), names.get(&l.reporter).map_or_else(String::new, |n| (*n).to_owned()))
             }
-            StatsBy::Grid(level) => {
-                let chain = maps.chain(&c.grid_code);
-                let at = chain.iter().find(|g| g.level == level).or(chain.last());
-                at.map_or_else(|| (c.grid_code.clone(), String::new()), |g| (g.code.to_string(), g.name.clone()))
-            }
+            StatsBy::Grid(level) => places
+                .entry(l.grid.as_str())
+                .or_insert_with(|| {
+                    let chain = maps.chain(&l.grid);
+                    let at = chain.iter().find(|g| g.level == level).or(chain.last());
+                    at.map_or_else(|| (l.grid.clone(), String::new()), |g| (g.code.to_string(), g.name.clone()))
+                })
+                .clone(),
         };
-        groups.entry(key).or_insert_with(|| (name, Vec::new())).1.push(kpi_facts(c));
+        groups.entry(key).or_insert_with(|| (name, Vec::new())).1.push(kpi_of(l));
     }
-    let all: Vec<CaseKpi> = cases.iter().map(kpi_facts).collect();
+    let all: Vec<CaseKpi> = lines.iter().map(kpi_of).collect();
     Stats {
         from: from.to_owned(),
         to: to.to_owned(),
@@ -920,6 +925,44 @@ pub fn stats(cases: &[CaseRow], maps: &Maps, people: &[Person], by: StatsBy, fro
             .map(|(key, (name, facts))| StatsGroup { key, name, kpi: kpi::compute(&facts, from, to) })
             .collect(),
     }
+}
+
+/// What a case contributes to the KPIs, as [`store::kpi_lines`] reads it.
+pub fn kpi_line(c: &CaseRow) -> KpiLine {
+    KpiLine {
+        id: c.id,
+        reported: c.reported_at[..10].to_owned(),
+        grid: c.grid_code.clone(),
+        reporter: c.reporter_id,
+        deadline: c.deadline.clone(),
+        closed: c.closed_at.as_ref().map(|t| t[..10].to_owned()),
+        reworks: c.rework_count,
+        extensions: c.extension_count,
+        enterprise: c.enterprise_id,
+        reach: c.reach_code.clone(),
+    }
+}
+
+fn kpi_of(l: &KpiLine) -> CaseKpi {
+    CaseKpi {
+        reported: l.reported.clone(),
+        deadline: l.deadline.clone(),
+        closed: l.closed.clone(),
+        reworks: l.reworks,
+        extensions: l.extensions,
+    }
+}
+
+/// Whether a person with `scope` may read the case behind a KPI line (as [`readable`]).
+fn reads_line(maps: &Maps, scope: &Scope, person: i64, l: &KpiLine) -> bool {
+    scope.admin
+        || scope.town_expert
+        || l.reporter == person
+        || scope.grids.contains(&l.grid)
+        || l.enterprise.is_some_and(|e| scope.enterprises.contains(&e))
+        || l.reach.as_ref().is_some_and(|r| {
+            scope.reaches.contains(r) || maps.reach(r).is_some_and(|reach| scope.rivers.contains(reach.river.as_str()))
+        })
 }
 
 /// The ledger's 分网格统计 sheet: the KPIs of each village over `[from, to]`,
@@ -939,19 +982,14 @@ pub fn ledger_kpis(
 ) -> Result<Vec<KpiRow>> {
     let population = CaseFilter { status: None, overdue: None, from: None, to: None, ..filter.clone() };
     let cases = select(rows, maps, actor, &population, today)?;
-    let stats = stats(&cases, maps, &[], StatsBy::Grid(GridLevel::Village), from, to);
+    let lines: Vec<KpiLine> = cases.iter().map(kpi_line).collect();
+    let stats = stats(&lines, maps, &[], StatsBy::Grid(GridLevel::Village), from, to);
     Ok(stats.groups.into_iter().map(|g| KpiRow { code: g.key, name: g.name, kpi: g.kpi }).collect())
 }
 
 /// What a case contributes to the KPIs.
 pub fn kpi_facts(c: &CaseRow) -> CaseKpi {
-    CaseKpi {
-        reported: c.reported_at[..10].to_owned(),
-        deadline: c.deadline.clone(),
-        closed: c.closed_at.as_ref().map(|t| t[..10].to_owned()),
-        reworks: c.rework_count,
-        extensions: c.extension_count,
-    }
+    kpi_of(&kpi_line(c))
 }
 
 /// What an earlier filing by `person` with this `Idempotency-Key` left: its
@@ -1069,7 +1107,9 @@ pub fn list_query(maps: &Maps, actor: &Actor, f: &CaseFilter) -> Result<Query> {
         .collect();
     let mut residual = Residual {
         status: f.status.map(|s| s.as_str().to_owned()),
+        open: false,
         kind: f.kind.map(|k| k.as_str().to_owned()),
+        category: None,
         grade: f.grade.map(|g| g.as_str().to_owned()),
         grids: grids.clone().map(|g| g.into_iter().collect()),
         enterprise: f.enterprise,
@@ -1099,6 +1139,20 @@ pub fn list_query(maps: &Maps, actor: &Actor, f: &CaseFilter) -> Result<Query> {
         vec![Term::All]
     };
     Ok(Query { terms, residual, overdue: f.overdue != Some(false), not_overdue: f.overdue != Some(true) })
+}
+
+/// The open cases the actor may read (of one category, if given): driven by
+/// the open statuses' index for the town office, by the scope otherwise, so
+/// it costs what is open, not what was ever filed.
+pub fn open_query(maps: &Maps, actor: &Actor, category: Option<&str>) -> Result<Query> {
+    let mut q = list_query(maps, actor, &CaseFilter::default())?;
+    if q.terms == [Term::All] {
+        q.terms =
+            Status::ALL.into_iter().filter(|s| s.is_open()).map(|s| Term::Status(s.as_str().to_owned())).collect();
+    }
+    q.residual.open = true;
+    q.residual.category = category.map(str::to_owned);
+    Ok(q)
 }
 
 /// The grids the actor holds by assignment (not expanded).
@@ -1140,9 +1194,9 @@ pub fn stats_in_scope(
         return Err(Error::invalid("to", "结束日期不能早于开始日期", "the end date cannot precede the start date"));
     }
     let people = crate::store::people::list(conn)?;
-    let rows: Vec<CaseRow> =
-        store::list(conn)?.into_iter().filter(|c| readable(&actor.scope, actor.person.id, &facts(maps, c))).collect();
-    Ok(stats(&rows, maps, &people, by, from, to))
+    let mut lines = store::kpi_lines(conn, from, to)?;
+    lines.retain(|l| reads_line(maps, &actor.scope, actor.person.id, l));
+    Ok(stats(&lines, maps, &people, by, from, to))
 }
 
 /// Whether the actor may file a case anywhere (the report button is offered only then).
@@ -1182,14 +1236,10 @@ pub const DUE_SOON_DAYS: i64 = 3;
 /// [`DUE_SOON_DAYS`], then the rest, each by deadline then newest.
 pub fn todo(conn: &Connection, maps: &Maps, actor: &Actor, today: &str) -> Result<Vec<Todo>> {
     let who = case::Actor { person: actor.person.id, scope: &actor.scope };
-    let mut out: Vec<Todo> = store::list(conn)?
+    let mut out: Vec<Todo> = case_query::all(conn, &open_query(maps, actor, None)?, today)?
         .into_iter()
-        .filter(|c| Status::parse(&c.status).is_some_and(Status::is_open))
-        .filter_map(|c| {
+        .filter_map(|(c, _)| {
             let f = facts(maps, &c);
-            if !readable(&actor.scope, actor.person.id, &f) {
-                return None;
-            }
             let actions: Vec<Action> = case::allowed(who, &f, today).into_iter().filter(|a| a.moves_on()).collect();
             if actions.is_empty() {
                 return None;
@@ -1284,15 +1334,15 @@ pub fn nearby_open(
     category: &str,
     radius_m: f64,
 ) -> Result<Vec<(CaseRow, f64)>> {
-    let mut out: Vec<(CaseRow, f64)> = store::list(conn)?
-        .into_iter()
-        .filter(|c| c.category == category && Status::parse(&c.status).is_some_and(Status::is_open))
-        .filter(|c| readable(&actor.scope, actor.person.id, &facts(maps, c)))
-        .filter_map(|c| {
-            let d = crate::spatial::distance_m(point, Lonlat::parse(c.lon, c.lat).ok()?);
-            (d <= radius_m).then_some((c, d))
-        })
-        .collect();
+    // Nearness orders these, not the deadline: any day will do for the overdue rank.
+    let mut out: Vec<(CaseRow, f64)> =
+        case_query::all(conn, &open_query(maps, actor, Some(category))?, &china_date(0))?
+            .into_iter()
+            .filter_map(|(c, _)| {
+                let d = crate::spatial::distance_m(point, Lonlat::parse(c.lon, c.lat).ok()?);
+                (d <= radius_m).then_some((c, d))
+            })
+            .collect();
     out.sort_by(|a, b| a.1.total_cmp(&b.1));
     Ok(out)
 }
@@ -1329,9 +1379,8 @@ pub fn dashboard(
     today: &str,
 ) -> Result<Dashboard> {
     let stats = stats_in_scope(conn, maps, actor, StatsBy::Grid(GridLevel::Community), from, to)?;
-    let rows: Vec<CaseRow> =
-        store::list(conn)?.into_iter().filter(|c| readable(&actor.scope, actor.person.id, &facts(maps, c))).collect();
-    let open: Vec<&CaseRow> = rows.iter().filter(|c| Status::parse(&c.status).is_some_and(Status::is_open)).collect();
+    let open: Vec<CaseRow> =
+        case_query::all(conn, &open_query(maps, actor, None)?, today)?.into_iter().map(|(c, _)| c).collect();
     let month = &today[..7];
     let mut oldest: Vec<(CaseRow, i64)> = open
         .iter()
@@ -1346,11 +1395,10 @@ pub fn dashboard(
         open: open.len(),
         overdue,
         supervised: open.iter().filter(|c| c.supervised).count(),
-        closed_this_month: rows
+        closed_this_month: store::kpi_lines(conn, &format!("{month}-01"), today)?
             .iter()
-            .filter(|c| {
-                c.status == Status::Closed.as_str() && c.closed_at.as_deref().is_some_and(|d| d.starts_with(month))
-            })
+            .filter(|l| l.closed.as_deref().is_some_and(|d| d.starts_with(month)))
+            .filter(|l| reads_line(maps, &actor.scope, actor.person.id, l))
             .count(),
         oldest_overdue: oldest,
     })

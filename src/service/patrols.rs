@@ -5,7 +5,7 @@
 //! 河长办, and monthly compliance per chief with reach coverage. Each runs
 //! inside the caller's transaction, so nothing is half-written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use geo::{LineString, MultiLineString};
 use rusqlite::Connection;
@@ -1047,18 +1047,85 @@ pub fn summary(p: &PatrolRow) -> Value {
     body
 }
 
-/// The logs the actor may read, newest first, as list summaries.
+/// Most logs on one page of the list.
+pub const MAX_PAGE: usize = 500;
+
+/// One page of the log summaries the actor may read (see [`page_readable`]).
 pub fn list_readable(
     conn: &Connection,
     maps: &Maps,
     actor: &Actor,
-    river: Option<&str>,
-    month: Option<&str>,
-) -> Result<Vec<Value>> {
-    Ok(readable_rows(conn, maps, actor, river, month)?.iter().map(summary).collect())
+    (river, month): (Option<&str>, Option<&str>),
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<Value>, Option<String>)> {
+    let (rows, next) = page_readable(conn, maps, actor, (river, month), after, limit)?;
+    Ok((rows.iter().map(summary).collect(), next))
 }
 
-/// The logs the actor may read (see [`readable`]), newest first, with their tracks.
+/// The logs the actor may read (see [`readable`]), newest walk first, of one
+/// river and/or month if given, a keyset page at a time: the actor's own logs
+/// and, on each river they are a chief of, the logs of the levels below
+/// theirs; everything for the town office. `after` is the previous page's
+/// `next` (`<started_s>.<id>`).
+pub fn page_readable(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    (river, month): (Option<&str>, Option<&str>),
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<PatrolRow>, Option<String>)> {
+    let after = after
+        .map(|a| {
+            a.split_once('.')
+                .and_then(|(s, i)| Some(store::PatrolCursor { started_s: s.parse().ok()?, id: i.parse().ok()? }))
+                .ok_or_else(|| Error::invalid("after", "查询参数 after 无效", "invalid query parameter after"))
+        })
+        .transpose()?;
+    let (from_s, to_s) = match month {
+        Some(m) => month_window(m)?,
+        None => (i64::MIN, i64::MAX),
+    };
+    let terms = readable_terms(maps, actor);
+    let (rows, next) = store::page(conn, &terms, (river, from_s, to_s), after, limit.clamp(1, usize::MAX / 2))?;
+    Ok((rows, next.map(|c| format!("{}.{}", c.started_s, c.id))))
+}
+
+/// What drives the actor's log list: the town office reads every log; a
+/// chief their own and, per river they lead, the levels below theirs.
+pub fn readable_terms(maps: &Maps, actor: &Actor) -> Vec<store::PatrolTerm> {
+    if actor.scope.admin {
+        vec![store::PatrolTerm::All]
+    } else {
+        let rivers: BTreeSet<String> = actor
+            .assignments
+            .iter()
+            .filter(|a| a.role == Role::RiverChief)
+            .flat_map(|a| &a.scope)
+            .filter_map(|item| match item {
+                ScopeItem::River(code) => Some(code.clone()),
+                ScopeItem::Reach(code) => maps.reach(code).map(|r| r.river.to_string()),
+                _ => None,
+            })
+            .collect();
+        let mut terms = vec![store::PatrolTerm::Chief(actor.person.id)];
+        for r in rivers {
+            let Some(mine) = chief_level(maps, actor, &r) else { continue };
+            let below: Vec<String> = ChiefLevel::ALL
+                .into_iter()
+                .filter(|l| rank(l.as_str()) < rank(mine.as_str()))
+                .map(|l| l.as_str().to_owned())
+                .collect();
+            if !below.is_empty() {
+                terms.push(store::PatrolTerm::River(r, below));
+            }
+        }
+        terms
+    }
+}
+
+/// The logs the actor may read of one river and/or month, newest walk first (all pages).
 pub fn readable_rows(
     conn: &Connection,
     maps: &Maps,
@@ -1066,7 +1133,20 @@ pub fn readable_rows(
     river: Option<&str>,
     month: Option<&str>,
 ) -> Result<Vec<PatrolRow>> {
-    Ok(store::list(conn, river, month)?.into_iter().filter(|p| readable(maps, actor, p)).collect())
+    Ok(page_readable(conn, maps, actor, (river, month), None, usize::MAX / 2)?.0)
+}
+
+/// The Unix seconds `[first, next)` of a month (YYYY-MM) in China time, when its walks began.
+fn month_window(month: &str) -> Result<(i64, i64)> {
+    let bad = || Error::invalid("month", "月份格式须为 YYYY-MM", "month must be YYYY-MM");
+    let (y, m) = month.split_once('-').ok_or_else(bad)?;
+    let (y, m): (i32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if month.len() != 7 || !(1..=12).contains(&m) {
+        return Err(bad());
+    }
+    let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+    let at = |y: i32, m: u32| track_input::parse_rfc3339(&format!("{y:04}-{m:02}-01T00:00:00+08:00")).ok_or_else(bad);
+    Ok((at(y, m)?, at(ny, nm)?))
 }
 
 /// What an earlier filing by `person` with this `Idempotency-Key` left: its

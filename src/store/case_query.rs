@@ -54,8 +54,12 @@ pub struct ScopeSql {
 pub struct Residual {
     /// Status.
     pub status: Option<String>,
+    /// Only cases still open (neither closed nor cancelled).
+    pub open: bool,
     /// Kind.
     pub kind: Option<String>,
+    /// Leaf category.
+    pub category: Option<String>,
     /// Grade.
     pub grade: Option<String>,
     /// The case's grid is one of these.
@@ -126,8 +130,14 @@ impl Residual {
         if let Some(s) = &self.status {
             eq("status", Value::Text(s.clone()), sql);
         }
+        if self.open {
+            sql.push_str(" AND status NOT IN ('closed', 'cancelled')");
+        }
         if let Some(k) = &self.kind {
             eq("kind", Value::Text(k.clone()), sql);
+        }
+        if let Some(c) = &self.category {
+            eq("category_code", Value::Text(c.clone()), sql);
         }
         if let Some(g) = &self.grade {
             eq("grade", Value::Text(g.clone()), sql);
@@ -273,6 +283,12 @@ pub fn page(
         }
     }
     Ok((rows, next))
+}
+
+/// Every case of `q`, overdue first then newest: for lists bounded by
+/// their terms (the open cases), not for the whole table.
+pub fn all(conn: &Connection, q: &Query, today: &str) -> Result<Vec<Listed>> {
+    Ok(page(conn, q, today, None, usize::MAX / 2)?.0)
 }
 
 /// The query plans of every statement `q` runs for a first page and a next

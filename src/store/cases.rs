@@ -325,3 +325,77 @@ pub fn update_category(conn: &Connection, code: &str, name: Option<&str>, active
     )?;
     Ok(changed > 0)
 }
+
+/// What a case contributes to the KPIs, with the columns scope is decided on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KpiLine {
+    /// Row id.
+    pub id: i64,
+    /// Filed on (YYYY-MM-DD).
+    pub reported: String,
+    /// Village grid.
+    pub grid: String,
+    /// Who filed it.
+    pub reporter: i64,
+    /// Current deadline.
+    pub deadline: Option<String>,
+    /// Signed off on (YYYY-MM-DD).
+    pub closed: Option<String>,
+    /// Times returned for rework.
+    pub reworks: i64,
+    /// Times extended.
+    pub extensions: i64,
+    /// Enterprise concerned.
+    pub enterprise: Option<i64>,
+    /// Snapped reach.
+    pub reach: Option<String>,
+}
+
+const KPI_COLUMNS: &str = "id, substr(reported_at, 1, 10), grid_code, reporter_id, deadline, substr(closed_at, 1, 10),
+    rework_count, extension_count, enterprise_id, reach_code";
+
+fn kpi_line(r: &Row<'_>) -> rusqlite::Result<KpiLine> {
+    Ok(KpiLine {
+        id: r.get(0)?,
+        reported: r.get(1)?,
+        grid: r.get(2)?,
+        reporter: r.get(3)?,
+        deadline: r.get(4)?,
+        closed: r.get(5)?,
+        reworks: r.get(6)?,
+        extensions: r.get(7)?,
+        enterprise: r.get(8)?,
+        reach: r.get(9)?,
+    })
+}
+
+/// Every case that can count in the KPIs of `[from, to]` (inclusive dates):
+/// filed in it (read from the `cases_kpi` covering index), or filed before it
+/// and either signed off in or after it or still open with a deadline in or
+/// after it. A case filed before the period that is neither cannot be filed,
+/// due or closed in it (see `domain::kpi`). Ordered by id.
+pub fn kpi_lines(conn: &Connection, from: &str, to: &str) -> Result<Vec<KpiLine>> {
+    // RFC 3339 times sort as text; "<day>U" follows every time of that day.
+    let end = format!("{to}U");
+    let mut out = Vec::new();
+    for sql in [
+        format!("SELECT {KPI_COLUMNS} FROM cases INDEXED BY cases_kpi WHERE reported_at >= ?1 AND reported_at < ?2"),
+        format!(
+            "SELECT {KPI_COLUMNS} FROM cases INDEXED BY cases_closed
+             WHERE closed_at IS NOT NULL AND closed_at >= ?1 AND reported_at < ?1 AND ?2 = ?2"
+        ),
+        format!(
+            "SELECT {KPI_COLUMNS} FROM cases INDEXED BY cases_due
+             WHERE deadline IS NOT NULL AND status NOT IN ('closed', 'cancelled') AND deadline >= ?1
+                AND reported_at < ?1 AND ?2 = ?2"
+        ),
+    ] {
+        let mut stmt = conn.prepare_cached(&sql)?;
+        for line in stmt.query_map(params![from, end], kpi_line)? {
+            out.push(line?);
+        }
+    }
+    out.sort_unstable_by_key(|l| l.id);
+    out.dedup_by_key(|l| l.id);
+    Ok(out)
+}

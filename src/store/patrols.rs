@@ -446,3 +446,112 @@ mod tests {
         assert!(fingerprint.contains("patrols_by_track_sha256"), "{fingerprint}");
     }
 }
+
+/// What drives a page of logs: an index read newest walk first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatrolTerm {
+    /// Every log.
+    All,
+    /// One chief's logs.
+    Chief(i64),
+    /// One river's logs by chiefs at these levels.
+    River(String, Vec<String>),
+}
+
+/// Where a page of logs starts: after the log that began at `started_s` with this id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PatrolCursor {
+    /// Start of the last log listed (Unix seconds).
+    pub started_s: i64,
+    /// Its id.
+    pub id: i64,
+}
+
+/// The statement reading one term's entries between `low` and `high`, newest first, at most `want`.
+fn stream(
+    term: &PatrolTerm,
+    (river, from_s, to_s): (Option<&str>, i64, i64),
+    high: PatrolCursor,
+    low: PatrolCursor,
+    want: usize,
+) -> (String, Vec<rusqlite::types::Value>) {
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let (index, condition) = match term {
+        PatrolTerm::All => ("patrols_started", "1".to_owned()),
+        PatrolTerm::Chief(id) => {
+            args.push((*id).into());
+            ("patrols_by_chief", "chief_id = ?".to_owned())
+        }
+        PatrolTerm::River(code, levels) => {
+            args.push(code.clone().into());
+            args.extend(levels.iter().cloned().map(Into::into));
+            let marks = vec!["?"; levels.len()].join(",");
+            ("patrols_river_started", format!("river_code = ? AND level IN ({marks})"))
+        }
+    };
+    let mut sql = format!(
+        "SELECT started_s, id FROM patrols INDEXED BY {index} WHERE {condition}
+         AND started_s >= ? AND started_s < ? AND (started_s, id) < (?, ?) AND (started_s, id) > (?, ?)"
+    );
+    args.extend([from_s, to_s, high.started_s, high.id, low.started_s, low.id].map(Into::into));
+    if let Some(r) = river {
+        sql.push_str(" AND river_code = ?");
+        args.push(r.to_owned().into());
+    }
+    sql.push_str(" ORDER BY started_s DESC, id DESC LIMIT ?");
+    args.push((want as i64).into());
+    (sql, args)
+}
+
+/// The query plan of each statement a page over `terms` runs (`EXPLAIN QUERY PLAN` details).
+pub fn plans(conn: &Connection, terms: &[PatrolTerm], window: (Option<&str>, i64, i64)) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for term in terms {
+        let high = PatrolCursor { started_s: i64::MAX, id: i64::MAX };
+        let low = PatrolCursor { started_s: i64::MIN, id: 0 };
+        let (sql, args) = stream(term, window, high, low, 51);
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let details: Vec<String> = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))?
+            .collect::<rusqlite::Result<_>>()?;
+        out.push(details.join("; "));
+    }
+    Ok(out)
+}
+
+/// One page of the logs in any of `terms` that began in `[from_s, to_s)` (and
+/// on `river`, if given), newest walk first (`started_s`, then id, both
+/// descending), after `after`: at most `limit` and the next page's cursor.
+/// Each term reads at most `limit + 1` entries of its index below the cursor.
+pub fn page(
+    conn: &Connection,
+    terms: &[PatrolTerm],
+    (river, from_s, to_s): (Option<&str>, i64, i64),
+    after: Option<PatrolCursor>,
+    limit: usize,
+) -> Result<(Vec<PatrolRow>, Option<PatrolCursor>)> {
+    let want = limit + 1;
+    let high = after.unwrap_or(PatrolCursor { started_s: i64::MAX, id: i64::MAX });
+    let mut best: Vec<PatrolCursor> = Vec::new();
+    for term in terms {
+        let low = if best.len() >= want { best[want - 1] } else { PatrolCursor { started_s: i64::MIN, id: 0 } };
+        let (sql, args) = stream(term, (river, from_s, to_s), high, low, want);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let found = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+            Ok(PatrolCursor { started_s: r.get(0)?, id: r.get(1)? })
+        })?;
+        for c in found {
+            best.push(c?);
+        }
+        best.sort_unstable_by(|a, b| b.cmp(a));
+        best.dedup();
+        best.truncate(want);
+    }
+    let next = (best.len() > limit).then(|| best[limit - 1]);
+    best.truncate(limit);
+    let mut rows = Vec::with_capacity(best.len());
+    for c in best {
+        rows.extend(by_id(conn, c.id)?);
+    }
+    Ok((rows, next))
+}

@@ -150,3 +150,53 @@ async fn every_list_query_searches_an_index_and_never_scans_or_sorts_the_cases()
     }
     assert!(checked > 1000, "{checked}");
 }
+
+/// Every page of a chief's or the office's log list, `limit` at a time.
+fn patrol_pages(conn: &Connection, maps: &Maps, actor: &Actor, month: Option<&str>, limit: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (rows, next) =
+            gridsafe::service::patrols::page_readable(conn, maps, actor, (None, month), after.as_deref(), limit)
+                .unwrap();
+        assert!(rows.len() <= limit);
+        out.extend(rows.into_iter().map(|p| p.code));
+        match next {
+            Some(n) => after = Some(n),
+            None => return out,
+        }
+        assert!(out.len() < 100_000, "paging does not end");
+    }
+}
+
+#[tokio::test]
+async fn patrol_logs_page_like_a_filter_of_every_log_and_search_an_index() {
+    let app = TestApp::demo().await;
+    let maps = app.app.maps();
+    let seeding = maps.clone();
+    app.app.store.write(move |c| gridsafe::demo::seed_patrols(c, &seeding, NOW)).await.unwrap();
+    let conn = gridsafe::store::open_migrated(&app.db_path()).unwrap();
+    let today = gridsafe::domain::time::china_date(NOW);
+    let mut every = gridsafe::store::patrols::list(&conn, None, None).unwrap();
+    assert!(every.len() > 100, "{}", every.len());
+    every.sort_by_key(|p| std::cmp::Reverse((p.started_s, p.id)));
+    let month = every[0].month.clone();
+    let mut listed = 0;
+    for actor in everyone(&conn, &maps, &today) {
+        for m in [None, Some(month.as_str())] {
+            let expected: Vec<String> = every
+                .iter()
+                .filter(|p| m.is_none_or(|m| p.month == m))
+                .filter(|p| gridsafe::service::patrols::readable(&maps, &actor, p))
+                .map(|p| p.code.clone())
+                .collect();
+            assert_eq!(patrol_pages(&conn, &maps, &actor, m, 4), expected, "{} in {m:?}", actor.person.username);
+            listed += expected.len();
+        }
+        let terms = gridsafe::service::patrols::readable_terms(&maps, &actor);
+        for plan in gridsafe::store::patrols::plans(&conn, &terms, (None, 0, i64::MAX)).unwrap() {
+            assert!(!plan.contains("SCAN patrols") && !plan.contains("TEMP B-TREE"), "{plan}");
+        }
+    }
+    assert!(listed > 200, "{listed}");
+}

@@ -94,17 +94,33 @@ pub async fn file_once(
 pub struct PatrolQuery {
     river: Option<String>,
     month: Option<String>,
+    /// Page size (default 50, at most 500).
+    limit: Option<usize>,
+    /// The `next` cursor of the previous page.
+    after: Option<String>,
 }
 
-/// `GET /api/v1/patrols`: the logs the caller may read, newest first (without tracks).
+/// `GET /api/v1/patrols`: the logs the caller may read, newest walk first
+/// (without tracks), in keyset pages like the cases.
 pub async fn list_patrols(State(app): State<App>, caller: Caller, Query(q): Query<PatrolQuery>) -> Result<Json<Value>> {
     let maps = app.maps();
     let actor = caller.actor;
     let list = app
         .store
-        .read(move |c| patrols::list_readable(c, &maps, &actor, q.river.as_deref(), q.month.as_deref()))
+        .read(move |c| {
+            let limit = q.limit.unwrap_or(50).clamp(1, patrols::MAX_PAGE);
+            patrols::list_readable(
+                c,
+                &maps,
+                &actor,
+                (q.river.as_deref(), q.month.as_deref()),
+                q.after.as_deref(),
+                limit,
+            )
+        })
         .await?;
-    Ok(Json(json!({"patrols": list})))
+    let (items, next) = list;
+    Ok(Json(json!({"patrols": items, "next": next})))
 }
 
 /// `GET /api/v1/patrols/{code}`: one log with its track.
