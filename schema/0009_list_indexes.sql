@@ -23,7 +23,7 @@ CREATE INDEX cases_due_grid ON cases (grid_code)
 -- The KPIs of a period read this covering index instead of the rows: filing
 -- appends to it (reported_at grows), dispatch and sign-off rewrite an entry in place.
 CREATE INDEX cases_kpi ON cases (reported_at, grid_code, reporter_id, deadline, closed_at, rework_count,
-    extension_count, enterprise_id, reach_code);
+    extension_count, enterprise_id, reach_code, kind, grade, supervised, police_referred);
 -- Cases signed off by day: the KPIs of a period include cases filed before it and closed in it.
 CREATE INDEX cases_closed ON cases (closed_at) WHERE closed_at IS NOT NULL;
 

@@ -12,7 +12,6 @@ use crate::service::accounts::Actor;
 use crate::service::cases::{self, CaseFilter};
 use crate::service::geography;
 use crate::store::people::Person;
-use crate::{docs, store};
 
 /// Arguments of `gridsafe export`.
 #[derive(Debug, clap::Args)]
@@ -67,16 +66,14 @@ pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
         scope: Scope { admin: true, ..Scope::default() },
     };
     let filter = CaseFilter { from: Some(from.clone()), to: Some(to.clone()), ..CaseFilter::default() };
-    let all = store::cases::list(&conn)?;
-    let selected = cases::select(all.clone(), &maps, &office, &filter, &today)?;
-    let rows = cases::ledger_rows(&conn, &maps, &selected, &today)?;
-    let bytes = if xlsx {
-        let kpis = cases::ledger_kpis(all, &maps, &office, &filter, (&from, &to), &today)?;
-        docs::ledger::xlsx(&rows, &kpis, &format!("{from} 至 {to}"))?
+    let count = if xlsx {
+        let (file, count) = cases::xlsx_ledger(&conn, &maps, &office, &filter, &today)?;
+        std::fs::copy(file.path(), out).with_context(|| format!("cannot write {}", out.display()))?;
+        count
     } else {
-        docs::ledger::csv(&rows)?
+        let file = std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
+        cases::csv_ledger(&conn, &maps, &office, &filter, &today, std::io::BufWriter::new(file))?
     };
-    std::fs::write(out, bytes).with_context(|| format!("cannot write {}", out.display()))?;
-    println!("已导出 {} 条隐患 / exported {} cases ({from} – {to}) to {}", rows.len(), rows.len(), out.display());
+    println!("已导出 {} 条隐患 / exported {} cases ({from} – {to}) to {}", count, count, out.display());
     Ok(())
 }

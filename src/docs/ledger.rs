@@ -79,18 +79,44 @@ impl LedgerRow {
     }
 }
 
-/// The ledger as CSV bytes: a UTF-8 BOM, the Chinese header row, one line per case.
-pub fn csv(rows: &[LedgerRow]) -> Result<Vec<u8>> {
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut writer = csv::Writer::from_writer(&mut out);
-        writer.write_record(HEADERS).map_err(|e| Error::Internal(e.into()))?;
-        for row in rows {
-            writer.write_record(row.cells()).map_err(|e| Error::Internal(e.into()))?;
-        }
-        writer.flush().map_err(|e| Error::Internal(e.into()))?;
+/// The ledger as CSV written line by line into `W`: a UTF-8 BOM, the
+/// Chinese header row, then one line per [`CsvLedger::push`]. Memory stays
+/// that of one line whatever the count.
+pub struct CsvLedger<W: std::io::Write> {
+    writer: csv::Writer<W>,
+}
+
+fn csv_error(e: csv::Error) -> Error {
+    Error::Internal(anyhow::Error::new(e).context("CSV ledger"))
+}
+
+impl<W: std::io::Write> CsvLedger<W> {
+    /// Writes the BOM and the header row.
+    pub fn new(mut out: W) -> Result<Self> {
+        out.write_all(b"\xEF\xBB\xBF").map_err(|e| Error::Internal(e.into()))?;
+        let mut writer = csv::Writer::from_writer(out);
+        writer.write_record(HEADERS).map_err(csv_error)?;
+        Ok(Self { writer })
     }
-    Ok(out)
+
+    /// Writes one line.
+    pub fn push(&mut self, row: &LedgerRow) -> Result<()> {
+        self.writer.write_record(row.cells()).map_err(csv_error)
+    }
+
+    /// Flushes and hands back the writer.
+    pub fn finish(self) -> Result<W> {
+        self.writer.into_inner().map_err(|e| Error::Internal(anyhow::anyhow!("CSV ledger: {}", e.error())))
+    }
+}
+
+/// The ledger as CSV bytes (see [`CsvLedger`]).
+pub fn csv(rows: &[LedgerRow]) -> Result<Vec<u8>> {
+    let mut out = CsvLedger::new(Vec::new())?;
+    for row in rows {
+        out.push(row)?;
+    }
+    out.finish()
 }
 
 /// One KPI line of the XLSX's second sheet.
@@ -108,27 +134,66 @@ fn xlsx_error(e: XlsxError) -> Error {
     Error::Internal(anyhow::Error::new(e).context("XLSX generation failed"))
 }
 
-/// The ledger as an XLSX workbook: sheet 隐患台账 and sheet 分网格统计 (KPIs
-/// over `period`, one row per village, from `crate::service::cases::ledger_kpis`).
-pub fn xlsx(rows: &[LedgerRow], kpis: &[KpiRow], period: &str) -> Result<Vec<u8>> {
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let wrap = Format::new().set_text_wrap();
-    let sheet = book.add_worksheet().set_name("隐患台账").map_err(xlsx_error)?;
-    let widths = [16.0, 11.0, 28.0, 10.0, 18.0, 16.0, 40.0, 8.0, 14.0, 30.0, 11.0, 30.0, 11.0, 12.0];
-    for (col, (header, width)) in (0u16..).zip(HEADERS.iter().zip(widths)) {
-        sheet.write_string_with_format(0, col, *header, &bold).map_err(xlsx_error)?;
-        sheet.set_column_width(col, width).map_err(xlsx_error)?;
-    }
-    sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
-    for (r, row) in (1u32..).zip(rows) {
-        for (col, cell) in (0u16..).zip(row.cells()) {
-            sheet.write_string_with_format(r, col, cell, &wrap).map_err(xlsx_error)?;
+/// The ledger as an XLSX workbook, its 隐患台账 sheet written row by row in
+/// rust_xlsxwriter's constant-memory mode (rows go to a temporary file as
+/// they come), then the 分网格统计 sheet of KPIs over the period (one row per
+/// village, from `crate::service::cases::ledger_kpis`).
+pub struct XlsxLedger {
+    book: Workbook,
+    sheet: rust_xlsxwriter::Worksheet,
+    wrap: Format,
+    next_row: u32,
+}
+
+impl XlsxLedger {
+    /// Starts the workbook with the ledger sheet's header row.
+    pub fn new() -> Result<Self> {
+        let mut book = Workbook::new();
+        let mut sheet = book.new_worksheet_with_constant_memory().map_err(xlsx_error)?;
+        sheet.set_name("隐患台账").map_err(xlsx_error)?;
+        let bold = Format::new().set_bold();
+        let widths = [16.0, 11.0, 28.0, 10.0, 18.0, 16.0, 40.0, 8.0, 14.0, 30.0, 11.0, 30.0, 11.0, 12.0];
+        for (col, (header, width)) in (0u16..).zip(HEADERS.iter().zip(widths)) {
+            sheet.set_column_width(col, width).map_err(xlsx_error)?;
+            sheet.write_string_with_format(0, col, *header, &bold).map_err(xlsx_error)?;
         }
+        sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+        Ok(Self { book, sheet, wrap: Format::new().set_text_wrap(), next_row: 1 })
     }
+
+    /// Writes one ledger row.
+    pub fn push(&mut self, row: &LedgerRow) -> Result<()> {
+        for (col, cell) in (0u16..).zip(row.cells()) {
+            self.sheet.write_string_with_format(self.next_row, col, cell, &self.wrap).map_err(xlsx_error)?;
+        }
+        self.next_row += 1;
+        Ok(())
+    }
+
+    /// Adds the KPI sheet and writes the workbook to `path`.
+    pub fn finish(mut self, kpis: &[KpiRow], period: &str, path: &std::path::Path) -> Result<()> {
+        self.book.push_worksheet(self.sheet);
+        kpi_sheet(self.book.add_worksheet(), kpis, period)?;
+        self.book.save(path).map_err(xlsx_error)
+    }
+}
+
+/// The ledger as XLSX bytes (see [`XlsxLedger`]).
+pub fn xlsx(rows: &[LedgerRow], kpis: &[KpiRow], period: &str) -> Result<Vec<u8>> {
+    let mut out = XlsxLedger::new()?;
+    for row in rows {
+        out.push(row)?;
+    }
+    let file = tempfile::NamedTempFile::new().map_err(|e| Error::Internal(e.into()))?;
+    out.finish(kpis, period, file.path())?;
+    std::fs::read(file.path()).map_err(|e| Error::Internal(e.into()))
+}
+
+fn kpi_sheet(sheet: &mut rust_xlsxwriter::Worksheet, kpis: &[KpiRow], period: &str) -> Result<()> {
+    let bold = Format::new().set_bold();
     // The rates are stored as the API gives them (0.7143) and shown as a percentage.
     let percent = Format::new().set_num_format("0.0%");
-    let sheet = book.add_worksheet().set_name("分网格统计").map_err(xlsx_error)?;
+    sheet.set_name("分网格统计").map_err(xlsx_error)?;
     sheet.write_string_with_format(0, 0, format!("统计期间：{period}"), &bold).map_err(xlsx_error)?;
     let headers = [
         "网格编码",
@@ -163,26 +228,5 @@ pub fn xlsx(rows: &[LedgerRow], kpis: &[KpiRow], period: &str) -> Result<Vec<u8>
             sheet.write_number(r, 10, days).map_err(xlsx_error)?;
         }
     }
-    book.save_to_buffer().map_err(xlsx_error)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_csv_starts_with_a_bom_and_quotes_what_needs_it() {
-        let row = LedgerRow {
-            number: "TF-2026-000001".into(),
-            description: "配电箱，\"无\"防护".into(),
-            ..LedgerRow::default()
-        };
-        let bytes = csv(&[row]).unwrap();
-        assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
-        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
-        assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), HEADERS);
-        let record = reader.records().next().unwrap().unwrap();
-        assert_eq!(&record[6], "配电箱，\"无\"防护");
-    }
+    Ok(())
 }

@@ -803,55 +803,136 @@ pub fn select(
     Ok(selected)
 }
 
-/// The ledger lines of `cases`: names resolved, the last re-inspection opinion read from the timeline.
-pub fn ledger_rows(
+/// Turns cases into ledger lines, each name looked up once per export.
+pub struct LedgerLines<'a> {
+    maps: &'a Maps,
+    enterprises: HashMap<i64, String>,
+    categories: HashMap<String, String>,
+    /// Per grid: its place in words (town to village) and its name.
+    places: HashMap<String, (String, String)>,
+}
+
+impl<'a> LedgerLines<'a> {
+    /// Reads the enterprise and category names.
+    pub fn new(conn: &Connection, maps: &'a Maps) -> Result<Self> {
+        Ok(Self {
+            maps,
+            enterprises: crate::store::enterprises::list(conn)?.into_iter().map(|e| (e.id, e.name)).collect(),
+            categories: store::categories_with_retired(conn)?.into_iter().map(|(k, _)| (k.code, k.name)).collect(),
+            places: HashMap::new(),
+        })
+    }
+
+    /// The ledger line of a case with its last re-inspection verdict.
+    pub fn line(
+        &mut self,
+        c: &CaseRow,
+        recheck: Option<&store::Recheck>,
+        today: &str,
+    ) -> crate::docs::ledger::LedgerRow {
+        let maps = self.maps;
+        let (chain, grid) = self.places.entry(c.grid_code.clone()).or_insert_with(|| {
+            let chain: String = maps.chain(&c.grid_code).into_iter().map(|g| g.name).collect();
+            (chain, maps.grid(&c.grid_code).map_or_else(|| c.grid_code.clone(), |g| g.grid.name.clone()))
+        });
+        let recheck = recheck
+            .map(|(at, action, comment)| {
+                let verdict = if action == "approve" { "验收通过" } else { "返工" };
+                format!("{} {verdict}：{comment}", at.get(..10).unwrap_or(at))
+            })
+            .unwrap_or_default();
+        let status = Status::parse(&c.status).map_or_else(|| c.status.clone(), |s| s.zh().to_owned());
+        crate::docs::ledger::LedgerRow {
+            number: c.number.clone(),
+            found_on: c.reported_at[..10].to_owned(),
+            place: format!("{chain}（{:.6}, {:.6}）", c.lon, c.lat),
+            grid: grid.clone(),
+            enterprise: c.enterprise_id.and_then(|id| self.enterprises.get(&id)).cloned().unwrap_or_default(),
+            category: self.categories.get(&c.category).cloned().unwrap_or_else(|| c.category.clone()),
+            description: format!("{}：{}", c.title, c.description),
+            grade: if c.grade == "major" { "重大".into() } else { "一般".into() },
+            responsible: c.responsible.clone().unwrap_or_default(),
+            measures: c.measures.clone().unwrap_or_default(),
+            deadline: c.deadline.clone().unwrap_or_default(),
+            recheck,
+            closed_on: c.closed_at.as_ref().map(|t| t[..10].to_owned()).unwrap_or_default(),
+            status: if is_overdue(c, today) { format!("{status}（已超期）") } else { status },
+        }
+    }
+}
+
+/// How many cases a ledger export reads at a time.
+const LEDGER_BATCH: usize = 1000;
+
+/// The ledger lines of the actor's cases that pass `filter`, in list order
+/// (overdue first, then newest), handed to `each` one by one as they are
+/// read a batch at a time: memory stays that of one batch whatever the count.
+/// Returns how many lines there were.
+pub fn ledger_each(
     conn: &Connection,
     maps: &Maps,
-    cases: &[CaseRow],
+    actor: &Actor,
+    filter: &CaseFilter,
     today: &str,
-) -> Result<Vec<crate::docs::ledger::LedgerRow>> {
-    let enterprises = crate::store::enterprises::list(conn)?;
-    let categories = store::categories(conn)?;
-    cases
-        .iter()
-        .map(|c| {
-            let chain: Vec<String> = maps.chain(&c.grid_code).into_iter().map(|g| g.name).collect();
-            let recheck = audit_store::for_case(conn, c.id)?
-                .into_iter()
-                .rev()
-                .map(|e| e.record)
-                .find(|e| e.action == "approve" || e.action == "return")
-                .map(|e| {
-                    let verdict = if e.action == "approve" { "验收通过" } else { "返工" };
-                    format!("{} {verdict}：{}", &e.at[..10], e.comment)
-                })
-                .unwrap_or_default();
-            let status = Status::parse(&c.status).map_or_else(|| c.status.clone(), |s| s.zh().to_owned());
-            Ok(crate::docs::ledger::LedgerRow {
-                number: c.number.clone(),
-                found_on: c.reported_at[..10].to_owned(),
-                place: format!("{}（{:.6}, {:.6}）", chain.join(""), c.lon, c.lat),
-                grid: maps.grid(&c.grid_code).map_or_else(|| c.grid_code.clone(), |g| g.grid.name.clone()),
-                enterprise: c
-                    .enterprise_id
-                    .and_then(|id| enterprises.iter().find(|e| e.id == id))
-                    .map(|e| e.name.clone())
-                    .unwrap_or_default(),
-                category: categories
-                    .iter()
-                    .find(|k| k.code == c.category)
-                    .map_or_else(|| c.category.clone(), |k| k.name.clone()),
-                description: format!("{}：{}", c.title, c.description),
-                grade: if c.grade == "major" { "重大".into() } else { "一般".into() },
-                responsible: c.responsible.clone().unwrap_or_default(),
-                measures: c.measures.clone().unwrap_or_default(),
-                deadline: c.deadline.clone().unwrap_or_default(),
-                recheck,
-                closed_on: c.closed_at.as_ref().map(|t| t[..10].to_owned()).unwrap_or_default(),
-                status: if is_overdue(c, today) { format!("{status}（已超期）") } else { status },
-            })
-        })
-        .collect()
+    each: &mut dyn FnMut(&crate::docs::ledger::LedgerRow) -> Result<()>,
+) -> Result<usize> {
+    let query = list_query(maps, actor, filter)?;
+    let mut lines = LedgerLines::new(conn, maps)?;
+    let (mut after, mut count) = (None, 0);
+    loop {
+        let (found, next) = case_query::page_ids(conn, &query, today, after, LEDGER_BATCH)?;
+        let ids: Vec<i64> = found.iter().map(|c| c.id).collect();
+        for (c, recheck) in store::with_recheck(conn, &ids)? {
+            each(&lines.line(&c, recheck.as_ref(), today))?;
+            count += 1;
+        }
+        match next {
+            Some(n) => after = Some(n),
+            None => return Ok(count),
+        }
+    }
+}
+
+/// Writes the CSV ledger of the actor's filtered cases into `out` as they
+/// are read; returns how many lines.
+pub fn csv_ledger(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    filter: &CaseFilter,
+    today: &str,
+    out: impl std::io::Write,
+) -> Result<usize> {
+    let mut csv = crate::docs::ledger::CsvLedger::new(out)?;
+    let count = ledger_each(conn, maps, actor, filter, today, &mut |row| csv.push(row))?;
+    csv.finish()?.flush().map_err(|e| Error::Internal(e.into()))?;
+    Ok(count)
+}
+
+/// Writes the XLSX ledger of the actor's filtered cases (rows in constant
+/// memory, then the KPI sheet of the period) to a temporary file; returns it
+/// and how many lines.
+pub fn xlsx_ledger(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    filter: &CaseFilter,
+    today: &str,
+) -> Result<(tempfile::NamedTempFile, usize)> {
+    let mut book = crate::docs::ledger::XlsxLedger::new()?;
+    let count = ledger_each(conn, maps, actor, filter, today, &mut |row| book.push(row))?;
+    let (from, to) = ledger_period(filter, today);
+    let kpis = ledger_kpis(conn, maps, actor, filter, (&from, &to))?;
+    let file = tempfile::NamedTempFile::new().map_err(|e| Error::Internal(e.into()))?;
+    book.finish(&kpis, &format!("{from} 至 {to}"), file.path())?;
+    Ok((file, count))
+}
+
+/// The period a ledger's KPI sheet covers: the filter's dates, by default this year to today.
+pub fn ledger_period(filter: &CaseFilter, today: &str) -> (String, String) {
+    let from = filter.from.clone().unwrap_or_else(|| format!("{}-01-01", &today[..4]));
+    let to = filter.to.clone().unwrap_or_else(|| today.to_owned());
+    (from, to)
 }
 
 /// How the KPIs are grouped.
@@ -886,7 +967,7 @@ pub struct Stats {
     pub by: &'static str,
     /// All the cases together.
     pub total: Kpi,
-    /// One line per group that has cases, by key.
+    /// One line per group with a case filed, due or closed in the period, by key.
     pub groups: Vec<StatsGroup>,
 }
 
@@ -923,6 +1004,7 @@ pub fn stats(lines: &[KpiLine], maps: &Maps, people: &[Person], by: StatsBy, fro
         groups: groups
             .into_iter()
             .map(|(key, (name, facts))| StatsGroup { key, name, kpi: kpi::compute(&facts, from, to) })
+            .filter(|g| g.kpi != Kpi::default())
             .collect(),
     }
 }
@@ -940,6 +1022,10 @@ pub fn kpi_line(c: &CaseRow) -> KpiLine {
         extensions: c.extension_count,
         enterprise: c.enterprise_id,
         reach: c.reach_code.clone(),
+        kind: c.kind.clone(),
+        grade: c.grade.clone(),
+        supervised: c.supervised,
+        referred: c.police_referred,
     }
 }
 
@@ -973,16 +1059,28 @@ fn reads_line(maps: &Maps, scope: &Scope, person: i64, l: &KpiLine) -> bool {
 /// due in March counts in March), and a ledger of closed cases still has a
 /// closure rate below 100 % when cases went unclosed.
 pub fn ledger_kpis(
-    rows: Vec<CaseRow>,
+    conn: &Connection,
     maps: &Maps,
     actor: &Actor,
     filter: &CaseFilter,
     (from, to): (&str, &str),
-    today: &str,
 ) -> Result<Vec<KpiRow>> {
-    let population = CaseFilter { status: None, overdue: None, from: None, to: None, ..filter.clone() };
-    let cases = select(rows, maps, actor, &population, today)?;
-    let lines: Vec<KpiLine> = cases.iter().map(kpi_line).collect();
+    let f = filter;
+    let within = |grid: &str, ancestor: &Option<String>| ancestor.as_deref().is_none_or(|g| maps.is_within(grid, g));
+    let own: Vec<&String> = own_grids(actor).collect();
+    let mut lines = store::kpi_lines(conn, from, to)?;
+    lines.retain(|l| {
+        reads_line(maps, &actor.scope, actor.person.id, l)
+            && f.kind.is_none_or(|k| l.kind == k.as_str())
+            && f.grade.is_none_or(|g| l.grade == g.as_str())
+            && within(&l.grid, &f.grid)
+            && f.enterprise.is_none_or(|e| l.enterprise == Some(e))
+            && f.reach.as_deref().is_none_or(|r| l.reach.as_deref() == Some(r))
+            && f.reporter.is_none_or(|r| l.reporter == r)
+            && f.supervised.is_none_or(|s| l.supervised == s)
+            && f.referred.is_none_or(|r| l.referred == r)
+            && (!f.below || own.iter().any(|g| l.grid != **g && maps.is_within(&l.grid, g)))
+    });
     let stats = stats(&lines, maps, &[], StatsBy::Grid(GridLevel::Village), from, to);
     Ok(stats.groups.into_iter().map(|g| KpiRow { code: g.key, name: g.name, kpi: g.kpi }).collect())
 }
@@ -1161,24 +1259,6 @@ fn own_grids(actor: &Actor) -> impl Iterator<Item = &String> {
         crate::domain::people::ScopeItem::Grid(g) => Some(g),
         _ => None,
     })
-}
-
-/// The ledger of the actor's cases that pass `filter`, with the per-village
-/// KPIs over the filter's period (default: this year to today) and that period.
-pub fn ledger(
-    conn: &Connection,
-    maps: &Maps,
-    actor: &Actor,
-    filter: &CaseFilter,
-    today: &str,
-) -> Result<(Vec<crate::docs::ledger::LedgerRow>, Vec<crate::docs::ledger::KpiRow>, String, String)> {
-    let all = store::list(conn)?;
-    let selected = select(all.clone(), maps, actor, filter, today)?;
-    let rows = ledger_rows(conn, maps, &selected, today)?;
-    let from = filter.from.clone().unwrap_or_else(|| format!("{}-01-01", &today[..4]));
-    let to = filter.to.clone().unwrap_or_else(|| today.to_owned());
-    let kpis = ledger_kpis(all, maps, actor, filter, (&from, &to), today)?;
-    Ok((rows, kpis, from, to))
 }
 
 /// The KPIs of the cases the actor may read, grouped `by`, over `[from, to]`.

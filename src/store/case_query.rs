@@ -254,15 +254,15 @@ fn rank_ids(conn: &Connection, q: &Query, rank: u8, today: &str, high: i64, want
     Ok(best)
 }
 
-/// One page of `q` after `after`: at most `limit` cases with their overdue
-/// flag, and the cursor of the next page if there is one.
-pub fn page(
+/// One page of `q` after `after` as cursors (rank and id): at most `limit`,
+/// and the cursor of the next page if there is one.
+pub fn page_ids(
     conn: &Connection,
     q: &Query,
     today: &str,
     after: Option<Cursor>,
     limit: usize,
-) -> Result<(Vec<Listed>, Option<Cursor>)> {
+) -> Result<(Vec<Cursor>, Option<Cursor>)> {
     let want = limit + 1;
     let mut found: Vec<Cursor> = Vec::new();
     for rank in [0_u8, 1] {
@@ -276,6 +276,19 @@ pub fn page(
     }
     let next = (found.len() > limit).then(|| found[limit - 1]);
     found.truncate(limit);
+    Ok((found, next))
+}
+
+/// One page of `q` after `after`: at most `limit` cases with their overdue
+/// flag, and the cursor of the next page if there is one.
+pub fn page(
+    conn: &Connection,
+    q: &Query,
+    today: &str,
+    after: Option<Cursor>,
+    limit: usize,
+) -> Result<(Vec<Listed>, Option<Cursor>)> {
+    let (found, next) = page_ids(conn, q, today, after, limit)?;
     let mut rows = Vec::with_capacity(found.len());
     for c in found {
         if let Some(row) = by_id(conn, c.id)? {

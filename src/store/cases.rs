@@ -201,6 +201,29 @@ pub fn list(conn: &Connection) -> Result<Vec<CaseRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The last re-inspection verdict of a case: (time, `approve` or `return`, comment).
+pub type Recheck = (String, String, String);
+
+/// The cases with these ids, in the order given, each with its last
+/// re-inspection verdict read from the audit log in the same statement: what
+/// a ledger line needs, a batch at a time.
+pub fn with_recheck(conn: &Connection, ids: &[i64]) -> Result<Vec<(CaseRow, Option<Recheck>)>> {
+    let marks = vec!["?"; ids.len()].join(",");
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS}, (SELECT json_array(a.at, a.action, a.comment) FROM audit_log a
+            WHERE a.case_id = cases.id AND a.action IN ('approve', 'return') ORDER BY a.seq DESC LIMIT 1)
+         FROM cases WHERE id IN ({marks})"
+    ))?;
+    let mut found: std::collections::HashMap<i64, (CaseRow, Option<Recheck>)> = stmt
+        .query_map(rusqlite::params_from_iter(ids), |r| {
+            let verdict: Option<String> = r.get(29)?;
+            Ok((case(r)?, verdict.and_then(|v| serde_json::from_str(&v).ok())))
+        })?
+        .map(|row| row.map(|(c, v)| (c.id, (c, v))))
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
 /// The open cases (neither closed nor cancelled) whose point lies inside
 /// `[west, south, east, north]`, newest first: what a map view starts from.
 /// Callers filter by scope.
@@ -349,10 +372,18 @@ pub struct KpiLine {
     pub enterprise: Option<i64>,
     /// Snapped reach.
     pub reach: Option<String>,
+    /// `safety`, `environment` or `river`.
+    pub kind: String,
+    /// `general` or `major`.
+    pub grade: String,
+    /// Under supervision.
+    pub supervised: bool,
+    /// Referred to the river police.
+    pub referred: bool,
 }
 
 const KPI_COLUMNS: &str = "id, substr(reported_at, 1, 10), grid_code, reporter_id, deadline, substr(closed_at, 1, 10),
-    rework_count, extension_count, enterprise_id, reach_code";
+    rework_count, extension_count, enterprise_id, reach_code, kind, grade, supervised, police_referred";
 
 fn kpi_line(r: &Row<'_>) -> rusqlite::Result<KpiLine> {
     Ok(KpiLine {
@@ -366,6 +397,10 @@ fn kpi_line(r: &Row<'_>) -> rusqlite::Result<KpiLine> {
         extensions: r.get(7)?,
         enterprise: r.get(8)?,
         reach: r.get(9)?,
+        kind: r.get(10)?,
+        grade: r.get(11)?,
+        supervised: r.get(12)?,
+        referred: r.get(13)?,
     })
 }
 

@@ -200,3 +200,32 @@ async fn patrol_logs_page_like_a_filter_of_every_log_and_search_an_index() {
     }
     assert!(listed > 200, "{listed}");
 }
+
+#[tokio::test]
+async fn statistics_from_the_index_equal_statistics_of_every_row() {
+    use gridsafe::domain::grid::GridLevel;
+    use gridsafe::service::cases::StatsBy;
+    let (_app, conn, maps, today) = town().await;
+    let all = gridsafe::store::cases::list(&conn).unwrap();
+    let people = gridsafe::store::people::list(&conn).unwrap();
+    let periods = [
+        ("2026-01-01", "2026-12-31"),
+        ("2026-03-01", "2026-03-31"),
+        ("2026-06-10", "2026-08-20"),
+        ("2025-01-01", "2026-02-01"),
+    ];
+    for actor in everyone(&conn, &maps, &today).iter().step_by(3) {
+        let readable: Vec<_> = all
+            .iter()
+            .filter(|c| cases::readable(&actor.scope, actor.person.id, &cases::facts(&maps, c)))
+            .map(cases::kpi_line)
+            .collect();
+        for (from, to) in periods {
+            for by in [StatsBy::Grid(GridLevel::Village), StatsBy::Grid(GridLevel::Community), StatsBy::Person] {
+                let got = cases::stats_in_scope(&conn, &maps, actor, by, from, to).unwrap();
+                let expected = cases::stats(&readable, &maps, &people, by, from, to);
+                assert_eq!(got, expected, "{} {from}..{to}", actor.person.username);
+            }
+        }
+    }
+}

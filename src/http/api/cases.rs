@@ -16,6 +16,7 @@ use crate::domain::people;
 use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
 use crate::http::auth::Caller;
+use crate::http::download;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::idempotency::{Keyed, Once};
 use crate::service::cases::{self, ActionInput, CaseInput};
@@ -294,37 +295,46 @@ impl CaseQuery {
     }
 }
 
-/// `GET /api/v1/ledger.csv`: the hazard ledger (UTF-8 with BOM), filtered like the case list.
+/// `GET /api/v1/ledger.csv`: the hazard ledger (UTF-8 with BOM), filtered
+/// like the case list, streamed as it is read.
 pub async fn ledger_csv(State(app): State<App>, caller: Caller, Query(q): Query<CaseQuery>) -> Result<Response> {
-    let (rows, _) = ledger(&app, caller, &q).await?;
-    let bytes = crate::docs::ledger::csv(&rows)?;
-    Ok(attachment(bytes, "text/csv; charset=utf-8", "ledger.csv"))
+    let (maps, actor, filter, today) = ledger_request(&app, caller, &q)?;
+    let body =
+        download::body(&app.store, move |c, out| cases::csv_ledger(c, &maps, &actor, &filter, &today, out).map(drop));
+    Ok(attachment(body, "text/csv; charset=utf-8", "ledger.csv"))
 }
 
-/// `GET /api/v1/ledger.xlsx`: the ledger plus a sheet of KPIs per village over the period.
+/// `GET /api/v1/ledger.xlsx`: the ledger plus a sheet of KPIs per village
+/// over the period; the rows go to a temporary file as they are read
+/// (constant memory), then the file is streamed.
 pub async fn ledger_xlsx(State(app): State<App>, caller: Caller, Query(q): Query<CaseQuery>) -> Result<Response> {
-    let (rows, kpis) = ledger(&app, caller, &q).await?;
-    let period = format!("{} 至 {}", kpis.1, kpis.2);
-    let bytes = crate::docs::ledger::xlsx(&rows, &kpis.0, &period)?;
-    Ok(attachment(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "ledger.xlsx"))
+    let (maps, actor, filter, today) = ledger_request(&app, caller, &q)?;
+    let body = download::body(&app.store, move |c, out| {
+        let (file, _) = cases::xlsx_ledger(c, &maps, &actor, &filter, &today)?;
+        let mut read = std::fs::File::open(file.path()).map_err(|e| Error::Internal(e.into()))?;
+        std::io::copy(&mut read, out).map_err(|e| Error::Internal(e.into()))?;
+        Ok(())
+    });
+    Ok(attachment(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "ledger.xlsx"))
 }
 
-fn attachment(bytes: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+fn attachment(body: impl Into<axum::body::Body>, content_type: &'static str, name: &str) -> Response {
     let disposition = format!("attachment; filename=\"{name}\"");
-    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body.into())
         .into_response()
 }
 
-/// Ledger rows and per-village KPIs (with the period) for the caller's filtered cases.
-async fn ledger(
+/// A ledger request's parts, its filter checked before the download starts
+/// (a bad one is a 400, not a cut transfer).
+fn ledger_request(
     app: &App,
     caller: Caller,
     q: &CaseQuery,
-) -> Result<(Vec<crate::docs::ledger::LedgerRow>, (Vec<crate::docs::ledger::KpiRow>, String, String))> {
+) -> Result<(std::sync::Arc<crate::spatial::Maps>, crate::service::accounts::Actor, cases::CaseFilter, String)> {
     let filter = q.filter()?;
     let (maps, actor, today) = (app.maps(), caller.actor, app.clock.today());
-    let (rows, kpis, from, to) = app.store.read(move |c| cases::ledger(c, &maps, &actor, &filter, &today)).await?;
-    Ok((rows, (kpis, from, to)))
+    cases::list_query(&maps, &actor, &filter)?;
+    Ok((maps, actor, filter, today))
 }
 
 /// Query of `GET /api/v1/stats`.
