@@ -31,3 +31,6 @@ CREATE INDEX cases_closed ON cases (closed_at) WHERE closed_at IS NOT NULL;
 -- (the chiefs above), and per chief (patrols_by_chief already orders by start).
 CREATE INDEX patrols_started ON patrols (started_s);
 CREATE INDEX patrols_river_started ON patrols (river_code, started_s);
+
+-- A month's documents (the batch download and the documents page).
+CREATE INDEX documents_kind_issued ON documents (kind, issued_at);

@@ -585,7 +585,9 @@ pub fn month_documents(conn: &Connection, maps: &Maps, actor: &Actor, month: &st
             });
         }
     }
-    let mut logs = crate::store::patrols::list(conn, None, Some(&month))?;
+    let (from_s, to_s) = crate::service::patrols::month_window(&month)?;
+    let all = [crate::store::patrols::PatrolTerm::All];
+    let mut logs = crate::store::patrols::page(conn, &all, (None, from_s, to_s), None, usize::MAX / 2)?.0;
     logs.reverse();
     let mut rivers: Vec<String> = Vec::new();
     for p in &logs {
@@ -639,16 +641,25 @@ pub fn month_document_pdf(conn: &Connection, maps: &Maps, d: &MonthDocument, now
     }
 }
 
-/// Every document of `month` in one ZIP archive (stored, not deflated: PDFs
-/// are compressed already), one PDF at a time, so besides the archive only
-/// one document is in memory; a `清单.csv` lists them.
-pub fn month_archive(conn: &Connection, maps: &Maps, actor: &Actor, month: &str, now_s: i64) -> Result<Vec<u8>> {
+/// Writes every document of a month, each as issued, into one ZIP archive
+/// (stored, not deflated: PDFs are compressed already) with a list
+/// (`清单.csv`), into `out` one file after another: the archive is streamed,
+/// the PDFs are never all in memory. The town office only; checked before
+/// anything is written.
+pub fn month_archive(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    month: &str,
+    now_s: i64,
+    out: impl std::io::Write,
+) -> Result<()> {
     use std::io::Write;
     let docs = month_documents(conn, maps, actor, month)?;
     let zip_error = |e: zip::result::ZipError| Error::Internal(anyhow::Error::new(e).context("writing the archive"));
     let io_error = |e: std::io::Error| Error::Internal(anyhow::Error::new(e).context("writing the archive"));
     let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    let mut archive = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut archive = zip::ZipWriter::new_stream(out);
     let csv_error = |e: csv::Error| Error::Internal(anyhow::Error::new(e).context("writing the list"));
     let mut list = csv::Writer::from_writer(Vec::new());
     list.write_record(["kind", "code", "number", "date", "cases", "subject", "file"]).map_err(csv_error)?;
@@ -662,5 +673,5 @@ pub fn month_archive(conn: &Connection, maps: &Maps, actor: &Actor, month: &str,
     let list = list.into_inner().map_err(|e| Error::Internal(anyhow::anyhow!("writing the list: {e}")))?;
     archive.start_file("清单.csv", options).map_err(zip_error)?;
     archive.write_all(&list).map_err(io_error)?;
-    Ok(archive.finish().map_err(zip_error)?.into_inner())
+    archive.finish().map_err(zip_error)?.get_mut().flush().map_err(io_error)
 }

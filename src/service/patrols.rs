@@ -1137,7 +1137,7 @@ pub fn readable_rows(
 }
 
 /// The Unix seconds `[first, next)` of a month (YYYY-MM) in China time, when its walks began.
-fn month_window(month: &str) -> Result<(i64, i64)> {
+pub fn month_window(month: &str) -> Result<(i64, i64)> {
     let bad = || Error::invalid("month", "月份格式须为 YYYY-MM", "month must be YYYY-MM");
     let (y, m) = month.split_once('-').ok_or_else(bad)?;
     let (y, m): (i32, u32) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);

@@ -160,8 +160,10 @@ pub fn cases_of(conn: &Connection, document_id: i64) -> Result<Vec<i64>> {
 /// Documents of a kind issued in a month (`YYYY-MM`), oldest first.
 pub fn in_month(conn: &Connection, kind: &str, month: &str) -> Result<Vec<DocumentMeta>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {META} FROM documents d WHERE d.kind = ?1 AND substr(d.issued_at, 1, 7) = ?2 ORDER BY d.id"
+        "SELECT {META} FROM documents d INDEXED BY documents_kind_issued
+         WHERE d.kind = ?1 AND d.issued_at >= ?2 AND d.issued_at < ?2 || '~' ORDER BY d.id"
     ))?;
+    // RFC 3339 times sort as text: the month's times lie between "YYYY-MM" and "YYYY-MM~".
     Ok(stmt.query_map(params![kind, month], meta)?.collect::<rusqlite::Result<_>>()?)
 }
 
