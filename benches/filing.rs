@@ -17,11 +17,11 @@ use std::time::{Duration, Instant};
 use gridsafe::app::{App, UiSettings};
 use gridsafe::demo;
 use gridsafe::service::geography;
-use gridsafe::store::audit::NewEntry;
-use gridsafe::store::cases::CaseRow;
 use gridsafe::store::{Store, StoreOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+mod raw;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -193,62 +193,7 @@ async fn raw_run(total: usize) -> f64 {
     drop(store);
     let mut conn = gridsafe::store::open_migrated(&dir.path().join("raw.db")).expect("open");
     let (lon, lat) = point();
-    let started = Instant::now();
-    for batch in 0..total.div_ceil(100) {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).expect("begin");
-        for n in 0..100 {
-            let number = gridsafe::store::cases::next_number(&tx, "TF", 2026).expect("number");
-            let row = CaseRow {
-                id: 0,
-                number,
-                kind: "safety".into(),
-                category: "S-F10".into(),
-                grade: "general".into(),
-                criterion: None,
-                title: "配电箱无防护罩".into(),
-                description: "车间东侧配电箱门缺失，带电部位外露".into(),
-                lon,
-                lat,
-                grid_code: "TF0101".into(),
-                enterprise_id: None,
-                reach_code: None,
-                reporter_id: 1,
-                status: "reported".into(),
-                responsible: None,
-                measures: None,
-                deadline: None,
-                plan: None,
-                transferred_to: None,
-                supervised: false,
-                rework_count: 0,
-                extension_count: 0,
-                fix_description: None,
-                reported_at: "2026-11-28T10:00:00+08:00".into(),
-                closed_at: None,
-                version: 1,
-                police_referred: false,
-                police_outcome: None,
-            };
-            let id = gridsafe::store::cases::insert(&tx, &row).expect("case");
-            let number = row.number.clone();
-            gridsafe::store::cases::add_photos(&tx, id, "report", std::slice::from_ref(&photo)).expect("photo");
-            let entry = NewEntry {
-                case_id: Some(id),
-                actor_id: 1,
-                at: row.reported_at.clone(),
-                action: "report".into(),
-                to: Some("reported".into()),
-                comment: row.title.clone(),
-                media: vec![photo.clone()],
-                ..NewEntry::default()
-            };
-            gridsafe::store::audit::append(&tx, entry).expect("audit");
-            let key = format!("raw-{batch}-{n}");
-            gridsafe::store::cases::remember(&tx, 1, &key, "hash", 201, &number, "now").expect("idempotency");
-        }
-        tx.commit().expect("commit");
-    }
-    total as f64 / started.elapsed().as_secs_f64()
+    raw::file(&mut conn, total, &raw::Spot { lon, lat, grid: "TF0101".into(), reporter: 1, photo })
 }
 
 fn main() {

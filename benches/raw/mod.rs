@@ -1,0 +1,83 @@
+//! The raw insert rate the filing benchmarks compare HTTP filing with: the
+//! rows one filing writes (case, photo link, audit entry, idempotency
+//! record), with the store's own SQL, 100 filings per transaction, at the
+//! connection's `synchronous=FULL`.
+
+use std::time::Instant;
+
+use gridsafe::store::audit::NewEntry;
+use gridsafe::store::cases::CaseRow;
+
+/// Where the raw filings go and who files them.
+pub struct Spot {
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// The village grid of the point.
+    pub grid: String,
+    /// The filer's person id.
+    pub reporter: i64,
+    /// A stored photo's id.
+    pub photo: String,
+}
+
+/// Inserts `total` filings at `at`; returns filings per second.
+pub fn file(conn: &mut rusqlite::Connection, total: usize, at: &Spot) -> f64 {
+    let started = Instant::now();
+    for batch in 0..total.div_ceil(100) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).expect("begin");
+        for n in 0..100 {
+            let number = gridsafe::store::cases::next_number(&tx, "TF", 2026).expect("number");
+            let row = CaseRow {
+                id: 0,
+                number,
+                kind: "safety".into(),
+                category: "S-F10".into(),
+                grade: "general".into(),
+                criterion: None,
+                title: "配电箱无防护罩".into(),
+                description: "车间东侧配电箱门缺失，带电部位外露".into(),
+                lon: at.lon,
+                lat: at.lat,
+                grid_code: at.grid.clone(),
+                enterprise_id: None,
+                reach_code: None,
+                reporter_id: at.reporter,
+                status: "reported".into(),
+                responsible: None,
+                measures: None,
+                deadline: None,
+                plan: None,
+                transferred_to: None,
+                supervised: false,
+                rework_count: 0,
+                extension_count: 0,
+                fix_description: None,
+                reported_at: "2026-11-28T10:00:00+08:00".into(),
+                closed_at: None,
+                version: 1,
+                police_referred: false,
+                police_outcome: None,
+            };
+            let id = gridsafe::store::cases::insert(&tx, &row).expect("case");
+            let number = row.number.clone();
+            gridsafe::store::cases::add_photos(&tx, id, "report", std::slice::from_ref(&at.photo)).expect("photo");
+            let entry = NewEntry {
+                case_id: Some(id),
+                actor_id: at.reporter,
+                at: row.reported_at.clone(),
+                action: "report".into(),
+                to: Some("reported".into()),
+                comment: row.title.clone(),
+                media: vec![at.photo.clone()],
+                ..NewEntry::default()
+            };
+            gridsafe::store::audit::append(&tx, entry).expect("audit");
+            let key = format!("raw-{batch}-{n}");
+            gridsafe::store::cases::remember(&tx, at.reporter, &key, "hash", 201, &number, "now").expect("idempotency");
+        }
+        tx.commit().expect("commit");
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
