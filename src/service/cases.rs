@@ -1218,6 +1218,7 @@ pub fn list_query(maps: &Maps, actor: &Actor, f: &CaseFilter) -> Result<Query> {
         from: f.from.clone(),
         to: f.to.clone(),
         scope: (!wide).then(|| scope_sql.clone()),
+        within: None,
     };
     let terms = if let Some(r) = f.reporter {
         vec![Term::Reporter(r)]
@@ -1239,11 +1240,26 @@ pub fn list_query(maps: &Maps, actor: &Actor, f: &CaseFilter) -> Result<Query> {
     Ok(Query { terms, residual, overdue: f.overdue != Some(false), not_overdue: f.overdue != Some(true) })
 }
 
-/// The open cases the actor may read (of one category, if given): driven by
+/// The open cases the actor may read that pass `filter` and lie in
+/// `[west, south, east, north]`, overdue first, then newest: what a map view shows.
+pub fn open_in_view(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    filter: &CaseFilter,
+    bbox: [f64; 4],
+    today: &str,
+) -> Result<Vec<CaseRow>> {
+    let mut q = open_query(maps, actor, filter, None)?;
+    q.residual.within = Some(bbox);
+    Ok(case_query::all(conn, &q, today)?.into_iter().map(|(c, _)| c).collect())
+}
+
+/// The open cases the actor may read that pass `filter` (of one category, if given): driven by
 /// the open statuses' index for the town office, by the scope otherwise, so
 /// it costs what is open, not what was ever filed.
-pub fn open_query(maps: &Maps, actor: &Actor, category: Option<&str>) -> Result<Query> {
-    let mut q = list_query(maps, actor, &CaseFilter::default())?;
+pub fn open_query(maps: &Maps, actor: &Actor, filter: &CaseFilter, category: Option<&str>) -> Result<Query> {
+    let mut q = list_query(maps, actor, filter)?;
     if q.terms == [Term::All] {
         q.terms =
             Status::ALL.into_iter().filter(|s| s.is_open()).map(|s| Term::Status(s.as_str().to_owned())).collect();
@@ -1316,7 +1332,7 @@ pub const DUE_SOON_DAYS: i64 = 3;
 /// [`DUE_SOON_DAYS`], then the rest, each by deadline then newest.
 pub fn todo(conn: &Connection, maps: &Maps, actor: &Actor, today: &str) -> Result<Vec<Todo>> {
     let who = case::Actor { person: actor.person.id, scope: &actor.scope };
-    let mut out: Vec<Todo> = case_query::all(conn, &open_query(maps, actor, None)?, today)?
+    let mut out: Vec<Todo> = case_query::all(conn, &open_query(maps, actor, &CaseFilter::default(), None)?, today)?
         .into_iter()
         .filter_map(|(c, _)| {
             let f = facts(maps, &c);
@@ -1416,7 +1432,7 @@ pub fn nearby_open(
 ) -> Result<Vec<(CaseRow, f64)>> {
     // Nearness orders these, not the deadline: any day will do for the overdue rank.
     let mut out: Vec<(CaseRow, f64)> =
-        case_query::all(conn, &open_query(maps, actor, Some(category))?, &china_date(0))?
+        case_query::all(conn, &open_query(maps, actor, &CaseFilter::default(), Some(category))?, &china_date(0))?
             .into_iter()
             .filter_map(|(c, _)| {
                 let d = crate::spatial::distance_m(point, Lonlat::parse(c.lon, c.lat).ok()?);
@@ -1459,8 +1475,10 @@ pub fn dashboard(
     today: &str,
 ) -> Result<Dashboard> {
     let stats = stats_in_scope(conn, maps, actor, StatsBy::Grid(GridLevel::Community), from, to)?;
-    let open: Vec<CaseRow> =
-        case_query::all(conn, &open_query(maps, actor, None)?, today)?.into_iter().map(|(c, _)| c).collect();
+    let open: Vec<CaseRow> = case_query::all(conn, &open_query(maps, actor, &CaseFilter::default(), None)?, today)?
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
     let month = &today[..7];
     let mut oldest: Vec<(CaseRow, i64)> = open
         .iter()

@@ -239,7 +239,7 @@ pub fn cluster(rows: &[CaseRow], zoom: u8, today: &str) -> (Vec<Cluster>, Vec<Ma
 }
 
 /// The open cases `actor` may read in `view` that pass `filter` (the case
-/// list's own scope and filters, [`cases::select`]): clusters below
+/// list's own scope and filters, [`cases::open_in_view`]): clusters below
 /// [`CLUSTER_BELOW_ZOOM`] or past [`MAX_POINTS`], single cases otherwise.
 pub fn cases_in_view(
     conn: &Connection,
@@ -256,11 +256,11 @@ pub fn cases_in_view(
             "the map shows open cases only: status must be reported, registered, dispatched or submitted",
         ));
     }
-    let rows = cases::select(crate::store::cases::open_within(conn, view.bbox)?, maps, actor, filter, today)?;
+    let rows = cases::open_in_view(conn, maps, actor, filter, view.bbox, today)?;
     let total = rows.len();
     let points = view.zoom >= POINTS_FROM_ZOOM || (view.zoom >= CLUSTER_BELOW_ZOOM && total <= MAX_POINTS);
     if points {
-        // `select` orders overdue first, then newest: those are kept.
+        // The list's order, overdue first, then newest: those are kept.
         let cases: Vec<MapCase> = rows.iter().take(MAX_POINTS).map(|c| map_case(c, today)).collect();
         return Ok(MapCases {
             mode: "points",

@@ -80,6 +80,8 @@ pub struct Residual {
     pub to: Option<String>,
     /// Readable by this reader only (none: the reader reads everything).
     pub scope: Option<ScopeSql>,
+    /// The point lies in `[west, south, east, north]`.
+    pub within: Option<[f64; 4]>,
 }
 
 /// A list: its driving terms (any of them), the residual, and which ranks it holds.
@@ -168,6 +170,10 @@ impl Residual {
         if let Some(to) = &self.to {
             sql.push_str(" AND substr(reported_at, 1, 10) <= ?");
             args.push(Value::Text(to.clone()));
+        }
+        if let Some([west, south, east, north]) = self.within {
+            sql.push_str(" AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?");
+            args.extend([west, east, south, north].map(Value::Real));
         }
         if let Some(scope) = &self.scope {
             sql.push_str(" AND (reporter_id = ?");

@@ -224,18 +224,6 @@ pub fn with_recheck(conn: &Connection, ids: &[i64]) -> Result<Vec<(CaseRow, Opti
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
-/// The open cases (neither closed nor cancelled) whose point lies inside
-/// `[west, south, east, north]`, newest first: what a map view starts from.
-/// Callers filter by scope.
-pub fn open_within(conn: &Connection, [west, south, east, north]: [f64; 4]) -> Result<Vec<CaseRow>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM cases WHERE status NOT IN ('closed', 'cancelled')
-            AND lon BETWEEN ?1 AND ?3 AND lat BETWEEN ?2 AND ?4 ORDER BY id DESC"
-    ))?;
-    let rows = stmt.query_map(params![west, south, east, north], case)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
 /// The cases a photo is attached to.
 pub fn with_photo(conn: &Connection, media_id: &str) -> Result<Vec<CaseRow>> {
     // case_photos shares no column name with cases, so COLUMNS stays unambiguous.
