@@ -34,3 +34,5 @@ CREATE INDEX patrols_river_started ON patrols (river_code, started_s);
 
 -- A month's documents (the batch download and the documents page).
 CREATE INDEX documents_kind_issued ON documents (kind, issued_at);
+-- Every chief's compliance in a month reads that month's logs.
+CREATE INDEX patrols_month ON patrols (month);

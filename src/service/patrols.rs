@@ -948,6 +948,32 @@ pub fn log_pdf(conn: &Connection, maps: &Maps, p: &PatrolRow, now_s: i64) -> Res
     render_patrol_log(&view, &heading, maps)
 }
 
+/// The river cases on `river`'s reaches that are open, or were signed off in
+/// `month`, oldest first: read through the reach index and the month's KPI
+/// lines, not the whole table.
+fn river_cases(conn: &Connection, maps: &Maps, river: &str, month: &str) -> Result<Vec<cases::CaseRow>> {
+    use crate::store::case_query::{self, Query, Residual, Term};
+    let on_river = |reach: Option<&str>| reach.and_then(|r| maps.reach(r)).is_some_and(|r| r.river.as_str() == river);
+    let open = Query {
+        terms: maps.reaches_of(river).map(|r| Term::Reach(r.code.clone())).collect(),
+        residual: Residual { open: true, kind: Some("river".into()), ..Residual::default() },
+        overdue: true,
+        not_overdue: true,
+    };
+    let mut found: Vec<cases::CaseRow> =
+        case_query::all(conn, &open, &china_date(0))?.into_iter().map(|(c, _)| c).collect();
+    let (from, to) = month_window(month)?;
+    for line in crate::store::cases::kpi_lines(conn, &china_date(from), &china_date(to - 1))? {
+        let closed_in_month = line.closed.as_deref().is_some_and(|d| d.starts_with(month));
+        if closed_in_month && line.kind == "river" && on_river(line.reach.as_deref()) {
+            found.extend(crate::store::cases::by_id(conn, line.id)?);
+        }
+    }
+    found.sort_by_key(|c| c.id);
+    found.dedup_by_key(|c| c.id);
+    Ok(found)
+}
+
 /// The monthly river report PDF (河长制月报) of one river.
 pub fn report_pdf(
     conn: &Connection,
@@ -985,12 +1011,7 @@ pub fn report_pdf(
         }
     }
     let (mut open_cases, mut closed_cases) = (Vec::new(), Vec::new());
-    for c in crate::store::cases::list(conn)?.into_iter().rev() {
-        let on_river = c.kind == "river"
-            && c.reach_code.as_deref().and_then(|r| maps.reach(r)).is_some_and(|r| r.river.as_str() == river);
-        if !on_river {
-            continue;
-        }
+    for c in river_cases(conn, maps, river, month)? {
         let status = crate::domain::case::Status::parse(&c.status);
         let line = CaseLine {
             number: c.number.clone(),

@@ -188,12 +188,17 @@ pub fn previous_end(conn: &Connection, chief_id: i64, before_s: i64) -> Result<O
         .query_row(params![chief_id, before_s], |r| r.get(0))?)
 }
 
-/// Patrols, newest first, optionally of one river and/or one month.
+/// Patrols, newest first, optionally of one river and/or one month (over
+/// the river or month index when given; everything only when neither is).
 pub fn list(conn: &Connection, river: Option<&str>, month: Option<&str>) -> Result<Vec<PatrolRow>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM patrols WHERE (?1 IS NULL OR river_code = ?1) AND (?2 IS NULL OR month = ?2)
-         ORDER BY started_s DESC, id DESC"
-    ))?;
+    let condition = match (river, month) {
+        (Some(_), Some(_)) => "river_code = ?1 AND month = ?2",
+        (Some(_), None) => "river_code = ?1 AND ?2 IS NULL",
+        (None, Some(_)) => "?1 IS NULL AND month = ?2",
+        (None, None) => "?1 IS NULL AND ?2 IS NULL",
+    };
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM patrols WHERE {condition} ORDER BY started_s DESC, id DESC"))?;
     Ok(stmt.query_map(params![river, month], patrol)?.collect::<rusqlite::Result<_>>()?)
 }
 
