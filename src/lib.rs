@@ -15,6 +15,7 @@ pub mod docs;
 pub mod domain;
 /// The crate error type and `Result` alias.
 pub mod error;
+pub mod generate;
 /// HTTP: router, API, web pages.
 pub mod http;
 /// Units of work shared by pages, the API and the CLI.

@@ -16,6 +16,7 @@ pub mod assign;
 pub mod audit;
 pub mod coverage;
 pub mod export;
+pub mod generate;
 pub mod import;
 pub mod init;
 pub mod locate;
@@ -74,6 +75,8 @@ pub enum Command {
     Patrols(patrols::Args),
     /// Write issued documents (notices, re-inspection opinions) as PDF files.
     Pdf(pdf::Args),
+    /// Generate a synthetic town of any size into a new database (for benchmarks and sizing).
+    Generate(generate::Args),
 }
 
 impl Cli {
@@ -92,6 +95,7 @@ impl Cli {
             Command::Export(args) => export::run(&args, &clock),
             Command::Pdf(args) => pdf::run(&args),
             Command::Patrols(args) => patrols::run(&args),
+            Command::Generate(args) => generate::run(&args, &clock),
         }
     }
 }
@@ -102,6 +106,15 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error
         .chain()
         .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// A progress bar on standard error, drawn only when it is a terminal (logs stay clean).
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("[{bar:30}] {pos}/{len} {msg} ({eta})") {
+        bar.set_style(style.progress_chars("#>-"));
+    }
+    bar
 }
 
 /// Prints a value as pretty JSON on stdout.

@@ -2,7 +2,6 @@
 //! exactly as stored; `gridsafe pdf month YYYY-MM --out DIR` writes a month's
 //! documents with a progress bar.
 
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -97,52 +96,17 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             let kind = if *reviews { "review" } else { "notice" };
             let docs = store::in_month(&conn, kind, month)?;
             std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-            let mut bar = Progress::new(docs.len());
+            let bar = super::progress_bar(docs.len() as u64);
             for meta in &docs {
                 let path = out.join(format!("{}.pdf", meta.code));
                 std::fs::write(&path, store::bytes(&conn, meta.id)?)
                     .with_context(|| format!("cannot write {}", path.display()))?;
-                bar.step(&meta.code);
+                bar.set_message(meta.code.clone());
+                bar.inc(1);
             }
-            bar.done();
+            bar.finish_and_clear();
             outln!("{} 份文书已写入 {} / {} documents written", docs.len(), out.display(), docs.len())?;
         }
     }
     Ok(())
-}
-
-/// A progress bar on standard error: redrawn in place on a terminal, a
-/// line per tenth otherwise (so logs stay short).
-struct Progress {
-    total: usize,
-    done: usize,
-    terminal: bool,
-}
-
-impl Progress {
-    fn new(total: usize) -> Self {
-        Self { total, done: 0, terminal: std::io::stderr().is_terminal() }
-    }
-
-    fn line(&self, label: &str) -> String {
-        const WIDTH: usize = 30;
-        let filled = (self.done * WIDTH).checked_div(self.total).unwrap_or(WIDTH);
-        format!("[{}{}] {}/{} {label}", "#".repeat(filled), "-".repeat(WIDTH - filled), self.done, self.total)
-    }
-
-    fn step(&mut self, label: &str) {
-        self.done += 1;
-        let mut err = std::io::stderr().lock();
-        if self.terminal {
-            let _ = write!(err, "\r{}\x1b[K", self.line(label));
-        } else if self.done * 10 / self.total.max(1) != (self.done - 1) * 10 / self.total.max(1) {
-            let _ = writeln!(err, "{}", self.line(label));
-        }
-    }
-
-    fn done(&self) {
-        if self.terminal {
-            let _ = writeln!(std::io::stderr());
-        }
-    }
 }

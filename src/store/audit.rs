@@ -11,7 +11,8 @@ pub use crate::domain::audit::Record as NewEntry;
 /// Appends an entry at the head of the chain (call inside the action's transaction).
 pub fn append(conn: &Connection, new: NewEntry) -> Result<Entry> {
     let head: Option<(i64, String)> = conn
-        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (seq, prev_hash) = head.map_or((1, GENESIS.to_owned()), |(s, h)| (s + 1, h));
     let mut entry = Entry { seq, record: new, prev_hash, hash: String::new() };

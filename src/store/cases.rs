@@ -147,6 +147,49 @@ pub fn insert(conn: &Connection, c: &CaseRow) -> Result<i64> {
     Ok(conn.last_insert_rowid())
 }
 
+/// Inserts a case with every field as given, its version included: for
+/// `gridsafe generate`, which writes a case's whole history at once (the
+/// filing path is [`insert`]). Returns its id.
+pub fn insert_full(conn: &Connection, c: &CaseRow) -> Result<i64> {
+    let plan = c.plan.as_ref().map(serde_json::Value::to_string);
+    conn.prepare_cached(&format!(
+        "INSERT INTO cases ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+            ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
+        COLUMNS.trim_start_matches("id, ")
+    ))?
+    .execute(params![
+        c.number,
+        c.kind,
+        c.category,
+        c.grade,
+        c.criterion,
+        c.title,
+        c.description,
+        c.lon,
+        c.lat,
+        c.grid_code,
+        c.enterprise_id,
+        c.reach_code,
+        c.reporter_id,
+        c.status,
+        c.responsible,
+        c.measures,
+        c.deadline,
+        plan,
+        c.transferred_to,
+        c.supervised,
+        c.rework_count,
+        c.extension_count,
+        c.fix_description,
+        c.reported_at,
+        c.closed_at,
+        c.version,
+        c.police_referred,
+        c.police_outcome
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
 /// Writes a case's mutable fields if its version is still `expected`; bumps the version.
 pub fn update(conn: &Connection, c: &CaseRow, expected: i64) -> Result<()> {
     let plan = c.plan.as_ref().map(serde_json::Value::to_string);

@@ -98,7 +98,22 @@ impl TestApp {
     }
 
     async fn build(load: impl FnMut(&rusqlite::Connection) -> gridsafe::error::Result<()> + Send + 'static) -> Self {
+        Self::build_in(tempfile::tempdir().expect("temp dir"), load).await
+    }
+
+    /// A town made by `gridsafe generate` (its history ends at [`NOW`]).
+    pub async fn generated(spec: gridsafe::generate::Spec) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let mut conn = gridsafe::store::open_migrated(&dir.path().join("test.db")).expect("database");
+        gridsafe::generate::generate(&mut conn, &spec, NOW, &mut |_| {}).expect("generated");
+        drop(conn);
+        Self::build_in(dir, |_| Ok(())).await
+    }
+
+    async fn build_in(
+        dir: tempfile::TempDir,
+        load: impl FnMut(&rusqlite::Connection) -> gridsafe::error::Result<()> + Send + 'static,
+    ) -> Self {
         let store = Store::open(&dir.path().join("test.db"), &StoreOptions::default()).expect("store opens");
         store.write(load).await.expect("geography loads");
         let maps = store.read(geography::load_maps).await.expect("maps load");

@@ -11,6 +11,7 @@ mod demo;
 mod documents;
 mod durability;
 mod enterprises;
+mod generate;
 mod geography;
 mod helpers;
 mod http_geography;
