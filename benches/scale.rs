@@ -92,7 +92,7 @@ fn setup(path: &Path) -> Setup {
     let inspector: i64 = conn
         .query_row(
             "SELECT a.person_id FROM assignments a JOIN assignment_scopes s ON s.assignment_id = a.id
-             JOIN grids g ON g.code = s.grid_code
+             JOIN grids g ON s.kind = 'grid' AND g.code = s.code
              WHERE a.role = 'inspector' AND a.valid_to IS NULL AND g.level = 'village' ORDER BY a.id LIMIT 1",
             [],
             |r| r.get(0),

@@ -862,7 +862,7 @@ impl<'a> LedgerLines<'a> {
 }
 
 /// How many cases a ledger export reads at a time.
-const LEDGER_BATCH: usize = 1000;
+const LEDGER_BATCH: usize = 5000;
 
 /// The ledger lines of the actor's cases that pass `filter`, in list order
 /// (overdue first, then newest), handed to `each` one by one as they are
@@ -1220,18 +1220,28 @@ pub fn list_query(maps: &Maps, actor: &Actor, f: &CaseFilter) -> Result<Query> {
         scope: (!wide).then(|| scope_sql.clone()),
         within: None,
     };
-    let terms = if let Some(r) = f.reporter {
+    let days = f.from.as_deref().zip(f.to.as_deref()).and_then(|(from, to)| days_between(from, to));
+    let terms = if grids.as_ref().is_some_and(BTreeSet::is_empty) {
+        // A grid filter no grid passes (`below` for someone with no grid below theirs): nothing to list.
+        Vec::new()
+    } else if let Some(r) = f.reporter {
         vec![Term::Reporter(r)]
     } else if let Some(e) = f.enterprise {
         vec![Term::Enterprise(e)]
     } else if let Some(r) = &f.reach {
         vec![Term::Reach(r.clone())]
+    } else if !wide && scope_terms.len() <= MANY_TERMS {
+        // The reader's own scope bounds the list; a grid filter only drops the grids outside it.
+        residual.scope = None;
+        scope_terms
+            .into_iter()
+            .filter(|t| !matches!(t, Term::Grid(g) if grids.as_ref().is_some_and(|s| !s.contains(g))))
+            .collect()
     } else if let Some(g) = grids.filter(|g| g.len() <= MANY_TERMS) {
         residual.grids = None;
         g.into_iter().map(Term::Grid).collect()
-    } else if !wide && scope_terms.len() <= MANY_TERMS {
-        residual.scope = None;
-        scope_terms
+    } else if let Some(days) = days.filter(|d| d.len() <= MAX_DAYS) {
+        days.into_iter().map(Term::Day).collect()
     } else if let Some(s) = f.status {
         vec![Term::Status(s.as_str().to_owned())]
     } else {
@@ -1267,6 +1277,15 @@ pub fn open_query(maps: &Maps, actor: &Actor, filter: &CaseFilter, category: Opt
     q.residual.open = true;
     q.residual.category = category.map(str::to_owned);
     Ok(q)
+}
+
+/// Most days a filing-date range reads one by one (ten years).
+const MAX_DAYS: usize = 3660;
+
+/// The days from `from` to `to` (YYYY-MM-DD, inclusive), newest first; `None` when either is not a date.
+fn days_between(from: &str, to: &str) -> Option<Vec<String>> {
+    let (first, last) = (crate::domain::time::parse_date(from)?, crate::domain::time::parse_date(to)?);
+    Some((first..=last).rev().take(MAX_DAYS + 1).map(crate::domain::time::format_date).collect())
 }
 
 /// The grids the actor holds by assignment (not expanded).

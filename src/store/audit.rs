@@ -116,9 +116,14 @@ pub fn for_case(conn: &Connection, case_id: i64) -> Result<Vec<Entry>> {
 
 /// Walks the whole chain; also checks that every case has as many entries as its version says.
 pub fn verify(conn: &Connection) -> Result<std::result::Result<i64, crate::domain::audit::Broken>> {
+    // Row by row: ten years of a county are tens of millions of entries.
     let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"))?;
-    let rows = stmt.query_map([], entry)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut failed = None;
+    let rows = stmt.query_map([], entry)?.map_while(|row| row.map_err(|e| failed = Some(e)).ok());
     let checked = crate::domain::audit::verify(rows);
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
     if checked.is_err() {
         return Ok(checked);
     }

@@ -34,6 +34,8 @@ pub enum Term {
     Reach(String),
     /// The cases one person filed.
     Reporter(i64),
+    /// The cases filed on one day (YYYY-MM-DD).
+    Day(String),
 }
 
 /// Whom a reader may see, as SQL: any one of these makes a case readable.
@@ -159,7 +161,10 @@ impl Residual {
         if let Some(r) = self.referred {
             eq("police_referred", Value::Integer(i64::from(r)), sql);
         }
-        if let Some(grids) = &self.grids {
+        if self.grids.as_ref().is_some_and(Vec::is_empty) {
+            // No grid at all: nothing matches (and an empty IN list would defeat INDEXED BY).
+            sql.push_str(" AND 0");
+        } else if let Some(grids) = &self.grids {
             let _ = write!(sql, " AND grid_code IN ({})", placeholders(grids.len()));
             args.extend(grids.iter().cloned().map(Value::Text));
         }
@@ -219,6 +224,7 @@ fn stream(
         (Term::Enterprise(e), _) => ("INDEXED BY cases_enterprise", "enterprise_id = ?", Some(Value::Integer(*e))),
         (Term::Reach(r), _) => ("INDEXED BY cases_reach", "reach_code = ?", Some(Value::Text(r.clone()))),
         (Term::Reporter(p), _) => ("INDEXED BY cases_reporter", "reporter_id = ?", Some(Value::Integer(*p))),
+        (Term::Day(d), _) => ("INDEXED BY cases_day", "substr(reported_at, 1, 10) = ?", Some(Value::Text(d.clone()))),
     };
     let _ = write!(sql, "{index} WHERE {condition}");
     args.extend(value);
@@ -239,12 +245,23 @@ fn stream(
     Some((sql, args))
 }
 
+/// The terms a rank reads: the overdue cases are few, so a rank-0 day is read
+/// from the deadline index once for all days (the filing dates stay in the residual).
+fn rank_terms(q: &Query, rank: u8) -> Vec<Term> {
+    if rank == 0 && q.terms.iter().any(|t| matches!(t, Term::Day(_))) {
+        let mut terms: Vec<Term> = q.terms.iter().filter(|t| !matches!(t, Term::Day(_))).cloned().collect();
+        terms.push(Term::All);
+        return terms;
+    }
+    q.terms.clone()
+}
+
 /// The ids of one rank below `high`, newest first, at most `want`: every
 /// term's ids merged, each term reading only ids above the lowest of the
 /// `want` best found so far.
 fn rank_ids(conn: &Connection, q: &Query, rank: u8, today: &str, high: i64, want: usize) -> Result<Vec<i64>> {
     let mut best: Vec<i64> = Vec::new();
-    for term in &q.terms {
+    for term in &rank_terms(q, rank) {
         let low = if best.len() >= want { best[want - 1] } else { 0 };
         let Some((sql, mut args)) = stream(term, rank, &q.residual, today, (low, high)) else { continue };
         args.push(Value::Integer(want as i64));
@@ -316,7 +333,7 @@ pub fn all(conn: &Connection, q: &Query, today: &str) -> Result<Vec<Listed>> {
 pub fn plans(conn: &Connection, q: &Query, today: &str) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for rank in [0_u8, 1] {
-        for term in &q.terms {
+        for term in &rank_terms(q, rank) {
             let Some((sql, mut args)) = stream(term, rank, &q.residual, today, (0, i64::MAX)) else { continue };
             args.push(Value::Integer(51));
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;

@@ -69,6 +69,8 @@ pub fn open_connection(path: &Path) -> rusqlite::Result<Connection> {
          PRAGMA foreign_keys = ON;",
     )?;
     conn.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT_BYTES)?;
+    // A list runs a statement per driving term and rank: keep them all prepared.
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
 }
 
