@@ -65,29 +65,14 @@ pub fn run(args: &Args, clock: &Clock) -> anyhow::Result<()> {
         }
     };
     let seconds = started.elapsed().as_secs_f64();
+    let generate::Summary { villages, communities, reaches, people, enterprises, cases, audit_entries, patrols } =
+        summary;
+    let rate = cases as f64 / seconds;
     outln!(
-        "已生成 {} 个村、{} 个社区、{} 个河段、{} 人、{} 家企业、{} 条隐患（审计记录 {} 条）、{} 条巡河日志，用时 {seconds:.1} 秒（每秒 {:.0} 条隐患）",
-        summary.villages,
-        summary.communities,
-        summary.reaches,
-        summary.people,
-        summary.enterprises,
-        summary.cases,
-        summary.audit_entries,
-        summary.patrols,
-        summary.cases as f64 / seconds
+        "已生成 {villages} 个村、{communities} 个社区、{reaches} 个河段、{people} 人、{enterprises} 家企业、{cases} 条隐患（审计记录 {audit_entries} 条）、{patrols} 条巡河日志，用时 {seconds:.1} 秒（每秒 {rate:.0} 条隐患）"
     )?;
     outln!(
-        "generated {} villages, {} communities, {} reaches, {} people, {} enterprises, {} cases ({} audit entries), {} patrols in {seconds:.1} s ({:.0} cases/s) into {}",
-        summary.villages,
-        summary.communities,
-        summary.reaches,
-        summary.people,
-        summary.enterprises,
-        summary.cases,
-        summary.audit_entries,
-        summary.patrols,
-        summary.cases as f64 / seconds,
+        "generated {villages} villages, {communities} communities, {reaches} reaches, {people} people, {enterprises} enterprises, {cases} cases ({audit_entries} audit entries), {patrols} patrols in {seconds:.1} s ({rate:.0} cases/s) into {}",
         args.db.db.display()
     )?;
     Ok(())

@@ -17,7 +17,7 @@ fn gridsafe(db: &Path, args: &[&str]) -> Output {
 }
 
 #[track_caller]
-fn succeeded(output: &Output) -> String {
+pub fn succeeded(output: &Output) -> String {
     assert!(
         output.status.success(),
         "failed: {}\n{}",
@@ -136,7 +136,7 @@ fn an_accepted_import_replaces_the_grids_and_recomputes_reaches() {
     assert!(out.contains("中村") && out.contains("T0102"), "{out}");
 }
 
-fn gridsafe_stdin(db: &Path, args: &[&str], input: &str) -> Output {
+pub fn gridsafe_stdin(db: &Path, args: &[&str], input: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_gridsafe"))
         .args(args)

@@ -9,27 +9,10 @@ use gridsafe::generate::Spec;
 
 use crate::helpers::TestApp;
 
+/// Runs the binary (the CLI tests' runner) and requires success.
 fn gridsafe(db: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gridsafe"))
-        .args(args)
-        .arg("--db")
-        .arg(db)
-        .env("RUST_LOG", "warn")
-        .env("GRIDSAFE_NOW", crate::helpers::NOW.to_string())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.unwrap_or_default().as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "gridsafe {args:?}: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = crate::cli::gridsafe_stdin(db, args, stdin.unwrap_or_default());
+    crate::cli::succeeded(&output);
     output
 }
 
