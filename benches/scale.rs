@@ -7,7 +7,8 @@
 //! one: `GRIDSAFE_SCALE_DB=/path/town.db` (made with `gridsafe generate`; the
 //! figures in the README are at 10,000 villages, 10,000,000 cases and
 //! 1,000,000 patrols). `GRIDSAFE_SCALE_SECONDS` (default 60) is how long the
-//! write-and-read part files at full speed.
+//! write-and-read part files at full speed. `GRIDSAFE_SCALE_PARTS` (default
+//! `lists,stats,ledger,filing`) picks the parts to run.
 //!
 //! Measured, in this order, against `gridsafe serve` on a loopback socket:
 //! 1. every list's first and next page (p50/p99 of 200 requests each), for
@@ -38,6 +39,11 @@ type Http = Client<HttpConnector, Full<Bytes>>;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Whether the part is to run (`GRIDSAFE_SCALE_PARTS`).
+fn part(name: &str) -> bool {
+    std::env::var("GRIDSAFE_SCALE_PARTS").map_or(true, |parts| parts.split(',').any(|p| p.trim() == name))
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -229,12 +235,26 @@ async fn main() {
     let base = server.base.clone();
     println!("server up; RSS {:.0} MB", server.rss_mb().0);
 
-    reads(&http, &base, (&admin, &inspector), (&community, year, &last), &numbers).await;
+    if part("lists") {
+        lists(&http, &base, (&admin, &inspector), (&community, year, &last), &numbers).await;
+    }
+    if part("stats") {
+        stats(&http, &base, (&admin, &inspector), year).await;
+    }
+    if part("ledger") {
+        ledger(&http, &server, &admin, year).await;
+    }
+    if part("filing") {
+        filing(&http, server, &setup, &db, &numbers).await;
+    }
+}
 
+/// The ledger CSV of a year: rows/s and the server's peak RSS.
+async fn ledger(http: &Http, server: &Server, admin: &str, year: i64) {
+    let base = &server.base;
     let (_, before) = server.rss_mb();
     let t = Instant::now();
-    let (status, body) =
-        get(&http, &base, &admin, &format!("/api/v1/ledger.csv?from={year}-01-01&to={year}-12-31")).await;
+    let (status, body) = get(http, base, admin, &format!("/api/v1/ledger.csv?from={year}-01-01&to={year}-12-31")).await;
     let seconds = t.elapsed().as_secs_f64();
     assert_eq!(status, 200);
     let rows = csv::Reader::from_reader(&body[3..]).records().count();
@@ -244,11 +264,13 @@ async fn main() {
         body.len() as f64 / 1e6,
         rows as f64 / seconds
     );
-    drop(body);
+}
 
-    let http_rate = filing_while_reading(&http, &base, &setup, &db, &numbers).await;
+/// Filing while reading, then the raw insert rate on the same database.
+async fn filing(http: &Http, server: Server, setup: &Setup, db: &Path, numbers: &[String]) {
+    let http_rate = filing_while_reading(http, &server.base, setup, db, numbers).await;
     drop(server);
-    let mut conn = gridsafe::store::open_migrated(&db).expect("open");
+    let mut conn = gridsafe::store::open_migrated(db).expect("open");
     let spot: (f64, f64, String) = conn
         .query_row("SELECT lon, lat, grid_code FROM cases WHERE kind = 'safety' LIMIT 1", [], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -262,8 +284,8 @@ async fn main() {
     );
 }
 
-/// Lists, case detail and stats, for the office and an inspector.
-async fn reads(
+/// Lists and case detail, for the office and an inspector.
+async fn lists(
     http: &Http,
     base: &str,
     (admin, inspector): (&str, &str),
@@ -307,6 +329,10 @@ async fn reads(
         percentile(&detail, 0.99),
         detail.len()
     );
+}
+
+/// Stats for a year by grid, for the office and an inspector.
+async fn stats(http: &Http, base: &str, (admin, inspector): (&str, &str), year: i64) {
     for (level, who, token) in
         [("village", "office", admin), ("community", "office", admin), ("village", "inspector", inspector)]
     {

@@ -42,10 +42,40 @@ pub struct CaseKpi {
 }
 
 impl CaseKpi {
+    /// The same facts, borrowed.
+    pub fn facts(&self) -> Facts<'_> {
+        Facts {
+            reported: &self.reported,
+            deadline: self.deadline.as_deref(),
+            closed: self.closed.as_deref(),
+            reworks: self.reworks,
+            extensions: self.extensions,
+        }
+    }
+}
+
+/// The facts one case contributes, borrowed from wherever they were read
+/// (a row of the KPI index, a [`CaseKpi`]): a period's millions of cases are
+/// tallied without a copy of any.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    /// Filed on (YYYY-MM-DD).
+    pub reported: &'a str,
+    /// Current deadline, once dispatched.
+    pub deadline: Option<&'a str>,
+    /// Signed off on (YYYY-MM-DD), if closed.
+    pub closed: Option<&'a str>,
+    /// Times returned for rework.
+    pub reworks: i64,
+    /// Times extended.
+    pub extensions: i64,
+}
+
+impl<'a> Facts<'a> {
     /// The day the case falls due for the KPIs: the earlier of its deadline
     /// and its sign-off; `None` when it has neither.
-    pub fn due_on(&self) -> Option<&str> {
-        match (self.deadline.as_deref(), self.closed.as_deref()) {
+    pub fn due_on(&self) -> Option<&'a str> {
+        match (self.deadline, self.closed) {
             (Some(deadline), Some(closed)) => Some(deadline.min(closed)),
             (deadline, closed) => deadline.or(closed),
         }
@@ -53,7 +83,93 @@ impl CaseKpi {
 
     /// Signed off on or before its deadline.
     pub fn on_time(&self) -> bool {
-        matches!((&self.closed, &self.deadline), (Some(closed), Some(deadline)) if closed <= deadline)
+        matches!((self.closed, self.deadline), (Some(closed), Some(deadline)) if closed <= deadline)
+    }
+}
+
+/// The KPIs of one group being counted over `[from, to]`, one case at a time:
+/// counts, and the days to sign-off as a histogram, so memory does not grow
+/// with the cases and two tallies of parts of the cases [`merge`](Tally::merge)
+/// into the tally of all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    filed: usize,
+    due: usize,
+    closed: usize,
+    on_time: usize,
+    reworked: usize,
+    extended: usize,
+    /// How many cases signed off in the period took each number of days.
+    days: std::collections::BTreeMap<i64, usize>,
+}
+
+impl Tally {
+    /// Counts one case.
+    pub fn add(&mut self, c: &Facts<'_>, from: &str, to: &str) {
+        let within = |d: &str| from <= d && d <= to;
+        self.filed += usize::from(within(c.reported));
+        if c.due_on().is_some_and(within) {
+            self.due += 1;
+            if c.closed.is_some_and(|d| d <= to) {
+                self.closed += 1;
+                self.on_time += usize::from(c.on_time());
+            }
+            self.reworked += usize::from(c.reworks > 0);
+            self.extended += usize::from(c.extensions > 0);
+        }
+        if let Some(closed) = c.closed.filter(|d| within(d))
+            && let (Some(closed), Some(reported)) = (parse_date(closed), parse_date(c.reported))
+        {
+            *self.days.entry(closed - reported).or_default() += 1;
+        }
+    }
+
+    /// Adds the cases another tally counted.
+    pub fn merge(&mut self, other: Self) {
+        self.filed += other.filed;
+        self.due += other.due;
+        self.closed += other.closed;
+        self.on_time += other.on_time;
+        self.reworked += other.reworked;
+        self.extended += other.extended;
+        for (days, n) in other.days {
+            *self.days.entry(days).or_default() += n;
+        }
+    }
+
+    /// The KPIs of the cases counted.
+    pub fn kpi(&self) -> Kpi {
+        let due = self.due;
+        Kpi {
+            filed: self.filed,
+            due,
+            closed: self.closed,
+            closed_on_time: self.on_time,
+            closure_rate: rate(self.closed, due),
+            on_time_rate: rate(self.on_time, due),
+            rework_rate: rate(self.reworked, due),
+            extension_rate: rate(self.extended, due),
+            median_days_to_close: histogram_median(&self.days),
+        }
+    }
+}
+
+/// The median of the values a histogram counts (the mean of the two middle
+/// ones for an even count), exactly: days are whole numbers.
+fn histogram_median(counts: &std::collections::BTreeMap<i64, usize>) -> Option<f64> {
+    let n: usize = counts.values().sum();
+    // The values at sorted positions `n / 2` and, for an even count, `n / 2 - 1`.
+    let at = |position: usize| {
+        let mut seen = 0;
+        counts.iter().find_map(|(&value, &count)| {
+            seen += count;
+            (position < seen).then_some(value as f64)
+        })
+    };
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => at(n / 2),
+        _ => Some(f64::midpoint(at(n / 2 - 1)?, at(n / 2)?)),
     }
 }
 
@@ -85,17 +201,6 @@ pub fn rate(part: usize, whole: usize) -> Option<f64> {
     (whole > 0).then(|| (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
 }
 
-/// The middle value (the mean of the two middle ones for an even count).
-pub fn median(mut values: Vec<f64>) -> Option<f64> {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(values[n / 2]),
-        _ => Some(f64::midpoint(values[n / 2 - 1], values[n / 2])),
-    }
-}
-
 /// Computes the KPIs of `cases` over `[from, to]` (inclusive dates).
 ///
 /// ```
@@ -109,30 +214,11 @@ pub fn median(mut values: Vec<f64>) -> Option<f64> {
 /// assert_eq!(k.median_days_to_close, Some(16.0));
 /// ```
 pub fn compute(cases: &[CaseKpi], from: &str, to: &str) -> Kpi {
-    let within = |d: &str| from <= d && d <= to;
-    let filed = cases.iter().filter(|c| within(&c.reported)).count();
-    let due: Vec<&CaseKpi> = cases.iter().filter(|c| c.due_on().is_some_and(within)).collect();
-    let closed_by_end = |c: &&&CaseKpi| c.closed.as_deref().is_some_and(|d| d <= to);
-    let closed = due.iter().filter(closed_by_end).count();
-    let on_time = due.iter().filter(closed_by_end).filter(|c| c.on_time()).count();
-    let days: Vec<f64> = cases
-        .iter()
-        .filter_map(|c| {
-            let closed = c.closed.as_deref().filter(|d| within(d))?;
-            Some((parse_date(closed)? - parse_date(&c.reported)?) as f64)
-        })
-        .collect();
-    Kpi {
-        filed,
-        due: due.len(),
-        closed,
-        closed_on_time: on_time,
-        closure_rate: rate(closed, due.len()),
-        on_time_rate: rate(on_time, due.len()),
-        rework_rate: rate(due.iter().filter(|c| c.reworks > 0).count(), due.len()),
-        extension_rate: rate(due.iter().filter(|c| c.extensions > 0).count(), due.len()),
-        median_days_to_close: median(days),
+    let mut tally = Tally::default();
+    for c in cases {
+        tally.add(&c.facts(), from, to);
     }
+    tally.kpi()
 }
 
 /// Patrol compliance: `min(valid, target) / target`; 1 when nothing is required.
@@ -230,9 +316,34 @@ mod tests {
         // Drop K: A 9, B 10, D 26, E 21, H 9 → 9 9 10 21 26, five values, the middle one is 10.
         let cases: Vec<CaseKpi> = march().into_iter().filter(|c| c.reported != "2026-02-10").collect();
         assert_eq!(compute(&cases, "2026-03-01", "2026-03-31").median_days_to_close, Some(10.0));
-        assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), Some(2.5));
-        assert_eq!(median(Vec::new()), None);
+        let histogram = |values: &[i64]| {
+            values.iter().fold(std::collections::BTreeMap::new(), |mut h, &v| {
+                *h.entry(v).or_insert(0) += 1;
+                h
+            })
+        };
+        assert_eq!(histogram_median(&histogram(&[3, 1, 2])), Some(2.0));
+        assert_eq!(histogram_median(&histogram(&[4, 1, 3, 2])), Some(2.5));
+        assert_eq!(histogram_median(&histogram(&[7, 7, 1, 9])), Some(7.0));
+        assert_eq!(histogram_median(&histogram(&[])), None);
+    }
+
+    #[test]
+    fn tallies_of_two_parts_merge_into_the_tally_of_all() {
+        let cases = march();
+        for (from, to) in [("2026-03-01", "2026-03-31"), ("2026-02-01", "2026-02-28"), ("2026-02-15", "2026-04-30")] {
+            for split in 0..=cases.len() {
+                let tally = |part: &[CaseKpi]| {
+                    part.iter().fold(Tally::default(), |mut t, c| {
+                        t.add(&c.facts(), from, to);
+                        t
+                    })
+                };
+                let mut first = tally(&cases[..split]);
+                first.merge(tally(&cases[split..]));
+                assert_eq!(first.kpi(), compute(&cases, from, to), "{from}..{to} split at {split}");
+            }
+        }
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! own requirements, the row update guarded by version, one audit entry),
 //! each inside the caller's transaction so nothing is half-written.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use crate::domain::audit::Entry;
 use crate::domain::case::{self, Action, CaseFacts, Grade, Kind, Refusal, Status};
 use crate::domain::geo_point::Lonlat;
 use crate::domain::grid::GridLevel;
-use crate::domain::kpi::{self, CaseKpi, Kpi};
+use crate::domain::kpi::{CaseKpi, Facts, Kpi, Tally};
 use crate::domain::people;
 use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
@@ -24,10 +25,11 @@ use crate::service::accounts::Actor;
 use crate::service::documents;
 use crate::service::printable;
 use crate::spatial::Maps;
+use crate::store::Store;
 use crate::store::audit::{self as audit_store, NewEntry};
 use crate::store::case_query::{self, Cursor, Query, Residual, ScopeSql, Term};
 pub use crate::store::cases::CaseRow;
-use crate::store::cases::{self as store, KpiLine};
+use crate::store::cases::{self as store, KpiFields, KpiLine, KpiPart};
 pub use crate::store::documents::DocumentMeta;
 use crate::store::people::Person;
 
@@ -975,41 +977,137 @@ pub struct Stats {
 /// counts as due, closed and on time), grouped `by`. `people` names the
 /// reporters when grouping by person.
 pub fn stats(lines: &[KpiLine], maps: &Maps, people: &[Person], by: StatsBy, from: &str, to: &str) -> Stats {
-    let names: HashMap<i64, &str> = people.iter().map(|p| (p.id, p.name.as_str())).collect();
-    // A town has thousands of villages and a period millions of cases: each grid is placed once.
-    let mut places: HashMap<&str, (String, String)> = HashMap::new();
-    let mut groups: BTreeMap<String, (String, Vec<CaseKpi>)> = BTreeMap::new();
+    let mut counter = StatsCounter::new(maps, by, from, to);
     for l in lines {
-        let (key, name) = match by {
-            StatsBy::Person => {
-                (l.reporter.to_string(), names.get(&l.reporter).map_or_else(String::new, |n| (*n).to_owned()))
-            }
-            StatsBy::Grid(level) => places
-                .entry(l.grid.as_str())
-                .or_insert_with(|| {
-                    let chain = maps.chain(&l.grid);
-                    let at = chain.iter().find(|g| g.level == level).or(chain.last());
-                    at.map_or_else(|| (l.grid.clone(), String::new()), |g| (g.code.to_string(), g.name.clone()))
-                })
-                .clone(),
-        };
-        groups.entry(key).or_insert_with(|| (name, Vec::new())).1.push(kpi_of(l));
+        counter.add(&l.borrowed());
     }
-    let all: Vec<CaseKpi> = lines.iter().map(kpi_of).collect();
-    Stats {
-        from: from.to_owned(),
-        to: to.to_owned(),
-        by: if by == StatsBy::Person { "person" } else { "grid" },
-        total: kpi::compute(&all, from, to),
-        groups: groups
-            .into_iter()
-            .map(|(key, (name, facts))| StatsGroup { key, name, kpi: kpi::compute(&facts, from, to) })
-            .filter(|g| g.kpi != Kpi::default())
-            .collect(),
+    counter.counted.finish(people, by, from, to)
+}
+
+/// One group being counted: its key, its name (grids only) and its tally.
+#[derive(Debug, Clone)]
+struct GroupTally {
+    key: String,
+    name: String,
+    tally: Tally,
+}
+
+/// What a [`StatsCounter`] counted: owned, so counters of parts of a period
+/// (each on its own connection) hand it back to be merged.
+#[derive(Debug, Clone, Default)]
+pub struct Counted {
+    total: Tally,
+    groups: Vec<GroupTally>,
+    /// Group of each key.
+    keys: HashMap<String, usize>,
+}
+
+impl Counted {
+    /// The group of `key`, made on first sight.
+    fn group(&mut self, key: String, name: impl FnOnce() -> String) -> usize {
+        if let Some(&at) = self.keys.get(&key) {
+            return at;
+        }
+        self.groups.push(GroupTally { key: key.clone(), name: name(), tally: Tally::default() });
+        self.keys.insert(key, self.groups.len() - 1);
+        self.groups.len() - 1
+    }
+
+    /// Adds what was counted over another part of the same period and grouping.
+    pub fn merge(&mut self, other: Self) {
+        self.total.merge(other.total);
+        for g in other.groups {
+            let at = self.group(g.key, || g.name);
+            self.groups[at].tally.merge(g.tally);
+        }
+    }
+
+    /// The statistics: groups in key order, those with nothing in the period
+    /// left out, reporters named from `people`.
+    pub fn finish(mut self, people: &[Person], by: StatsBy, from: &str, to: &str) -> Stats {
+        self.groups.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        let names: HashMap<String, &str> = match by {
+            StatsBy::Person => people.iter().map(|p| (p.id.to_string(), p.name.as_str())).collect(),
+            StatsBy::Grid(_) => HashMap::new(),
+        };
+        Stats {
+            from: from.to_owned(),
+            to: to.to_owned(),
+            by: if by == StatsBy::Person { "person" } else { "grid" },
+            total: self.total.kpi(),
+            groups: self
+                .groups
+                .into_iter()
+                .map(|g| {
+                    let name = names.get(&g.key).map_or(g.name, |n| (*n).to_owned());
+                    StatsGroup { key: g.key, name, kpi: g.tally.kpi() }
+                })
+                .filter(|g| g.kpi != Kpi::default())
+                .collect(),
+        }
     }
 }
 
-/// What a case contributes to the KPIs, as [`store::kpi_lines`] reads it.
+/// The KPIs of a period being counted, grouped, as the lines stream past:
+/// memory holds one tally per group, never the lines.
+#[derive(Debug, Clone)]
+pub struct StatsCounter<'a> {
+    maps: &'a Maps,
+    by: StatsBy,
+    from: &'a str,
+    to: &'a str,
+    /// Group of each village (a town has thousands, each placed once).
+    villages: HashMap<String, usize>,
+    /// Group of each reporter.
+    reporters: HashMap<i64, usize>,
+    /// What was counted so far.
+    pub counted: Counted,
+}
+
+impl<'a> StatsCounter<'a> {
+    /// An empty counter.
+    pub fn new(maps: &'a Maps, by: StatsBy, from: &'a str, to: &'a str) -> Self {
+        Self { maps, by, from, to, villages: HashMap::new(), reporters: HashMap::new(), counted: Counted::default() }
+    }
+
+    /// The group a line counts in.
+    fn group_of(&mut self, l: &KpiLine<&str>) -> usize {
+        match self.by {
+            StatsBy::Person => {
+                if let Some(&at) = self.reporters.get(&l.reporter) {
+                    return at;
+                }
+                let at = self.counted.group(l.reporter.to_string(), String::new);
+                self.reporters.insert(l.reporter, at);
+                at
+            }
+            StatsBy::Grid(level) => {
+                if let Some(&at) = self.villages.get(l.grid) {
+                    return at;
+                }
+                let chain = self.maps.chain(l.grid);
+                let (key, name) = chain
+                    .iter()
+                    .find(|g| g.level == level)
+                    .or(chain.last())
+                    .map_or_else(|| (l.grid.to_owned(), String::new()), |g| (g.code.to_string(), g.name.clone()));
+                let at = self.counted.group(key, || name);
+                self.villages.insert(l.grid.to_owned(), at);
+                at
+            }
+        }
+    }
+
+    /// Counts one line.
+    pub fn add(&mut self, l: &KpiLine<&str>) {
+        let facts = kpi_facts_of(l);
+        let at = self.group_of(l);
+        self.counted.groups[at].tally.add(&facts, self.from, self.to);
+        self.counted.total.add(&facts, self.from, self.to);
+    }
+}
+
+/// What a case contributes to the KPIs, as [`store::kpi_each`] reads it.
 pub fn kpi_line(c: &CaseRow) -> KpiLine {
     KpiLine {
         id: c.id,
@@ -1029,25 +1127,20 @@ pub fn kpi_line(c: &CaseRow) -> KpiLine {
     }
 }
 
-fn kpi_of(l: &KpiLine) -> CaseKpi {
-    CaseKpi {
-        reported: l.reported.clone(),
-        deadline: l.deadline.clone(),
-        closed: l.closed.clone(),
-        reworks: l.reworks,
-        extensions: l.extensions,
-    }
+/// The KPI facts of a line.
+fn kpi_facts_of<'l>(l: &KpiLine<&'l str>) -> Facts<'l> {
+    Facts { reported: l.reported, deadline: l.deadline, closed: l.closed, reworks: l.reworks, extensions: l.extensions }
 }
 
 /// Whether a person with `scope` may read the case behind a KPI line (as [`readable`]).
-fn reads_line(maps: &Maps, scope: &Scope, person: i64, l: &KpiLine) -> bool {
+fn reads_line(maps: &Maps, scope: &Scope, person: i64, l: &KpiLine<&str>) -> bool {
     scope.admin
         || scope.town_expert
         || l.reporter == person
-        || scope.grids.contains(&l.grid)
+        || scope.grids.contains(l.grid)
         || l.enterprise.is_some_and(|e| scope.enterprises.contains(&e))
         || l.reach.as_ref().is_some_and(|r| {
-            scope.reaches.contains(r) || maps.reach(r).is_some_and(|reach| scope.rivers.contains(reach.river.as_str()))
+            scope.reaches.contains(*r) || maps.reach(r).is_some_and(|reach| scope.rivers.contains(reach.river.as_str()))
         })
 }
 
@@ -1068,26 +1161,37 @@ pub fn ledger_kpis(
     let f = filter;
     let within = |grid: &str, ancestor: &Option<String>| ancestor.as_deref().is_none_or(|g| maps.is_within(grid, g));
     let own: Vec<&String> = own_grids(actor).collect();
-    let mut lines = store::kpi_lines(conn, from, to)?;
-    lines.retain(|l| {
-        reads_line(maps, &actor.scope, actor.person.id, l)
+    let by = StatsBy::Grid(GridLevel::Village);
+    let mut counter = StatsCounter::new(maps, by, from, to);
+    store::kpi_period(conn, from, to, |l| {
+        let counts = reads_line(maps, &actor.scope, actor.person.id, l)
             && f.kind.is_none_or(|k| l.kind == k.as_str())
             && f.grade.is_none_or(|g| l.grade == g.as_str())
-            && within(&l.grid, &f.grid)
+            && within(l.grid, &f.grid)
             && f.enterprise.is_none_or(|e| l.enterprise == Some(e))
-            && f.reach.as_deref().is_none_or(|r| l.reach.as_deref() == Some(r))
+            && f.reach.as_deref().is_none_or(|r| l.reach == Some(r))
             && f.reporter.is_none_or(|r| l.reporter == r)
             && f.supervised.is_none_or(|s| l.supervised == s)
             && f.referred.is_none_or(|r| l.referred == r)
-            && (!f.below || own.iter().any(|g| l.grid != **g && maps.is_within(&l.grid, g)))
-    });
-    let stats = stats(&lines, maps, &[], StatsBy::Grid(GridLevel::Village), from, to);
+            && (!f.below || own.iter().any(|g| l.grid != g.as_str() && maps.is_within(l.grid, g)));
+        if counts {
+            counter.add(l);
+        }
+    })?;
+    let stats = counter.counted.finish(&[], by, from, to);
     Ok(stats.groups.into_iter().map(|g| KpiRow { code: g.key, name: g.name, kpi: g.kpi }).collect())
 }
 
 /// What a case contributes to the KPIs.
 pub fn kpi_facts(c: &CaseRow) -> CaseKpi {
-    kpi_of(&kpi_line(c))
+    let l = kpi_line(c);
+    CaseKpi {
+        reported: l.reported,
+        deadline: l.deadline,
+        closed: l.closed,
+        reworks: l.reworks,
+        extensions: l.extensions,
+    }
 }
 
 /// What an earlier filing by `person` with this `Idempotency-Key` left: its
@@ -1305,13 +1409,65 @@ pub fn stats_in_scope(
     from: &str,
     to: &str,
 ) -> Result<Stats> {
+    check_period(from, to)?;
+    let mut counter = StatsCounter::new(maps, by, from, to);
+    for part in KpiPart::of_period(from, to, 1) {
+        count_part(conn, &mut counter, actor, &part)?;
+    }
+    Ok(counter.counted.finish(&crate::store::people::list(conn)?, by, from, to))
+}
+
+/// How many runs of filing days [`stats_of`] reads at once: one per core of
+/// the two a town's server has, the cases filed before the period a third.
+const STATS_PIECES: usize = 2;
+
+/// [`stats_in_scope`], its parts read at once on the store's readers: a
+/// year of a county is a million lines. Each part reads its own snapshot;
+/// a case falls in one part only, counted as it stood when that part read it.
+pub async fn stats_of(
+    store: &Store,
+    maps: Arc<Maps>,
+    actor: Arc<Actor>,
+    by: StatsBy,
+    from: &str,
+    to: &str,
+) -> Result<Stats> {
+    check_period(from, to)?;
+    let reads = KpiPart::of_period(from, to, STATS_PIECES).into_iter().map(|part| {
+        let (maps, actor, from, to) = (maps.clone(), actor.clone(), from.to_owned(), to.to_owned());
+        store.read(move |c| {
+            let mut counter = StatsCounter::new(&maps, by, &from, &to);
+            count_part(c, &mut counter, &actor, &part)?;
+            Ok(counter.counted)
+        })
+    });
+    let mut counted = Counted::default();
+    for part in futures_util::future::try_join_all(reads).await? {
+        counted.merge(part);
+    }
+    let people = if by == StatsBy::Person { store.read(crate::store::people::list).await? } else { Vec::new() };
+    Ok(counted.finish(&people, by, from, to))
+}
+
+/// Counts the lines of one part that the actor may read.
+fn count_part(conn: &Connection, counter: &mut StatsCounter<'_>, actor: &Actor, part: &KpiPart) -> Result<()> {
+    let sees_all = actor.scope.admin || actor.scope.town_expert;
+    let fields = if sees_all { KpiFields::Counts } else { KpiFields::All };
+    let maps = counter.maps;
+    store::kpi_each(conn, part, fields, |l| {
+        if sees_all || reads_line(maps, &actor.scope, actor.person.id, l) {
+            counter.add(l);
+        }
+        Ok(())
+    })
+}
+
+/// A period's end may not precede its start.
+fn check_period(from: &str, to: &str) -> Result<()> {
     if to < from {
         return Err(Error::invalid("to", "结束日期不能早于开始日期", "the end date cannot precede the start date"));
     }
-    let people = crate::store::people::list(conn)?;
-    let mut lines = store::kpi_lines(conn, from, to)?;
-    lines.retain(|l| reads_line(maps, &actor.scope, actor.person.id, l));
-    Ok(stats(&lines, maps, &people, by, from, to))
+    Ok(())
 }
 
 /// Whether the actor may file a case anywhere (the report button is offered only then).
@@ -1512,11 +1668,14 @@ pub fn dashboard(
         open: open.len(),
         overdue,
         supervised: open.iter().filter(|c| c.supervised).count(),
-        closed_this_month: store::kpi_lines(conn, &format!("{month}-01"), today)?
-            .iter()
-            .filter(|l| l.closed.as_deref().is_some_and(|d| d.starts_with(month)))
-            .filter(|l| reads_line(maps, &actor.scope, actor.person.id, l))
-            .count(),
+        closed_this_month: {
+            let mut closed = 0;
+            store::kpi_period(conn, &format!("{month}-01"), today, |l| {
+                let this_month = l.closed.is_some_and(|d| d.starts_with(month));
+                closed += usize::from(this_month && reads_line(maps, &actor.scope, actor.person.id, l));
+            })?;
+            closed
+        },
         oldest_overdue: oldest,
     })
 }

@@ -963,11 +963,15 @@ fn river_cases(conn: &Connection, maps: &Maps, river: &str, month: &str) -> Resu
     let mut found: Vec<cases::CaseRow> =
         case_query::all(conn, &open, &china_date(0))?.into_iter().map(|(c, _)| c).collect();
     let (from, to) = month_window(month)?;
-    for line in crate::store::cases::kpi_lines(conn, &china_date(from), &china_date(to - 1))? {
-        let closed_in_month = line.closed.as_deref().is_some_and(|d| d.starts_with(month));
-        if closed_in_month && line.kind == "river" && on_river(line.reach.as_deref()) {
-            found.extend(crate::store::cases::by_id(conn, line.id)?);
+    let mut closed = Vec::new();
+    crate::store::cases::kpi_period(conn, &china_date(from), &china_date(to - 1), |line| {
+        let closed_in_month = line.closed.is_some_and(|d| d.starts_with(month));
+        if closed_in_month && line.kind == "river" && on_river(line.reach) {
+            closed.push(line.id);
         }
+    })?;
+    for id in closed {
+        found.extend(crate::store::cases::by_id(conn, id)?);
     }
     found.sort_by_key(|c| c.id);
     found.dedup_by_key(|c| c.id);

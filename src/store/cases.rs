@@ -3,6 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 
+use crate::domain::time::{format_date, parse_date};
 use crate::error::{Error, Msg, Result};
 
 /// A case as stored.
@@ -380,21 +381,22 @@ pub fn update_category(conn: &Connection, code: &str, name: Option<&str>, active
     Ok(changed > 0)
 }
 
-/// What a case contributes to the KPIs, with the columns scope is decided on.
+/// What a case contributes to the KPIs, with the columns scope is decided on:
+/// owned (`KpiLine`), or borrowed from the row being read (`KpiLine<&str>`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KpiLine {
+pub struct KpiLine<S = String> {
     /// Row id.
     pub id: i64,
     /// Filed on (YYYY-MM-DD).
-    pub reported: String,
+    pub reported: S,
     /// Village grid.
-    pub grid: String,
+    pub grid: S,
     /// Who filed it.
     pub reporter: i64,
     /// Current deadline.
-    pub deadline: Option<String>,
+    pub deadline: Option<S>,
     /// Signed off on (YYYY-MM-DD).
-    pub closed: Option<String>,
+    pub closed: Option<S>,
     /// Times returned for rework.
     pub reworks: i64,
     /// Times extended.
@@ -402,66 +404,241 @@ pub struct KpiLine {
     /// Enterprise concerned.
     pub enterprise: Option<i64>,
     /// Snapped reach.
-    pub reach: Option<String>,
+    pub reach: Option<S>,
     /// `safety`, `environment` or `river`.
-    pub kind: String,
+    pub kind: S,
     /// `general` or `major`.
-    pub grade: String,
+    pub grade: S,
     /// Under supervision.
     pub supervised: bool,
     /// Referred to the river police.
     pub referred: bool,
 }
 
-const KPI_COLUMNS: &str = "id, substr(reported_at, 1, 10), grid_code, reporter_id, deadline, substr(closed_at, 1, 10),
-    rework_count, extension_count, enterprise_id, reach_code, kind, grade, supervised, police_referred";
-
-fn kpi_line(r: &Row<'_>) -> rusqlite::Result<KpiLine> {
-    Ok(KpiLine {
-        id: r.get(0)?,
-        reported: r.get(1)?,
-        grid: r.get(2)?,
-        reporter: r.get(3)?,
-        deadline: r.get(4)?,
-        closed: r.get(5)?,
-        reworks: r.get(6)?,
-        extensions: r.get(7)?,
-        enterprise: r.get(8)?,
-        reach: r.get(9)?,
-        kind: r.get(10)?,
-        grade: r.get(11)?,
-        supervised: r.get(12)?,
-        referred: r.get(13)?,
-    })
-}
-
-/// Every case that can count in the KPIs of `[from, to]` (inclusive dates):
-/// filed in it (read from the `cases_kpi` covering index), or filed before it
-/// and either signed off in or after it or still open with a deadline in or
-/// after it. A case filed before the period that is neither cannot be filed,
-/// due or closed in it (see `domain::kpi`). Ordered by id.
-pub fn kpi_lines(conn: &Connection, from: &str, to: &str) -> Result<Vec<KpiLine>> {
-    // RFC 3339 times sort as text; "<day>U" follows every time of that day.
-    let end = format!("{to}U");
-    let mut out = Vec::new();
-    for sql in [
-        format!("SELECT {KPI_COLUMNS} FROM cases INDEXED BY cases_kpi WHERE reported_at >= ?1 AND reported_at < ?2"),
-        format!(
-            "SELECT {KPI_COLUMNS} FROM cases INDEXED BY cases_closed
-             WHERE closed_at IS NOT NULL AND closed_at >= ?1 AND reported_at < ?1 AND ?2 = ?2"
-        ),
-        format!(
-            "SELECT {KPI_COLUMNS} FROM cases INDEXED BY cases_due
-             WHERE deadline IS NOT NULL AND status NOT IN ('closed', 'cancelled') AND deadline >= ?1
-                AND reported_at < ?1 AND ?2 = ?2"
-        ),
-    ] {
-        let mut stmt = conn.prepare_cached(&sql)?;
-        for line in stmt.query_map(params![from, end], kpi_line)? {
-            out.push(line?);
+impl KpiLine {
+    /// The same line, borrowed.
+    pub fn borrowed(&self) -> KpiLine<&str> {
+        KpiLine {
+            id: self.id,
+            reported: &self.reported,
+            grid: &self.grid,
+            reporter: self.reporter,
+            deadline: self.deadline.as_deref(),
+            closed: self.closed.as_deref(),
+            reworks: self.reworks,
+            extensions: self.extensions,
+            enterprise: self.enterprise,
+            reach: self.reach.as_deref(),
+            kind: &self.kind,
+            grade: &self.grade,
+            supervised: self.supervised,
+            referred: self.referred,
         }
     }
-    out.sort_unstable_by_key(|l| l.id);
-    out.dedup_by_key(|l| l.id);
-    Ok(out)
+}
+
+impl KpiLine<&str> {
+    /// An owned copy.
+    pub fn owned(&self) -> KpiLine {
+        KpiLine {
+            id: self.id,
+            reported: self.reported.to_owned(),
+            grid: self.grid.to_owned(),
+            reporter: self.reporter,
+            deadline: self.deadline.map(str::to_owned),
+            closed: self.closed.map(str::to_owned),
+            reworks: self.reworks,
+            extensions: self.extensions,
+            enterprise: self.enterprise,
+            reach: self.reach.map(str::to_owned),
+            kind: self.kind.to_owned(),
+            grade: self.grade.to_owned(),
+            supervised: self.supervised,
+            referred: self.referred,
+        }
+    }
+}
+
+/// The columns of a [`KpiLine`], in its order: what the KPIs count, then
+/// what scope and filters are decided on.
+const KPI_COUNTS: &str = "id, reported_at, grid_code, reporter_id, deadline, closed_at, rework_count, extension_count";
+const KPI_SCOPE: &str = ", enterprise_id, reach_code, kind, grade, supervised, police_referred";
+
+/// Which columns of a [`KpiLine`] a read fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KpiFields {
+    /// What the KPIs count and group by (id, filing, grid, reporter,
+    /// deadline, sign-off, reworks, extensions): for a reader who sees every
+    /// case, unfiltered. The rest is left empty (`None`, `""`, `false`).
+    Counts,
+    /// Every column.
+    All,
+}
+
+/// The line of the row, borrowed from it. Times are cut to their day.
+fn kpi_line<'r>(r: &'r Row<'_>, fields: KpiFields) -> rusqlite::Result<KpiLine<&'r str>> {
+    let text = |i: usize| r.get_ref(i)?.as_str().map_err(rusqlite::Error::from);
+    let text_or_null = |i: usize| r.get_ref(i)?.as_str_or_null().map_err(rusqlite::Error::from);
+    let day = |t: &'r str| t.get(..10).unwrap_or(t);
+    let mut line = KpiLine {
+        id: r.get(0)?,
+        reported: day(text(1)?),
+        grid: text(2)?,
+        reporter: r.get(3)?,
+        deadline: text_or_null(4)?,
+        closed: text_or_null(5)?.map(day),
+        reworks: r.get(6)?,
+        extensions: r.get(7)?,
+        enterprise: None,
+        reach: None,
+        kind: "",
+        grade: "",
+        supervised: false,
+        referred: false,
+    };
+    if fields == KpiFields::All {
+        line.enterprise = r.get(8)?;
+        line.reach = text_or_null(9)?;
+        line.kind = text(10)?;
+        line.grade = text(11)?;
+        line.supervised = r.get(12)?;
+        line.referred = r.get(13)?;
+    }
+    Ok(line)
+}
+
+/// Which cases of a KPI period one read covers (see [`kpi_each`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KpiPart {
+    /// Cases filed on the days `[from, until)`.
+    Filed {
+        /// First day.
+        from: String,
+        /// The day after the last, as [`after_day`] writes it.
+        until: String,
+    },
+    /// Cases filed before `from` that can still count in a period starting
+    /// then: signed off on or after it, or open with a deadline on or after it.
+    Earlier {
+        /// First day of the period.
+        from: String,
+    },
+}
+
+impl KpiPart {
+    /// The parts of `[from, to]` (inclusive dates): its filing days cut into
+    /// `pieces` runs of whole days, and the cases filed before it. Each case
+    /// that can count falls in exactly one part, as filing times never change.
+    pub fn of_period(from: &str, to: &str, pieces: usize) -> Vec<Self> {
+        let (Some(first), Some(last)) = (parse_date(from), parse_date(to)) else {
+            return vec![
+                Self::Filed { from: from.to_owned(), until: after_day(to) },
+                Self::Earlier { from: from.to_owned() },
+            ];
+        };
+        let days = (last - first + 1).max(1);
+        let pieces = i64::try_from(pieces.max(1)).unwrap_or(1).min(days);
+        let mut parts: Vec<Self> = (0..pieces)
+            .map(|i| {
+                let start = first + days * i / pieces;
+                let end = first + days * (i + 1) / pieces - 1;
+                Self::Filed { from: format_date(start), until: after_day(&format_date(end)) }
+            })
+            .collect();
+        parts.push(Self::Earlier { from: from.to_owned() });
+        parts
+    }
+}
+
+/// Calls `each` with every case that can count in the KPIs of the part:
+/// filed in it (read from the `cases_kpi` covering index), or filed before
+/// the period and either signed off in or after it or still open with a
+/// deadline in or after it. A case filed before the period that is neither
+/// cannot be filed, due or closed in it (see `domain::kpi`). Each case comes
+/// once; nothing is collected, so a year of a county takes no memory.
+pub fn kpi_each(
+    conn: &Connection,
+    part: &KpiPart,
+    fields: KpiFields,
+    mut each: impl FnMut(&KpiLine<&str>) -> Result<()>,
+) -> Result<()> {
+    let columns = match fields {
+        KpiFields::Counts => KPI_COUNTS.to_owned(),
+        KpiFields::All => format!("{KPI_COUNTS}{KPI_SCOPE}"),
+    };
+    let reads = match part {
+        KpiPart::Filed { from, until } => vec![(
+            format!("SELECT {columns} FROM cases INDEXED BY cases_kpi WHERE reported_at >= ?1 AND reported_at < ?2"),
+            from,
+            until,
+        )],
+        // An open case has no sign-off time (reopening clears it), so the two reads never meet.
+        KpiPart::Earlier { from } => vec![
+            (
+                format!(
+                    "SELECT {columns} FROM cases INDEXED BY cases_closed
+                     WHERE closed_at IS NOT NULL AND closed_at >= ?1 AND reported_at < ?1 AND ?2 = ?2"
+                ),
+                from,
+                from,
+            ),
+            (
+                format!(
+                    "SELECT {columns} FROM cases INDEXED BY cases_due
+                     WHERE deadline IS NOT NULL AND status NOT IN ('closed', 'cancelled') AND deadline >= ?1
+                        AND reported_at < ?1 AND ?2 = ?2"
+                ),
+                from,
+                from,
+            ),
+        ],
+    };
+    for (sql, from, until) in reads {
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query(params![from, until])?;
+        while let Some(row) = rows.next()? {
+            each(&kpi_line(row, fields)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// The bound after every filing time of `day` (YYYY-MM-DD): RFC 3339 times
+/// sort as text, and "<day>U" follows every time of that day.
+pub fn after_day(day: &str) -> String {
+    format!("{day}U")
+}
+
+/// Calls `each` with every case that can count in the KPIs of `[from, to]`
+/// (inclusive dates), every column filled: all parts of [`kpi_each`] on one connection.
+pub fn kpi_period(conn: &Connection, from: &str, to: &str, mut each: impl FnMut(&KpiLine<&str>)) -> Result<()> {
+    for part in KpiPart::of_period(from, to, 1) {
+        kpi_each(conn, &part, KpiFields::All, |l| {
+            each(l);
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parts_of_a_period_cover_its_filing_days_once_each() {
+        let parts = KpiPart::of_period("2026-01-01", "2026-12-31", 2);
+        assert_eq!(
+            parts,
+            [
+                KpiPart::Filed { from: "2026-01-01".into(), until: "2026-07-01U".into() },
+                KpiPart::Filed { from: "2026-07-02".into(), until: "2026-12-31U".into() },
+                KpiPart::Earlier { from: "2026-01-01".into() },
+            ]
+        );
+        // A single day is not cut: one run of filing days, and the cases from before.
+        let day = KpiPart::of_period("2026-03-05", "2026-03-05", 2);
+        assert_eq!(day[0], KpiPart::Filed { from: "2026-03-05".into(), until: "2026-03-05U".into() });
+        assert_eq!(day.len(), 2);
+    }
 }

@@ -363,8 +363,7 @@ pub async fn show_stats(State(app): State<App>, caller: Caller, Query(q): Query<
     };
     let level = q.level.as_deref().map(GridLevel::parse).transpose()?.unwrap_or(GridLevel::Village);
     let by = if by_person { cases::StatsBy::Person } else { cases::StatsBy::Grid(level) };
-    let (maps, actor) = (app.maps(), caller.actor);
-    let stats = app.store.read(move |c| cases::stats_in_scope(c, &maps, &actor, by, &from, &to)).await?;
+    let stats = cases::stats_of(&app.store, app.maps(), std::sync::Arc::new(caller.actor), by, &from, &to).await?;
     Ok(Json(json!(stats)))
 }
 
