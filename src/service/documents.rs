@@ -37,11 +37,10 @@ fn setting(conn: &Connection, key: &str) -> Result<String> {
 
 /// The audit chain's head as printed on documents: `#seq` and the first 16 hex digits of its hash.
 pub fn chain_anchor(conn: &Connection) -> Result<String> {
-    let head: Option<(i64, String)> = rusqlite::OptionalExtension::optional(conn.query_row(
-        "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    ))?;
+    let head: Option<(i64, String)> = rusqlite::OptionalExtension::optional(
+        conn.prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?))),
+    )?;
     Ok(head.map_or_else(|| "#0 genesis".to_owned(), |(seq, hash)| format!("#{seq} {}", &hash[..16.min(hash.len())])))
 }
 

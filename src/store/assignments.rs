@@ -31,23 +31,23 @@ pub struct NewAssignment {
 
 /// Inserts an assignment with its scope.
 pub fn insert(conn: &Connection, new: &NewAssignment, now: &str) -> Result<Assignment> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO assignments (person_id, role, duty, level, specialty, valid_from, valid_to, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            new.person_id,
-            new.role.as_str(),
-            new.duty.map(Duty::as_str),
-            new.level.map(ChiefLevel::as_str),
-            new.specialty,
-            new.from,
-            new.to,
-            now
-        ],
-    )?;
+    )?
+    .execute(params![
+        new.person_id,
+        new.role.as_str(),
+        new.duty.map(Duty::as_str),
+        new.level.map(ChiefLevel::as_str),
+        new.specialty,
+        new.from,
+        new.to,
+        now
+    ])?;
     let id = conn.last_insert_rowid();
     let mut scope =
-        conn.prepare("INSERT OR IGNORE INTO assignment_scopes (assignment_id, kind, code) VALUES (?1, ?2, ?3)")?;
+        conn.prepare_cached("INSERT OR IGNORE INTO assignment_scopes (assignment_id, kind, code) VALUES (?1, ?2, ?3)")?;
     for item in &new.scope {
         scope.execute(params![id, item.kind(), item.code()])?;
     }
@@ -65,7 +65,8 @@ pub fn end(conn: &Connection, id: i64, to: &str, reason: &str) -> Result<Assignm
     if to < current.from.as_str() {
         return Err(Error::invalid("to", "结束日期不能早于开始日期", "the end date cannot precede the start date"));
     }
-    conn.execute("UPDATE assignments SET valid_to = ?2, end_reason = ?3 WHERE id = ?1", params![id, to, reason])?;
+    conn.prepare_cached("UPDATE assignments SET valid_to = ?2, end_reason = ?3 WHERE id = ?1")?
+        .execute(params![id, to, reason])?;
     get(conn, id)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("assignment {id} vanished after end")))
 }
 
@@ -96,7 +97,7 @@ fn parse_role(text: &str) -> rusqlite::Result<Role> {
 }
 
 fn select(conn: &Connection, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Result<Vec<Assignment>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT a.id, a.person_id, a.role, a.duty, a.level, a.specialty, a.valid_from, a.valid_to, a.end_reason
          FROM assignments a {filter} ORDER BY a.id"
     ))?;
@@ -120,7 +121,7 @@ fn select(conn: &Connection, filter: &str, args: &[&dyn rusqlite::ToSql]) -> Res
         return Ok(assignments);
     }
     let mut scopes: HashMap<i64, Vec<ScopeItem>> = HashMap::new();
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT s.assignment_id, s.kind, s.code FROM assignment_scopes s
          WHERE s.assignment_id IN (SELECT a.id FROM assignments a {filter}) ORDER BY s.kind, s.code"
     ))?;

@@ -109,7 +109,7 @@ const COLUMNS: &str =
 
 /// The entries of one case, oldest first (its timeline).
 pub fn for_case(conn: &Connection, case_id: i64) -> Result<Vec<Entry>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_log WHERE case_id = ?1 ORDER BY seq"))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM audit_log WHERE case_id = ?1 ORDER BY seq"))?;
     let rows = stmt.query_map([case_id], entry)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -117,7 +117,7 @@ pub fn for_case(conn: &Connection, case_id: i64) -> Result<Vec<Entry>> {
 /// Walks the whole chain; also checks that every case has as many entries as its version says.
 pub fn verify(conn: &Connection) -> Result<std::result::Result<i64, crate::domain::audit::Broken>> {
     // Row by row: ten years of a county are tens of millions of entries.
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"))?;
     let mut failed = None;
     let rows = stmt.query_map([], entry)?.map_while(|row| row.map_err(|e| failed = Some(e)).ok());
     let checked = crate::domain::audit::verify(rows);
@@ -138,7 +138,7 @@ pub fn verify(conn: &Connection) -> Result<std::result::Result<i64, crate::domai
         .optional()?;
     Ok(match short {
         Some((number, version, n)) => Err(crate::domain::audit::Broken {
-            seq: conn.query_row("SELECT coalesce(max(seq), 0) + 1 FROM audit_log", [], |r| r.get(0))?,
+            seq: conn.prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM audit_log")?.query_row([], |r| r.get(0))?,
             reason: format!("case {number} is at version {version} but has {n} audit entries: entries were removed"),
         }),
         None => checked,

@@ -336,7 +336,7 @@ pub fn plans(conn: &Connection, q: &Query, today: &str) -> Result<Vec<String>> {
         for term in &rank_terms(q, rank) {
             let Some((sql, mut args)) = stream(term, rank, &q.residual, today, (0, i64::MAX)) else { continue };
             args.push(Value::Integer(51));
-            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let mut stmt = conn.prepare_cached(&format!("EXPLAIN QUERY PLAN {sql}"))?;
             let details: Vec<String> =
                 stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(3))?.collect::<rusqlite::Result<_>>()?;
             out.push(details.join("; "));

@@ -194,12 +194,10 @@ pub fn insert_full(conn: &Connection, c: &CaseRow) -> Result<i64> {
 /// Writes a case's mutable fields if its version is still `expected`; bumps the version.
 pub fn update(conn: &Connection, c: &CaseRow, expected: i64) -> Result<()> {
     let plan = c.plan.as_ref().map(serde_json::Value::to_string);
-    let changed = conn.execute(
-        "UPDATE cases SET status = ?3, responsible = ?4, measures = ?5, deadline = ?6, plan = ?7, transferred_to = ?8,
+    let changed = conn.prepare_cached("UPDATE cases SET status = ?3, responsible = ?4, measures = ?5, deadline = ?6, plan = ?7, transferred_to = ?8,
             supervised = ?9, rework_count = ?10, extension_count = ?11, fix_description = ?12, closed_at = ?13,
             police_referred = ?14, police_outcome = ?15, version = version + 1
-         WHERE id = ?1 AND version = ?2",
-        params![
+         WHERE id = ?1 AND version = ?2")?.execute(params![
             c.id,
             expected,
             c.status,
@@ -230,17 +228,20 @@ pub fn stale() -> Error {
 
 /// One case by number.
 pub fn by_number(conn: &Connection, number: &str) -> Result<Option<CaseRow>> {
-    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM cases WHERE number = ?1"), [number], case).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM cases WHERE number = ?1"))?
+        .query_row([number], case)
+        .optional()?)
 }
 
 /// A case by row id.
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<CaseRow>> {
-    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM cases WHERE id = ?1"), [id], case).optional()?)
+    Ok(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM cases WHERE id = ?1"))?.query_row([id], case).optional()?)
 }
 
 /// Every case, newest first. Callers filter by scope.
 pub fn list(conn: &Connection) -> Result<Vec<CaseRow>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM cases ORDER BY id DESC"))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM cases ORDER BY id DESC"))?;
     let rows = stmt.query_map([], case)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -271,7 +272,7 @@ pub fn with_recheck(conn: &Connection, ids: &[i64]) -> Result<Vec<(CaseRow, Opti
 /// The cases a photo is attached to.
 pub fn with_photo(conn: &Connection, media_id: &str) -> Result<Vec<CaseRow>> {
     // case_photos shares no column name with cases, so COLUMNS stays unambiguous.
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM cases JOIN case_photos p ON p.case_id = cases.id WHERE p.media_id = ?1 ORDER BY cases.id"
     ))?;
     let rows = stmt.query_map([media_id], case)?;
@@ -291,7 +292,7 @@ pub fn add_photos(conn: &Connection, case_id: i64, stage: &str, ids: &[String]) 
 /// A case's photos as (stage, media id).
 pub fn photos(conn: &Connection, case_id: i64) -> Result<Vec<(String, String)>> {
     let mut stmt =
-        conn.prepare("SELECT stage, media_id FROM case_photos WHERE case_id = ?1 ORDER BY stage, media_id")?;
+        conn.prepare_cached("SELECT stage, media_id FROM case_photos WHERE case_id = ?1 ORDER BY stage, media_id")?;
     let rows = stmt.query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -320,7 +321,7 @@ pub struct Category {
 /// The taxonomy, in display order.
 pub fn categories(conn: &Connection) -> Result<Vec<Category>> {
     let mut stmt =
-        conn.prepare("SELECT code, kind, parent_code, name FROM categories WHERE active = 1 ORDER BY position")?;
+        conn.prepare_cached("SELECT code, kind, parent_code, name FROM categories WHERE active = 1 ORDER BY position")?;
     let rows =
         stmt.query_map([], |r| Ok(Category { code: r.get(0)?, kind: r.get(1)?, parent: r.get(2)?, name: r.get(3)? }))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -328,7 +329,8 @@ pub fn categories(conn: &Connection) -> Result<Vec<Category>> {
 
 /// The whole taxonomy in display order, retired categories included, each with whether it is active.
 pub fn categories_with_retired(conn: &Connection) -> Result<Vec<(Category, bool)>> {
-    let mut stmt = conn.prepare("SELECT code, kind, parent_code, name, active FROM categories ORDER BY position")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT code, kind, parent_code, name, active FROM categories ORDER BY position")?;
     let rows = stmt.query_map([], |r| {
         Ok((Category { code: r.get(0)?, kind: r.get(1)?, parent: r.get(2)?, name: r.get(3)? }, r.get(4)?))
     })?;
@@ -361,11 +363,11 @@ pub fn remember(
 
 /// Adds a category; a taken code is a conflict.
 pub fn insert_category(conn: &Connection, c: &Category) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO categories (code, kind, parent_code, name, position)
          VALUES (?1, ?2, ?3, ?4, (SELECT coalesce(max(position), 0) + 1 FROM categories))",
-        params![c.code, c.kind, c.parent, c.name],
-    )
+    )?
+    .execute(params![c.code, c.kind, c.parent, c.name])
     .map_err(|e| {
         crate::store::on_unique(e, &format!("类别编码 {} 已存在", c.code), &format!("category {} exists", c.code))
     })?;
@@ -374,10 +376,11 @@ pub fn insert_category(conn: &Connection, c: &Category) -> Result<()> {
 
 /// Renames and/or (de)activates a category; returns whether it exists.
 pub fn update_category(conn: &Connection, code: &str, name: Option<&str>, active: Option<bool>) -> Result<bool> {
-    let changed = conn.execute(
-        "UPDATE categories SET name = coalesce(?2, name), active = coalesce(?3, active) WHERE code = ?1",
-        params![code, name, active],
-    )?;
+    let changed = conn
+        .prepare_cached(
+            "UPDATE categories SET name = coalesce(?2, name), active = coalesce(?3, active) WHERE code = ?1",
+        )?
+        .execute(params![code, name, active])?;
     Ok(changed > 0)
 }
 

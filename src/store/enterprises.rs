@@ -134,27 +134,27 @@ fn duplicate(uscc: Option<&str>) -> impl Fn(rusqlite::Error) -> Error + '_ {
 
 /// Inserts an enterprise; a duplicate USCC is a conflict.
 pub fn insert(conn: &Connection, f: &EnterpriseFields, now: &str) -> Result<Enterprise> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO enterprises (name, uscc, uscc_override, address, lon, lat, grid_code, industry, above_scale, key,
             contact_name, contact_phone, demo, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)",
-        params![
-            f.name,
-            f.uscc,
-            f.uscc_override,
-            f.address,
-            f.lon,
-            f.lat,
-            f.grid_code,
-            f.industry,
-            f.above_scale,
-            f.key,
-            f.contact_name,
-            f.contact_phone,
-            f.demo,
-            now
-        ],
-    )
+    )?
+    .execute(params![
+        f.name,
+        f.uscc,
+        f.uscc_override,
+        f.address,
+        f.lon,
+        f.lat,
+        f.grid_code,
+        f.industry,
+        f.above_scale,
+        f.key,
+        f.contact_name,
+        f.contact_phone,
+        f.demo,
+        now
+    ])
     .map_err(duplicate(f.uscc.as_deref()))?;
     get(conn, conn.last_insert_rowid())?
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("enterprise vanished after insert")))
@@ -219,20 +219,21 @@ pub struct GovernanceChange<'a> {
 pub fn set_governance(conn: &Connection, current: &Enterprise, change: &GovernanceChange<'_>) -> Result<Enterprise> {
     let GovernanceChange { to, note, checklist, by, today, now } = change;
     let closed_on = (*to == Governance::Closed).then_some(today);
-    let changed = conn.execute(
-        "UPDATE enterprises SET governance = ?3, closed_on = coalesce(?4, closed_on), updated_at = ?5,
+    let changed = conn
+        .prepare_cached(
+            "UPDATE enterprises SET governance = ?3, closed_on = coalesce(?4, closed_on), updated_at = ?5,
             version = version + 1 WHERE id = ?1 AND version = ?2",
-        params![current.id, current.version, to.as_str(), closed_on, now],
-    )?;
+        )?
+        .execute(params![current.id, current.version, to.as_str(), closed_on, now])?;
     if changed == 0 {
         return Err(stale());
     }
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO governance_events (enterprise_id, from_status, to_status, note, by_person, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![current.id, current.governance.as_str(), to.as_str(), note, by, now],
-    )?;
-    let mut item = conn.prepare(
+    )?
+    .execute(params![current.id, current.governance.as_str(), to.as_str(), note, by, now])?;
+    let mut item = conn.prepare_cached(
         "INSERT INTO closure_checklist (enterprise_id, item, media_id, recorded_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (enterprise_id, item) DO UPDATE SET media_id = excluded.media_id, recorded_at = excluded.recorded_at",
     )?;
@@ -246,14 +247,17 @@ pub fn set_governance(conn: &Connection, current: &Enterprise, change: &Governan
 /// The closure checklist of an enterprise: (item, media id).
 pub fn checklist(conn: &Connection, id: i64) -> Result<Vec<(String, String)>> {
     let mut stmt =
-        conn.prepare("SELECT item, media_id FROM closure_checklist WHERE enterprise_id = ?1 ORDER BY item")?;
+        conn.prepare_cached("SELECT item, media_id FROM closure_checklist WHERE enterprise_id = ?1 ORDER BY item")?;
     let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// One enterprise.
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Enterprise>> {
-    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM enterprises WHERE id = ?1"), [id], enterprise).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM enterprises WHERE id = ?1"))?
+        .query_row([id], enterprise)
+        .optional()?)
 }
 
 /// The enterprise registered under a (normalised) unified social credit code.
@@ -274,7 +278,7 @@ pub fn by_name(conn: &Connection, name: &str) -> Result<Vec<Enterprise>> {
 
 /// Every enterprise, by id. Callers filter by scope and query.
 pub fn list(conn: &Connection) -> Result<Vec<Enterprise>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM enterprises ORDER BY id"))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM enterprises ORDER BY id"))?;
     let rows = stmt.query_map([], enterprise)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

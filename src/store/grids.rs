@@ -39,14 +39,15 @@ const COLUMNS: &str = "code, name, level, parent_code, stat_code, geometry";
 
 /// Every grid, ordered by code.
 pub fn list(conn: &Connection) -> Result<Vec<GridRow>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM grids ORDER BY code"))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM grids ORDER BY code"))?;
     let rows = stmt.query_map([], from_row)?;
     rows.map(|r| to_grid_row(r?)).collect()
 }
 
 /// One grid by code.
 pub fn get(conn: &Connection, code: &str) -> Result<Option<GridRow>> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM grids WHERE code = ?1"), [code], from_row)
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM grids WHERE code = ?1"))?
+        .query_row([code], from_row)
         .optional()?
         .map(to_grid_row)
         .transpose()
@@ -54,7 +55,7 @@ pub fn get(conn: &Connection, code: &str) -> Result<Option<GridRow>> {
 
 /// How many grids are stored.
 pub fn count(conn: &Connection) -> Result<usize> {
-    let n: i64 = conn.query_row("SELECT count(*) FROM grids", [], |r| r.get(0))?;
+    let n: i64 = conn.prepare_cached("SELECT count(*) FROM grids")?.query_row([], |r| r.get(0))?;
     Ok(usize::try_from(n).unwrap_or_default())
 }
 
@@ -62,9 +63,9 @@ pub fn count(conn: &Connection) -> Result<usize> {
 /// Run inside a transaction: parents are inserted before children.
 pub fn replace_all(conn: &Connection, rows: &[GridRow]) -> Result<()> {
     for level in GridLevel::ALL.iter().rev() {
-        conn.execute("DELETE FROM grids WHERE level = ?1", [level.as_str()])?;
+        conn.prepare_cached("DELETE FROM grids WHERE level = ?1")?.execute([level.as_str()])?;
     }
-    let mut insert = conn.prepare(&format!("INSERT INTO grids ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))?;
+    let mut insert = conn.prepare_cached(&format!("INSERT INTO grids ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))?;
     for level in GridLevel::ALL {
         for row in rows.iter().filter(|r| r.grid.level == level) {
             let g = &row.grid;
@@ -93,10 +94,10 @@ pub fn log_import(
     warnings: &[String],
 ) -> Result<()> {
     let warnings = serde_json::to_string(warnings).map_err(|e| Error::Internal(e.into()))?;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO map_imports (kind, source, sha256, feature_count, warnings) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![kind, source, sha256, i64::try_from(count).unwrap_or(i64::MAX), warnings],
-    )?;
+    )?
+    .execute(params![kind, source, sha256, i64::try_from(count).unwrap_or(i64::MAX), warnings])?;
     Ok(())
 }
 

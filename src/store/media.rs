@@ -21,23 +21,26 @@ pub struct Photo {
 
 /// Stores a photo once; a second upload of the same content is a no-op.
 pub fn insert(conn: &Connection, photo: &Photo, by: i64, now: &str) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT OR IGNORE INTO media (id, content_type, width, height, bytes, thumbnail, uploaded_by, created_at)
          VALUES (?1, 'image/jpeg', ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![photo.id, photo.width, photo.height, photo.bytes, photo.thumbnail, by, now],
-    )?;
+    )?
+    .execute(params![photo.id, photo.width, photo.height, photo.bytes, photo.thumbnail, by, now])?;
     Ok(())
 }
 
 /// A photo's bytes (or its thumbnail's).
 pub fn bytes(conn: &Connection, id: &str, thumbnail: bool) -> Result<Option<Vec<u8>>> {
     let column = if thumbnail { "thumbnail" } else { "bytes" };
-    Ok(conn.query_row(&format!("SELECT {column} FROM media WHERE id = ?1"), [id], |r| r.get(0)).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {column} FROM media WHERE id = ?1"))?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
 }
 
 /// Who uploaded a photo first.
 pub fn uploader(conn: &Connection, id: &str) -> Result<Option<i64>> {
-    Ok(conn.query_row("SELECT uploaded_by FROM media WHERE id = ?1", [id], |r| r.get(0)).optional()?)
+    Ok(conn.prepare_cached("SELECT uploaded_by FROM media WHERE id = ?1")?.query_row([id], |r| r.get(0)).optional()?)
 }
 
 /// Which of `ids` are not stored.

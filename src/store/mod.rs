@@ -304,7 +304,7 @@ fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Box<dyn WriteJob>>, wal_pa
 fn bound_wal(conn: &Connection, wal_pages: &AtomicI64) {
     let restarted = conn
         .busy_timeout(WAL_RESTART_WAIT)
-        .and_then(|()| conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0)));
+        .and_then(|()| conn.prepare_cached("PRAGMA wal_checkpoint(RESTART)")?.query_row([], |r| r.get::<_, i64>(0)));
     let _ = conn.busy_timeout(Duration::from_secs(5));
     match restarted {
         Ok(0) => wal_pages.store(0, Ordering::Relaxed),

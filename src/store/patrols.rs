@@ -204,11 +204,12 @@ pub fn list(conn: &Connection, river: Option<&str>, month: Option<&str>) -> Resu
 
 /// Records a review if the version is still `expected`.
 pub fn review(conn: &Connection, p: &PatrolRow, expected: i64) -> Result<()> {
-    let changed = conn.execute(
-        "UPDATE patrols SET review_status = ?3, reviewed_by = ?4, reviewed_at = ?5, review_comment = ?6,
+    let changed = conn
+        .prepare_cached(
+            "UPDATE patrols SET review_status = ?3, reviewed_by = ?4, reviewed_at = ?5, review_comment = ?6,
             version = version + 1 WHERE id = ?1 AND version = ?2",
-        params![p.id, expected, p.review_status, p.reviewed_by, p.reviewed_at, p.review_comment],
-    )?;
+        )?
+        .execute(params![p.id, expected, p.review_status, p.reviewed_by, p.reviewed_at, p.review_comment])?;
     if changed == 0 {
         return Err(stale());
     }
@@ -225,11 +226,12 @@ fn stale() -> Error {
 /// Stores a resubmitted log's checklist, notes and review state if the
 /// version is still `expected`.
 pub fn resubmit(conn: &Connection, p: &PatrolRow, expected: i64) -> Result<()> {
-    let changed = conn.execute(
-        "UPDATE patrols SET checklist = ?3, notes = ?4, review_status = ?5, version = version + 1
+    let changed = conn
+        .prepare_cached(
+            "UPDATE patrols SET checklist = ?3, notes = ?4, review_status = ?5, version = version + 1
          WHERE id = ?1 AND version = ?2",
-        params![p.id, expected, p.checklist.to_string(), p.notes, p.review_status],
-    )?;
+        )?
+        .execute(params![p.id, expected, p.checklist.to_string(), p.notes, p.review_status])?;
     if changed == 0 {
         return Err(stale());
     }

@@ -43,10 +43,10 @@ fn person(row: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
 
 /// Inserts a person; a taken username is a conflict.
 pub fn insert(conn: &Connection, new: &NewPerson, now: &str) -> Result<Person> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO people (username, name, phone, password_hash, demo, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![new.username, new.name, new.phone, new.password_hash, new.demo, now],
-    )
+    )?
+    .execute(params![new.username, new.name, new.phone, new.password_hash, new.demo, now])
     .map_err(|e| {
         crate::store::on_unique(
             e,
@@ -65,12 +65,18 @@ pub fn insert(conn: &Connection, new: &NewPerson, now: &str) -> Result<Person> {
 
 /// One person by id.
 pub fn get(conn: &Connection, id: i64) -> Result<Option<Person>> {
-    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM people WHERE id = ?1"), [id], person).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM people WHERE id = ?1"))?
+        .query_row([id], person)
+        .optional()?)
 }
 
 /// One person by username.
 pub fn by_username(conn: &Connection, username: &str) -> Result<Option<Person>> {
-    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM people WHERE username = ?1"), [username], person).optional()?)
+    Ok(conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM people WHERE username = ?1"))?
+        .query_row([username], person)
+        .optional()?)
 }
 
 /// A person and their password hash, for login.
@@ -84,35 +90,35 @@ pub fn credentials(conn: &Connection, username: &str) -> Result<Option<(Person, 
 
 /// Everyone, by username.
 pub fn list(conn: &Connection) -> Result<Vec<Person>> {
-    let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} FROM people ORDER BY username"))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM people ORDER BY username"))?;
     let rows = stmt.query_map([], person)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// How many people exist.
 pub fn count(conn: &Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM people", [], |r| r.get(0))?)
+    Ok(conn.prepare_cached("SELECT count(*) FROM people")?.query_row([], |r| r.get(0))?)
 }
 
 /// Replaces a password hash and revokes every open session of that person.
 pub fn set_password(conn: &Connection, username: &str, hash: &str, now_s: i64) -> Result<()> {
-    let changed = conn.execute("UPDATE people SET password_hash = ?2 WHERE username = ?1", params![username, hash])?;
+    let changed = conn
+        .prepare_cached("UPDATE people SET password_hash = ?2 WHERE username = ?1")?
+        .execute(params![username, hash])?;
     if changed == 0 {
         return Err(Error::NotFound(Msg::new(format!("没有用户 {username}"), format!("no user {username}"))));
     }
-    conn.execute(
-        "UPDATE sessions SET revoked_at = ?2 WHERE revoked_at IS NULL AND person_id = (SELECT id FROM people WHERE username = ?1)",
-        params![username, now_s],
+    conn.prepare_cached("UPDATE sessions SET revoked_at = ?2 WHERE revoked_at IS NULL AND person_id = (SELECT id FROM people WHERE username = ?1)")?.execute(params![username, now_s],
     )?;
     Ok(())
 }
 
 /// Opens a session for a token hash until `expires_s`.
 pub fn open_session(conn: &Connection, token_sha256: &str, person_id: i64, now_s: i64, expires_s: i64) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO sessions (token_sha256, person_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![token_sha256, person_id, now_s, expires_s],
-    )?;
+    )?
+    .execute(params![token_sha256, person_id, now_s, expires_s])?;
     Ok(())
 }
 
@@ -131,9 +137,7 @@ pub fn session_person(conn: &Connection, token_sha256: &str, now_s: i64) -> Resu
 
 /// Ends a session (logout).
 pub fn revoke_session(conn: &Connection, token_sha256: &str, now_s: i64) -> Result<()> {
-    conn.execute(
-        "UPDATE sessions SET revoked_at = ?2 WHERE token_sha256 = ?1 AND revoked_at IS NULL",
-        params![token_sha256, now_s],
-    )?;
+    conn.prepare_cached("UPDATE sessions SET revoked_at = ?2 WHERE token_sha256 = ?1 AND revoked_at IS NULL")?
+        .execute(params![token_sha256, now_s])?;
     Ok(())
 }

@@ -32,7 +32,7 @@ pub struct ReachRow {
 
 /// Every river, ordered by code.
 pub fn list(conn: &Connection) -> Result<Vec<RiverRow>> {
-    let mut stmt = conn.prepare("SELECT code, name, geometry FROM rivers ORDER BY code")?;
+    let mut stmt = conn.prepare_cached("SELECT code, name, geometry FROM rivers ORDER BY code")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
     rows.map(|r| {
         let (code, name, geometry) = r?;
@@ -43,8 +43,9 @@ pub fn list(conn: &Connection) -> Result<Vec<RiverRow>> {
 
 /// Every reach, ordered by river then village.
 pub fn list_reaches(conn: &Connection) -> Result<Vec<ReachRow>> {
-    let mut stmt =
-        conn.prepare("SELECT code, river_code, grid_code, length_m, geometry FROM reaches ORDER BY river_code, seq")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT code, river_code, grid_code, length_m, geometry FROM reaches ORDER BY river_code, seq",
+    )?;
     let rows = stmt.query_map([], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
     })?;
@@ -57,9 +58,9 @@ pub fn list_reaches(conn: &Connection) -> Result<Vec<ReachRow>> {
 
 /// Replaces every river (and so every reach: call [`replace_reaches`] after).
 pub fn replace_all(conn: &Connection, rows: &[RiverRow]) -> Result<()> {
-    conn.execute("DELETE FROM reaches", [])?;
-    conn.execute("DELETE FROM rivers", [])?;
-    let mut insert = conn.prepare("INSERT INTO rivers (code, name, geometry) VALUES (?1, ?2, ?3)")?;
+    conn.prepare_cached("DELETE FROM reaches")?.execute([])?;
+    conn.prepare_cached("DELETE FROM rivers")?.execute([])?;
+    let mut insert = conn.prepare_cached("INSERT INTO rivers (code, name, geometry) VALUES (?1, ?2, ?3)")?;
     for row in rows {
         insert
             .execute(params![row.river.code.as_str(), row.river.name, row.geometry])
@@ -70,14 +71,14 @@ pub fn replace_all(conn: &Connection, rows: &[RiverRow]) -> Result<()> {
 
 /// Deletes every reach (before the grids they reference change).
 pub fn clear_reaches(conn: &Connection) -> Result<()> {
-    conn.execute("DELETE FROM reaches", [])?;
+    conn.prepare_cached("DELETE FROM reaches")?.execute([])?;
     Ok(())
 }
 
 /// Replaces the derived reaches; their order in `rows` is kept (source to mouth).
 pub fn replace_reaches(conn: &Connection, rows: &[ReachRow]) -> Result<()> {
     clear_reaches(conn)?;
-    let mut insert = conn.prepare(
+    let mut insert = conn.prepare_cached(
         "INSERT INTO reaches (code, river_code, grid_code, seq, length_m, geometry) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     for (seq, row) in (0_i64..).zip(rows) {
