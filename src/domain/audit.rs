@@ -6,11 +6,13 @@ use sha2::{Digest, Sha256};
 
 /// Lower-case hex of any bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    s
 }
 
 /// Lower-case hex SHA-256 of `bytes`: the form every stored hash takes.
@@ -78,9 +80,10 @@ pub fn compute_hash(entry: &Entry) -> String {
     let e = &entry.record;
     let mut hasher = Sha256::new();
     field(&mut hasher, &entry.prev_hash);
-    field(&mut hasher, &entry.seq.to_string());
-    field(&mut hasher, &e.case_id.map(|c| c.to_string()).unwrap_or_default());
-    field(&mut hasher, &e.actor_id.to_string());
+    let mut number = itoa::Buffer::new();
+    field(&mut hasher, number.format(entry.seq));
+    field(&mut hasher, e.case_id.map_or("", |c| number.format(c)));
+    field(&mut hasher, number.format(e.actor_id));
     field(&mut hasher, &e.at);
     field(&mut hasher, &e.action);
     field(&mut hasher, e.from.as_deref().unwrap_or(""));

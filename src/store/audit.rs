@@ -14,7 +14,15 @@ pub fn append(conn: &Connection, new: NewEntry) -> Result<Entry> {
         .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let (seq, prev_hash) = head.map_or((1, GENESIS.to_owned()), |(s, h)| (s + 1, h));
+    append_after(conn, head.as_ref().map(|(s, h)| (*s, h.as_str())), new)
+}
+
+/// Appends an entry after a head the caller already holds (`None`: the chain
+/// is empty): for a bulk load that is the only writer and keeps the head
+/// from the entry it appended last. A wrong head is refused by the primary
+/// key (a taken `seq`) and found by `audit verify` (a wrong `prev_hash`).
+pub fn append_after(conn: &Connection, head: Option<(i64, &str)>, new: NewEntry) -> Result<Entry> {
+    let (seq, prev_hash) = head.map_or((1, GENESIS.to_owned()), |(s, h)| (s + 1, h.to_owned()));
     let mut entry = Entry { seq, record: new, prev_hash, hash: String::new() };
     entry.hash = compute_hash(&entry);
     let r = &entry.record;

@@ -74,6 +74,11 @@ fn a_generated_town_verifies_has_every_state_and_follows_its_seed() {
     );
     // The audit chain follows the calendar.
     assert_eq!(count("SELECT count(*) FROM audit_log a JOIN audit_log b ON b.seq = a.seq + 1 WHERE b.at < a.at"), 0);
+    // The load ran without foreign-key enforcement: every reference holds, and the
+    // file is an ordinary WAL database again.
+    assert_eq!(count("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
     // The indexes the migrations define are all there again.
     assert!(count("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'cases_kpi'") == 1);
     drop(conn);
