@@ -374,6 +374,8 @@ async fn filing_while_reading(http: &Http, base: &str, setup: &Setup, db: &Path,
         "description": "车间东侧配电箱门缺失，带电部位外露", "lon": lon, "lat": lat, "photos": [setup.photo]})
         .to_string()
         .into();
+    // Keys unique to this run: a second run on the same file must file, not replay.
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis();
     let stop = Arc::new(AtomicBool::new(false));
     let filed = Arc::new(AtomicU64::new(0));
     let mut writers = tokio::task::JoinSet::new();
@@ -388,7 +390,7 @@ async fn filing_while_reading(http: &Http, base: &str, setup: &Setup, db: &Path,
                     .uri(format!("{base}/api/v1/cases"))
                     .header("authorization", format!("Bearer {token}"))
                     .header("content-type", "application/json")
-                    .header("idempotency-key", format!("scale-{c}-{n}"))
+                    .header("idempotency-key", format!("scale-{run}-{c}-{n}"))
                     .body(Full::new(body.clone()))
                     .expect("request");
                 let response = http.request(request).await.expect("answered");
