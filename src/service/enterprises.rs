@@ -2,7 +2,7 @@
 //! location → village grid, the governance lifecycle), then stored. Shared by
 //! the API and the CSV import of the CLI.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::Connection;
 use serde::Deserialize;
@@ -14,6 +14,9 @@ use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
 use crate::service::printable::{printable, printable_opt};
 use crate::spatial::Maps;
+use crate::store::enterprise_query::{
+    self, EnterpriseCursor, EnterpriseQuery, EnterpriseResidual, EnterpriseScope, EnterpriseTerm,
+};
 use crate::store::enterprises::{self as store, Enterprise, EnterpriseFields, GovernanceChange};
 
 /// A new enterprise as received.
@@ -356,41 +359,96 @@ fn no_enterprise(id: i64) -> Error {
     Error::not_found(format!("没有编号为 {id} 的企业"), format!("no enterprise {id}"))
 }
 
-/// The enterprises in the caller's scope that pass `filter`.
+/// Most enterprises one page lists.
+pub const MAX_PAGE: usize = 500;
+
+/// Past this many grids or enterprises a list reads the table in id order
+/// with its scope in the residual rather than one index stream per term.
+const MANY_TERMS: usize = 256;
+
+/// The SQL list of the enterprises in the caller's scope that pass `filter`
+/// (see [`enterprise_query`]): the filters and the scope as the residual,
+/// the reader's grids (or the filter's) as the terms.
+pub fn list_query(maps: &Maps, scope: &Scope, filter: &EnterpriseFilter) -> Result<EnterpriseQuery> {
+    let grids: Option<BTreeSet<String>> = match &filter.grid {
+        Some(grid) => {
+            maps.grid(grid).ok_or_else(|| {
+                Error::invalid("grid", format!("没有编码为 {grid} 的网格"), format!("no grid with code {grid}"))
+            })?;
+            Some(maps.descendants(grid).into_iter().collect())
+        }
+        None => None,
+    };
+    let wide = scope.admin || scope.town_expert;
+    let text = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_uppercase);
+    let residual = EnterpriseResidual {
+        grids: grids.as_ref().map(|g| g.iter().cloned().collect()),
+        above_scale: filter.above_scale,
+        key: filter.key,
+        governance: filter.governance.map(|g| g.as_str().to_owned()),
+        text,
+        due_by: filter.reinspection_due_by.clone(),
+        scope: (!wide).then(|| EnterpriseScope {
+            grids: scope.grids.iter().cloned().collect(),
+            enterprises: scope.enterprises.iter().copied().collect(),
+        }),
+    };
+    let in_filter = |g: &String| grids.as_ref().is_none_or(|f| f.contains(g));
+    let terms = if grids.as_ref().is_some_and(BTreeSet::is_empty) {
+        Vec::new()
+    } else if !wide && scope.grids.len() + scope.enterprises.len() <= MANY_TERMS {
+        // The reader's own grids and enterprises bound the list.
+        let grids = scope.grids.iter().filter(|g| in_filter(g)).cloned().map(EnterpriseTerm::Grid);
+        grids.chain(scope.enterprises.iter().copied().map(EnterpriseTerm::Id)).collect()
+    } else if let Some(g) = grids.filter(|g| g.len() <= MANY_TERMS) {
+        g.into_iter().map(EnterpriseTerm::Grid).collect()
+    } else {
+        vec![EnterpriseTerm::All]
+    };
+    Ok(EnterpriseQuery { terms, residual })
+}
+
+fn parse_cursor(after: &str) -> Result<EnterpriseCursor> {
+    let (due, id) = after.rsplit_once('_').unwrap_or(("", after));
+    id.parse()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(|id| EnterpriseCursor { due: due.to_owned(), id })
+        .ok_or_else(|| Error::invalid("after", "查询参数 after 无效", "invalid query parameter after"))
+}
+
+/// One page of the enterprises in the caller's scope that pass `filter`:
+/// by id, or for `reinspection_due_by` the closed premises soonest due
+/// first. `after` is the previous page's `next` (`<id>`, or `<due>_<id>`).
+pub fn page_readable(
+    conn: &Connection,
+    maps: &Maps,
+    scope: &Scope,
+    filter: &EnterpriseFilter,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<Enterprise>, Option<String>)> {
+    let query = list_query(maps, scope, filter)?;
+    let after = after.map(parse_cursor).transpose()?;
+    let (rows, next) = enterprise_query::page(conn, &query, after, limit.clamp(1, usize::MAX / 2))?;
+    let next = next.map(|c| if c.due.is_empty() { c.id.to_string() } else { format!("{}_{}", c.due, c.id) });
+    Ok((rows, next))
+}
+
+/// How many enterprises [`page_readable`] lists over all its pages.
+pub fn count_readable(conn: &Connection, maps: &Maps, scope: &Scope, filter: &EnterpriseFilter) -> Result<i64> {
+    enterprise_query::count(conn, &list_query(maps, scope, filter)?)
+}
+
+/// Every enterprise of [`page_readable`] at once: for lists a scope bounds
+/// (a form's choices, the re-inspection list), not for the whole county.
 pub fn list_readable(
     conn: &Connection,
     maps: &Maps,
     scope: &Scope,
     filter: &EnterpriseFilter,
 ) -> Result<Vec<Enterprise>> {
-    if let Some(grid) = &filter.grid {
-        maps.grid(grid).ok_or_else(|| {
-            Error::invalid("grid", format!("没有编码为 {grid} 的网格"), format!("no grid with code {grid}"))
-        })?;
-    }
-    let text = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_uppercase);
-    let mut found: Vec<Enterprise> = store::list(conn)?
-        .into_iter()
-        .filter(|e| scope.reads_enterprise(e.id, &e.grid_code))
-        .filter(|e| filter.grid.as_deref().is_none_or(|g| maps.is_within(&e.grid_code, g)))
-        .filter(|e| filter.above_scale.is_none_or(|v| e.above_scale == v))
-        .filter(|e| filter.key.is_none_or(|v| e.key == v))
-        .filter(|e| filter.governance.is_none_or(|g| e.governance == g))
-        .filter(|e| {
-            text.as_deref()
-                .is_none_or(|t| e.name.to_uppercase().contains(t) || e.uscc.as_deref().is_some_and(|u| u.contains(t)))
-        })
-        .filter(|e| {
-            filter
-                .reinspection_due_by
-                .as_deref()
-                .is_none_or(|by| e.next_reinspection.as_deref().is_some_and(|n| n <= by))
-        })
-        .collect();
-    if filter.reinspection_due_by.is_some() {
-        found.sort_by(|a, b| a.next_reinspection.cmp(&b.next_reinspection).then(a.id.cmp(&b.id)));
-    }
-    Ok(found)
+    Ok(page_readable(conn, maps, scope, filter, None, usize::MAX / 2)?.0)
 }
 
 /// An enterprise the caller may read, with its closure checklist (item → photo); anything else is a 404.

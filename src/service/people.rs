@@ -17,21 +17,35 @@ fn no_person(id: i64) -> Error {
     Error::not_found(format!("没有编号为 {id} 的人员"), format!("no person {id}"))
 }
 
-/// Everyone for the town office; only oneself for anyone else. With `text`,
-/// only those whose name, login or phone contains it (case-insensitive).
-pub fn visible(conn: &Connection, actor: &Actor, text: Option<&str>) -> Result<Vec<Person>> {
-    let everyone = if actor.scope.admin { people_store::list(conn)? } else { vec![actor.person.clone()] };
-    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase) else {
-        return Ok(everyone);
-    };
-    Ok(everyone
-        .into_iter()
-        .filter(|p| {
-            p.name.to_lowercase().contains(&text)
-                || p.username.contains(&text)
-                || p.phone.as_deref().is_some_and(|ph| ph.contains(&text))
-        })
-        .collect())
+/// Most people one page lists.
+pub const MAX_PAGE: usize = 500;
+
+/// One page of the people the actor may see, by login after `after` (the
+/// previous page's `next`): everyone for the town office, only oneself for
+/// anyone else. With `text`, only those whose name, login or phone contains
+/// it (case-insensitive). Also how many there are over all pages.
+pub fn visible(
+    conn: &Connection,
+    actor: &Actor,
+    text: Option<&str>,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(i64, Vec<Person>, Option<String>)> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_lowercase);
+    if actor.scope.admin {
+        let count = people_store::count_matching(conn, text.as_deref())?;
+        let (rows, next) =
+            people_store::page(conn, text.as_deref(), after.unwrap_or(""), limit.clamp(1, usize::MAX / 2))?;
+        return Ok((count, rows, next));
+    }
+    let me = &actor.person;
+    let matches = text.as_deref().is_none_or(|t| {
+        me.name.to_lowercase().contains(t)
+            || me.username.contains(t)
+            || me.phone.as_deref().is_some_and(|p| p.contains(t))
+    });
+    let shown = matches && after.is_none_or(|a| me.username.as_str() > a);
+    Ok((i64::from(shown), if shown { vec![me.clone()] } else { Vec::new() }, None))
 }
 
 /// One person with every assignment they ever held: oneself, or anyone for

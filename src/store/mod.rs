@@ -23,6 +23,7 @@ pub mod audit;
 pub mod case_query;
 pub mod cases;
 pub mod documents;
+pub mod enterprise_query;
 pub mod enterprises;
 pub mod grids;
 pub mod media;

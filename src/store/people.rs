@@ -95,6 +95,39 @@ pub fn list(conn: &Connection) -> Result<Vec<Person>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// People whose name (lower-cased), login or phone contains `text` (any,
+/// when `None`); in the order of a keyset over the login.
+const MATCHING: &str = "(?1 IS NULL OR instr(lower(name), ?1) > 0 OR instr(username, ?1) > 0
+     OR instr(coalesce(phone, ''), ?1) > 0)";
+
+/// One page of the people matching `text` (lower-cased), by login after
+/// `after`: at most `limit`, and the last login listed when more follow.
+pub fn page(conn: &Connection, text: Option<&str>, after: &str, limit: usize) -> Result<(Vec<Person>, Option<String>)> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM people WHERE username > ?2 AND {MATCHING} ORDER BY username LIMIT ?3"
+    ))?;
+    let want = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+    let mut rows: Vec<Person> =
+        stmt.query_map(rusqlite::params![text, after, want], person)?.collect::<rusqlite::Result<_>>()?;
+    let next = (rows.len() > limit).then(|| rows[limit - 1].username.clone());
+    rows.truncate(limit);
+    Ok((rows, next))
+}
+
+/// The query plan of [`page`]'s statement (`EXPLAIN QUERY PLAN` details).
+pub fn page_plan(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!(
+        "EXPLAIN QUERY PLAN SELECT {COLUMNS} FROM people WHERE username > ?2 AND {MATCHING} ORDER BY username LIMIT ?3"
+    ))?;
+    Ok(stmt.query_map(rusqlite::params!["x", "", 51], |r| r.get(3))?.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How many people match `text` (lower-cased), as [`page`] filters them.
+pub fn count_matching(conn: &Connection, text: Option<&str>) -> Result<i64> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT count(*) FROM people WHERE {MATCHING}"))?;
+    Ok(stmt.query_row([text], |r| r.get(0))?)
+}
+
 /// How many people exist.
 pub fn count(conn: &Connection) -> Result<i64> {
     Ok(conn.prepare_cached("SELECT count(*) FROM people")?.query_row([], |r| r.get(0))?)

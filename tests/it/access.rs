@@ -126,7 +126,8 @@ async fn every_role_reads_and_writes_exactly_its_scope() {
             app.json_as("PATCH", Some(&token), &uri, &patch).await.expect_error(403, "forbidden");
         }
         let listed = app.get_as(&token, "/api/v1/enterprises").await.expect(200);
-        let listed: Vec<i64> = listed.as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+        let listed: Vec<i64> =
+            listed["enterprises"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
         assert_eq!(readable > 0, listed.contains(&readable), "{user} list");
         assert!(unreadable.is_none_or(|u| !listed.contains(&u)), "{user} lists an enterprise outside scope");
 

@@ -119,7 +119,7 @@ async fn the_enterprise_list_searches_by_name_and_filters_by_status() {
     let listed = app.page(&admin, "/enterprises?governance=closed").await;
     assert!(ok(&listed).contains("没有符合条件的企业"), "{}", listed.text);
     let api = app.get_as(&admin, "/api/v1/enterprises?q=%E4%B8%96%E9%82%A6").await.expect(200);
-    assert_eq!(api.as_array().unwrap().len(), 1, "{api}");
+    assert_eq!(api["enterprises"].as_array().unwrap().len(), 1, "{api}");
 }
 
 #[tokio::test]
@@ -491,9 +491,10 @@ async fn anyone_but_the_town_office_is_refused_the_office_screens() {
     assert_eq!(app.page(&inspector, &format!("/people/{admin_id}")).await.status, 404);
     // Enterprises outside their grid are not there; inside it there is no override field and no end forms.
     let outside = app.get_as(&inspector, "/api/v1/enterprises").await.expect(200);
-    assert!(outside.as_array().unwrap().iter().all(|e| e["grid_code"] == "TF0101"));
+    assert!(outside["enterprises"].as_array().unwrap().iter().all(|e| e["grid_code"] == "TF0101"));
     let listed = app.get_as(&app.login("admin").await, "/api/v1/enterprises").await.expect(200);
-    let elsewhere = listed.as_array().unwrap().iter().find(|e| e["grid_code"] != "TF0101").unwrap()["id"].clone();
+    let elsewhere =
+        listed["enterprises"].as_array().unwrap().iter().find(|e| e["grid_code"] != "TF0101").unwrap()["id"].clone();
     assert_eq!(app.page(&inspector, &format!("/enterprises/{elsewhere}")).await.status, 404);
     let new = app.page(&inspector, "/enterprises/new").await;
     assert!(!ok(&new).contains("uscc_override"));

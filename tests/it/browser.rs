@@ -952,7 +952,7 @@ impl Browser {
 /// the 两断三清 photos, through the administration pages.
 async fn office_administers(admin: &Browser, files: &Path) {
     let people = admin.api("/api/v1/people?q=tf0101.env").await;
-    let person = people["people"].as_array().or_else(|| people.as_array()).unwrap()[0]["id"].clone();
+    let person = people["people"].as_array().unwrap()[0]["id"].clone();
     admin.go(&format!("/people/{person}")).await;
     let end = admin.js("return document.querySelector('details[id^=end-]').id", vec![]).await;
     let end = end.as_str().unwrap().to_owned();
@@ -967,8 +967,7 @@ async fn office_administers(admin: &Browser, files: &Path) {
     assert!(ended.contains("调任其他村") && ended.contains("2026-11-18"), "{ended}");
 
     let found = admin.api(&format!("/api/v1/enterprises?q={}", "小作坊1号")).await;
-    let list =
-        found["enterprises"].as_array().or_else(|| found["items"].as_array()).or_else(|| found.as_array()).unwrap();
+    let list = found["enterprises"].as_array().unwrap();
     let id = list[0]["id"].clone();
     admin.go(&format!("/enterprises/{id}")).await;
     admin

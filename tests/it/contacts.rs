@@ -118,13 +118,13 @@ async fn a_contact_is_refused_filing_registering_and_everything_outside_their_en
     app.get_as(&contact, &format!("/api/v1/enterprises/{SHIBANG}")).await.expect(200);
     app.get_as(&contact, "/api/v1/enterprises/1").await.expect_error(404, "not_found");
     let listed = app.get_as(&contact, "/api/v1/enterprises").await.expect(200);
-    let ids: Vec<i64> = listed.as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = listed["enterprises"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, [SHIBANG]);
     // No grid, person, track or patrol of anyone.
     app.get_as(&contact, "/api/v1/grids/TF0101/responsible").await.expect_error(404, "not_found");
     app.get_as(&contact, "/api/v1/coverage").await.expect_error(403, "forbidden");
     let people = app.get_as(&contact, "/api/v1/people").await.expect(200);
-    assert_eq!(people.as_array().unwrap().len(), 1, "only themself: {people}");
+    assert_eq!(people["people"].as_array().unwrap().len(), 1, "only themself: {people}");
     let maps = app.app.maps();
     app.app.store.write(move |c| gridsafe::demo::seed_patrols(c, &maps, NOW)).await.unwrap();
     let patrols = app.get_as(&contact, "/api/v1/patrols").await.expect(200);

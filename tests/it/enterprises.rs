@@ -137,16 +137,29 @@ async fn enterprises_filter_by_grid_scale_key_and_governance() {
     let app = TestApp::demo().await;
     let admin = app.login("admin").await;
     let all = app.get_as(&admin, "/api/v1/enterprises").await.expect(200);
-    assert_eq!(all.as_array().unwrap().len(), 65);
+    assert_eq!(all["enterprises"].as_array().unwrap().len(), 65);
     let key = app.get_as(&admin, "/api/v1/enterprises?key=true").await.expect(200);
-    assert_eq!(key.as_array().unwrap().len(), 45);
+    assert_eq!(key["enterprises"].as_array().unwrap().len(), 45);
     let dongshan = app.get_as(&admin, "/api/v1/enterprises?grid=TF03&above_scale=true").await.expect(200);
-    let dongshan = dongshan.as_array().unwrap();
+    let dongshan = dongshan["enterprises"].as_array().unwrap();
     assert!(dongshan.len() >= 5);
     assert!(dongshan.iter().all(|e| e["grid_code"].as_str().unwrap().starts_with("TF03") && e["above_scale"] == true));
     let normal = app.get_as(&admin, "/api/v1/enterprises?governance=normal").await.expect(200);
-    assert_eq!(normal.as_array().unwrap().len(), 65);
+    assert_eq!(normal["enterprises"].as_array().unwrap().len(), 65);
     app.get_as(&admin, "/api/v1/enterprises?governance=gone").await.expect_error(400, "invalid");
     app.get_as(&admin, "/api/v1/enterprises?grid=TF99").await.expect_error(400, "invalid");
     app.get_as(&admin, "/api/v1/enterprises?key=maybe").await.expect_error(400, "invalid");
+    // Keyset pages: 65 as 30 + 30 + 5, each next cursor continuing where the last page stopped.
+    let mut ids = Vec::new();
+    let mut uri = "/api/v1/enterprises?limit=30".to_owned();
+    loop {
+        let page = app.get_as(&admin, &uri).await.expect(200);
+        ids.extend(page["enterprises"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()));
+        let Some(next) = page["next"].as_str() else { break };
+        uri = format!("/api/v1/enterprises?limit=30&after={next}");
+    }
+    let every: Vec<i64> = all["enterprises"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, every);
+    let error = app.get_as(&admin, "/api/v1/enterprises?after=abc").await.expect_error(400, "invalid");
+    assert_eq!(error["details"]["field"], "after");
 }

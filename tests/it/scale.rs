@@ -266,3 +266,151 @@ async fn statistics_from_the_index_equal_statistics_of_every_row() {
         }
     }
 }
+
+/// Every page of an enterprise list, `limit` at a time, as ids.
+fn enterprise_pages(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    filter: &gridsafe::service::enterprises::EnterpriseFilter,
+    limit: usize,
+) -> Vec<i64> {
+    let mut out = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (rows, next) =
+            gridsafe::service::enterprises::page_readable(conn, maps, &actor.scope, filter, after.as_deref(), limit)
+                .unwrap();
+        assert!(rows.len() <= limit);
+        out.extend(rows.into_iter().map(|e| e.id));
+        match next {
+            Some(n) => after = Some(n),
+            None => return out,
+        }
+        assert!(out.len() < 100_000, "paging does not end");
+    }
+}
+
+#[tokio::test]
+async fn enterprise_lists_page_like_a_filter_of_every_enterprise_and_never_sort() {
+    use gridsafe::domain::enterprise::Governance;
+    use gridsafe::service::enterprises::{self, EnterpriseFilter};
+    let (_app, conn, maps, today) = town().await;
+    // Close a third of them on different days, some re-inspected since, so the due order is mixed.
+    conn.execute_batch(
+        "UPDATE enterprises SET governance = 'closed', closed_on = date('2026-01-01', '+' || (id * 37 % 300) || ' days'),
+             reinspect_days = 30 + id % 4 * 30 WHERE id % 3 = 0;
+         UPDATE enterprises SET last_reinspected_on = date(closed_on, '+20 days') WHERE id % 6 = 0;
+         UPDATE enterprises SET governance = 'listed' WHERE id % 7 = 1;",
+    )
+    .unwrap();
+    let every = gridsafe::store::enterprises::list(&conn).unwrap();
+    assert!(every.iter().filter(|e| e.governance == Governance::Closed).count() > 10);
+    let community = maps.grids().iter().find(|g| g.grid.level == gridsafe::domain::grid::GridLevel::Community);
+    let community = community.map(|g| g.grid.code.as_str().to_owned());
+    let some_uscc = every.iter().find_map(|e| e.uscc.clone()).map(|u| u[4..10].to_owned());
+    let name_word = every[every.len() / 2].name.chars().take(2).collect::<String>();
+    let mut filters = vec![
+        EnterpriseFilter::default(),
+        EnterpriseFilter { grid: community.clone(), ..EnterpriseFilter::default() },
+        EnterpriseFilter { grid: community, above_scale: Some(true), ..EnterpriseFilter::default() },
+        EnterpriseFilter { above_scale: Some(false), ..EnterpriseFilter::default() },
+        EnterpriseFilter { key: Some(true), ..EnterpriseFilter::default() },
+        EnterpriseFilter { text: some_uscc, ..EnterpriseFilter::default() },
+        EnterpriseFilter { text: Some(name_word), ..EnterpriseFilter::default() },
+        EnterpriseFilter { reinspection_due_by: Some("2026-09-30".into()), ..EnterpriseFilter::default() },
+        EnterpriseFilter {
+            reinspection_due_by: Some("2099-12-31".into()),
+            key: Some(false),
+            ..EnterpriseFilter::default()
+        },
+    ];
+    filters.extend(Governance::ALL.map(|g| EnterpriseFilter { governance: Some(g), ..EnterpriseFilter::default() }));
+    let mut listed = 0;
+    for actor in everyone(&conn, &maps, &today) {
+        for f in &filters {
+            let text = f.text.as_deref().map(str::to_uppercase);
+            let mut expected: Vec<_> = every
+                .iter()
+                .filter(|e| actor.scope.reads_enterprise(e.id, &e.grid_code))
+                .filter(|e| f.grid.as_deref().is_none_or(|g| maps.is_within(&e.grid_code, g)))
+                .filter(|e| f.above_scale.is_none_or(|v| e.above_scale == v))
+                .filter(|e| f.key.is_none_or(|v| e.key == v))
+                .filter(|e| f.governance.is_none_or(|g| e.governance == g))
+                .filter(|e| {
+                    text.as_deref().is_none_or(|t| {
+                        e.name.to_uppercase().contains(t) || e.uscc.as_deref().is_some_and(|u| u.contains(t))
+                    })
+                })
+                .filter(|e| {
+                    f.reinspection_due_by
+                        .as_deref()
+                        .is_none_or(|by| e.next_reinspection.as_deref().is_some_and(|n| n <= by))
+                })
+                .collect();
+            if f.reinspection_due_by.is_some() {
+                expected.sort_by(|a, b| a.next_reinspection.cmp(&b.next_reinspection).then(a.id.cmp(&b.id)));
+            }
+            let expected: Vec<i64> = expected.into_iter().map(|e| e.id).collect();
+            let who = format!("{} with {f:?}", actor.person.username);
+            for limit in [1, 7, 100] {
+                assert_eq!(enterprise_pages(&conn, &maps, &actor, f, limit), expected, "{who}, {limit} a page");
+            }
+            let count = enterprises::count_readable(&conn, &maps, &actor.scope, f).unwrap();
+            assert_eq!(count, i64::try_from(expected.len()).unwrap(), "{who}: count");
+            let query = enterprises::list_query(&maps, &actor.scope, f).unwrap();
+            for plan in gridsafe::store::enterprise_query::plans(&conn, &query).unwrap() {
+                assert!(!plan.contains("TEMP B-TREE"), "{who}: sorts: {plan}");
+            }
+            listed += expected.len();
+        }
+    }
+    assert!(listed > 1000, "{listed}");
+    let admin = everyone(&conn, &maps, &today).into_iter().find(|a| a.scope.admin).unwrap();
+    let bad = enterprises::page_readable(&conn, &maps, &admin.scope, &EnterpriseFilter::default(), Some("x"), 5);
+    assert!(bad.unwrap_err().to_string().contains("查询参数 after 无效"));
+}
+
+#[tokio::test]
+async fn the_people_list_pages_by_login_like_a_search_of_everyone() {
+    let (_app, conn, maps, today) = town().await;
+    let mut every = gridsafe::store::people::list(&conn).unwrap();
+    every.sort_by(|a, b| a.username.cmp(&b.username));
+    let actors = everyone(&conn, &maps, &today);
+    let admin = actors.iter().find(|a| a.scope.admin).unwrap();
+    let inspector = actors.iter().find(|a| !a.scope.admin).unwrap();
+    for text in [None, Some("insp"), Some("TF01"), Some("138"), Some(every[3].name.as_str()), Some("无此人")] {
+        for actor in [admin, inspector] {
+            let lower = text.map(str::to_lowercase);
+            let expected: Vec<&str> = every
+                .iter()
+                .filter(|p| actor.scope.admin || p.id == actor.person.id)
+                .filter(|p| {
+                    lower.as_deref().is_none_or(|t| {
+                        p.name.to_lowercase().contains(t)
+                            || p.username.contains(t)
+                            || p.phone.as_deref().is_some_and(|ph| ph.contains(t))
+                    })
+                })
+                .map(|p| p.username.as_str())
+                .collect();
+            for limit in [1, 9, 500] {
+                let mut got: Vec<String> = Vec::new();
+                let mut after: Option<String> = None;
+                loop {
+                    let (count, rows, next) =
+                        gridsafe::service::people::visible(&conn, actor, text, after.as_deref(), limit).unwrap();
+                    assert_eq!(count, i64::try_from(expected.len()).unwrap(), "{text:?}");
+                    got.extend(rows.into_iter().map(|p| p.username));
+                    match next {
+                        Some(n) => after = Some(n),
+                        None => break,
+                    }
+                }
+                assert_eq!(got, expected, "{} searching {text:?}, {limit} a page", actor.person.username);
+            }
+        }
+    }
+    let plan = gridsafe::store::people::page_plan(&conn).unwrap().join("; ");
+    assert!(plan.contains("SEARCH people USING INDEX") && !plan.contains("TEMP B-TREE"), "{plan}");
+}

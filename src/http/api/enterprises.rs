@@ -30,9 +30,14 @@ pub struct EnterpriseQuery {
     q: Option<String>,
     /// Closed premises due a re-inspection by this date (YYYY-MM-DD), soonest first.
     reinspection_due_by: Option<String>,
+    /// Page size (default 100, at most 500).
+    limit: Option<usize>,
+    /// The `next` cursor of the previous page.
+    after: Option<String>,
 }
 
-/// `GET /api/v1/enterprises`: the enterprises in the caller's scope, filtered.
+/// `GET /api/v1/enterprises`: the enterprises in the caller's scope, filtered,
+/// in keyset pages like the cases (`{"enterprises": [...], "next": cursor}`).
 pub async fn list_enterprises(
     State(app): State<App>,
     caller: Caller,
@@ -51,8 +56,11 @@ pub async fn list_enterprises(
         text: query.q,
     };
     let (maps, scope) = (app.maps(), caller.actor.scope);
-    let list = app.store.read(move |c| enterprises::list_readable(c, &maps, &scope, &filter)).await?;
-    Ok(Json(json!(list)))
+    let limit = query.limit.unwrap_or(100).clamp(1, enterprises::MAX_PAGE);
+    let after = query.after;
+    let (items, next) =
+        app.store.read(move |c| enterprises::page_readable(c, &maps, &scope, &filter, after.as_deref(), limit)).await?;
+    Ok(Json(json!({"enterprises": items, "next": next})))
 }
 
 /// `GET /api/v1/enterprises/{id}`: one enterprise with its closure checklist.

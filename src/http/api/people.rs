@@ -32,16 +32,24 @@ pub async fn me(caller: Caller) -> Json<Value> {
 pub struct PeopleQuery {
     /// Words the name, login or phone contains.
     q: Option<String>,
+    /// Page size (default 100, at most 500).
+    limit: Option<usize>,
+    /// The `next` cursor of the previous page.
+    after: Option<String>,
 }
 
-/// `GET /api/v1/people`: everyone for the town office, only oneself for anyone else.
+/// `GET /api/v1/people`: everyone for the town office, only oneself for
+/// anyone else, by login in keyset pages (`{"people": [...], "next": cursor}`).
 pub async fn list_people(
     State(app): State<App>,
     caller: Caller,
     Query(query): Query<PeopleQuery>,
 ) -> Result<Json<Value>> {
     let actor = caller.actor;
-    Ok(Json(json!(app.store.read(move |c| people::visible(c, &actor, query.q.as_deref())).await?)))
+    let limit = query.limit.unwrap_or(100).clamp(1, people::MAX_PAGE);
+    let (_, items, next) =
+        app.store.read(move |c| people::visible(c, &actor, query.q.as_deref(), query.after.as_deref(), limit)).await?;
+    Ok(Json(json!({"people": items, "next": next})))
 }
 
 /// `GET /api/v1/people/{id}`: oneself, or anyone for the town office; otherwise 404.

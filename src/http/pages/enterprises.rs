@@ -54,7 +54,7 @@ pub struct ListQuery {
     above_scale: Option<String>,
     key: Option<String>,
     governance: Option<String>,
-    after: Option<i64>,
+    after: Option<String>,
 }
 
 fn yes_no(text: Option<&String>) -> Option<bool> {
@@ -137,13 +137,18 @@ pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, R
         Ok(f) => f,
         Err(e) => return error_page(&viewer, &e),
     };
-    let found = match readable(&app, &session.actor, filter).await {
-        Ok(found) => found,
+    let (maps, scope, after) = (app.maps(), session.actor.scope.clone(), q.after.clone());
+    let listed = app
+        .store
+        .read(move |c| {
+            let count = enterprises::count_readable(c, &maps, &scope, &filter)?;
+            Ok((count, enterprises::page_readable(c, &maps, &scope, &filter, after.as_deref(), PAGE)?))
+        })
+        .await;
+    let (count, (shown, next)) = match listed {
+        Ok(listed) => listed,
         Err(e) => return error_page(&viewer, &e),
     };
-    let after = q.after.unwrap_or(0);
-    let shown: Vec<&Enterprise> = found.iter().filter(|e| e.id > after).take(PAGE + 1).collect();
-    let next = (shown.len() > PAGE).then(|| shown[PAGE - 1].id);
     let today = app.clock.today();
     let chosen = values([
         ("q", q.q.clone().unwrap_or_default()),
@@ -179,12 +184,12 @@ pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, R
                 a.button.secondary href="/enterprises" { (viewer.t("filter.clear")) }
             }
         }
-        p.muted { (viewer.tf_count("enterprises.count", found.len())) }
-        @if found.is_empty() {
+        p.muted { (viewer.tf_count("enterprises.count", usize::try_from(count).unwrap_or(0))) }
+        @if shown.is_empty() {
             p.card.muted { (viewer.t("enterprises.none")) }
         }
         ul.case-list {
-            @for e in shown.iter().take(PAGE) {
+            @for e in &shown {
                 (row(&app, &viewer, e, &today))
             }
         }

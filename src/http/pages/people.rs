@@ -42,19 +42,31 @@ const ASSIGNMENT_FIELDS: [&str; 8] = ["username", "role", "scope", "duty", "leve
 #[derive(Debug, Deserialize)]
 pub struct Search {
     q: Option<String>,
+    after: Option<String>,
 }
+
+/// Rows per page of the list.
+const PAGE: usize = 50;
 
 /// `GET /people`: everyone for the town office (only oneself for anyone else, as the API answers).
 pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, RawQuery(raw): RawQuery) -> Response {
-    let q = match query::<Search>(raw.as_deref()) {
-        Ok(q) => given(q.q.as_ref()),
+    let (q, after) = match query::<Search>(raw.as_deref()) {
+        Ok(s) => (given(s.q.as_ref()), s.after),
         Err(e) => return error_page(&viewer, &e),
     };
     let (actor, text) = (session.actor.clone(), q.clone());
-    let found = match app.store.read(move |c| people::visible(c, &actor, text.as_deref())).await {
-        Ok(found) => found,
+    let listed = app.store.read(move |c| people::visible(c, &actor, text.as_deref(), after.as_deref(), PAGE)).await;
+    let (count, found, next) = match listed {
+        Ok(listed) => listed,
         Err(e) => return error_page(&viewer, &e),
     };
+    let next_query = next.map(|after| {
+        let mut pairs = vec![("after", after)];
+        if let Some(q) = &q {
+            pairs.insert(0, ("q", q.clone()));
+        }
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    });
     let typed = values([("q", q.unwrap_or_default())]);
     let search = Shown { viewer: &viewer, form: &typed, error: None, id: "" };
     let body = html! {
@@ -69,7 +81,7 @@ pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, R
             (search.input("q", viewer.t("people.search"), "search", false))
             button.primary type="submit" { (viewer.t("filter.apply")) }
         }
-        p.muted { (viewer.tf_count("people.count", found.len())) }
+        p.muted { (viewer.tf_count("people.count", usize::try_from(count).unwrap_or(0))) }
         ul.plain {
             @for p in &found {
                 li {
@@ -78,6 +90,9 @@ pub async fn list(State(app): State<App>, SignedIn(viewer, session): SignedIn, R
                     @if let Some(phone) = &p.phone { " · " span.muted { (phone) } }
                 }
             }
+        }
+        @if let Some(next) = &next_query {
+            p.pager { a.button.secondary href={ "/people?" (next) } { (viewer.t("cases.next")) } }
         }
     };
     answer(&viewer, viewer.t("people.title"), &body, None)
@@ -222,7 +237,7 @@ pub struct Prefill {
 
 async fn everyone(app: &App, actor: &Actor) -> Result<Vec<Person>, Error> {
     let actor = actor.clone();
-    app.store.read(move |c| people::visible(c, &actor, None)).await
+    app.store.read(move |c| Ok(people::visible(c, &actor, None, None, usize::MAX / 2)?.1)).await
 }
 
 fn new_assignment_page(
