@@ -825,14 +825,11 @@ impl<'a> LedgerLines<'a> {
         })
     }
 
-    /// The ledger line of a case with its last re-inspection verdict.
-    pub fn line(
-        &mut self,
-        c: &CaseRow,
-        recheck: Option<&store::Recheck>,
-        today: &str,
-    ) -> crate::docs::ledger::LedgerRow {
+    /// The ledger line of a case with its last re-inspection verdict (the
+    /// case's own strings move into the line).
+    pub fn line(&mut self, c: CaseRow, recheck: Option<store::Recheck>, today: &str) -> crate::docs::ledger::LedgerRow {
         let maps = self.maps;
+        let overdue = is_overdue(&c, today);
         let (chain, grid) = self.places.entry(c.grid_code.clone()).or_insert_with(|| {
             let chain: String = maps.chain(&c.grid_code).into_iter().map(|g| g.name).collect();
             (chain, maps.grid(&c.grid_code).map_or_else(|| c.grid_code.clone(), |g| g.grid.name.clone()))
@@ -840,25 +837,33 @@ impl<'a> LedgerLines<'a> {
         let recheck = recheck
             .map(|(at, action, comment)| {
                 let verdict = if action == "approve" { "验收通过" } else { "返工" };
-                format!("{} {verdict}：{comment}", at.get(..10).unwrap_or(at))
+                format!("{} {verdict}：{comment}", at.get(..10).unwrap_or(&at))
             })
             .unwrap_or_default();
-        let status = Status::parse(&c.status).map_or_else(|| c.status.clone(), |s| s.zh().to_owned());
+        let status = Status::parse(&c.status).map_or(c.status, |s| s.zh().to_owned());
+        let mut found_on = c.reported_at;
+        found_on.truncate(10);
         crate::docs::ledger::LedgerRow {
-            number: c.number.clone(),
-            found_on: c.reported_at[..10].to_owned(),
+            number: c.number,
+            found_on,
             place: format!("{chain}（{:.6}, {:.6}）", c.lon, c.lat),
             grid: grid.clone(),
             enterprise: c.enterprise_id.and_then(|id| self.enterprises.get(&id)).cloned().unwrap_or_default(),
-            category: self.categories.get(&c.category).cloned().unwrap_or_else(|| c.category.clone()),
+            category: self.categories.get(&c.category).cloned().unwrap_or(c.category),
             description: format!("{}：{}", c.title, c.description),
             grade: if c.grade == "major" { "重大".into() } else { "一般".into() },
-            responsible: c.responsible.clone().unwrap_or_default(),
-            measures: c.measures.clone().unwrap_or_default(),
-            deadline: c.deadline.clone().unwrap_or_default(),
+            responsible: c.responsible.unwrap_or_default(),
+            measures: c.measures.unwrap_or_default(),
+            deadline: c.deadline.unwrap_or_default(),
             recheck,
-            closed_on: c.closed_at.as_ref().map(|t| t[..10].to_owned()).unwrap_or_default(),
-            status: if is_overdue(c, today) { format!("{status}（已超期）") } else { status },
+            closed_on: c
+                .closed_at
+                .map(|mut t| {
+                    t.truncate(10);
+                    t
+                })
+                .unwrap_or_default(),
+            status: if overdue { format!("{status}（已超期）") } else { status },
         }
     }
 }
@@ -885,7 +890,7 @@ pub fn ledger_each(
         let (found, next) = case_query::page_ids(conn, &query, today, after, LEDGER_BATCH)?;
         let ids: Vec<i64> = found.iter().map(|c| c.id).collect();
         for (c, recheck) in store::with_recheck(conn, &ids)? {
-            each(&lines.line(&c, recheck.as_ref(), today))?;
+            each(&lines.line(c, recheck, today))?;
             count += 1;
         }
         match next {

@@ -249,16 +249,23 @@ pub fn list(conn: &Connection) -> Result<Vec<CaseRow>> {
 /// The last re-inspection verdict of a case: (time, `approve` or `return`, comment).
 pub type Recheck = (String, String, String);
 
+/// The statement of [`with_recheck`] for `n` ids. The verdict comes from
+/// the `audit_log_verdicts` index alone (migration 0013), never from the
+/// audit rows.
+fn with_recheck_sql(n: usize) -> String {
+    let marks = vec!["?"; n].join(",");
+    format!(
+        "SELECT {COLUMNS}, (SELECT json_array(a.at, a.action, a.comment) FROM audit_log a
+            WHERE a.case_id = cases.id AND a.action IN ('approve', 'return') ORDER BY a.seq DESC LIMIT 1)
+         FROM cases WHERE id IN ({marks})"
+    )
+}
+
 /// The cases with these ids, in the order given, each with its last
 /// re-inspection verdict read from the audit log in the same statement: what
 /// a ledger line needs, a batch at a time.
 pub fn with_recheck(conn: &Connection, ids: &[i64]) -> Result<Vec<(CaseRow, Option<Recheck>)>> {
-    let marks = vec!["?"; ids.len()].join(",");
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS}, (SELECT json_array(a.at, a.action, a.comment) FROM audit_log a
-            WHERE a.case_id = cases.id AND a.action IN ('approve', 'return') ORDER BY a.seq DESC LIMIT 1)
-         FROM cases WHERE id IN ({marks})"
-    ))?;
+    let mut stmt = conn.prepare_cached(&with_recheck_sql(ids.len()))?;
     let mut found: std::collections::HashMap<i64, (CaseRow, Option<Recheck>)> = stmt
         .query_map(rusqlite::params_from_iter(ids), |r| {
             let verdict: Option<String> = r.get(29)?;
@@ -267,6 +274,12 @@ pub fn with_recheck(conn: &Connection, ids: &[i64]) -> Result<Vec<(CaseRow, Opti
         .map(|row| row.map(|(c, v)| (c.id, (c, v))))
         .collect::<rusqlite::Result<_>>()?;
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
+/// The query plan of [`with_recheck`] (`EXPLAIN QUERY PLAN` details).
+pub fn with_recheck_plan(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", with_recheck_sql(3)))?;
+    Ok(stmt.query_map([1, 2, 3], |r| r.get(3))?.collect::<rusqlite::Result<_>>()?)
 }
 
 /// The cases a photo is attached to.

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
     ("0010_day_and_closing_indexes", include_str!("../../schema/0010_day_and_closing_indexes.sql")),
     ("0011_covering_due_index", include_str!("../../schema/0011_covering_due_index.sql")),
     ("0012_enterprise_reinspection_index", include_str!("../../schema/0012_enterprise_reinspection_index.sql")),
+    ("0013_audit_verdicts_index", include_str!("../../schema/0013_audit_verdicts_index.sql")),
 ];
 
 /// Applies the migrations the database has not seen yet, each in its own

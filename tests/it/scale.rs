@@ -414,3 +414,28 @@ async fn the_people_list_pages_by_login_like_a_search_of_everyone() {
     let plan = gridsafe::store::people::page_plan(&conn).unwrap().join("; ");
     assert!(plan.contains("SEARCH people USING INDEX") && !plan.contains("TEMP B-TREE"), "{plan}");
 }
+
+#[tokio::test]
+async fn the_ledgers_verdict_is_the_last_sign_off_or_return_of_the_audit_log_read_from_its_index() {
+    let (_app, conn, _maps, _today) = town().await;
+    let ids: Vec<i64> = gridsafe::store::cases::list(&conn).unwrap().iter().map(|c| c.id).collect();
+    let mut with_verdict = 0;
+    for batch in ids.chunks(97) {
+        let got = gridsafe::store::cases::with_recheck(&conn, batch).unwrap();
+        assert_eq!(got.iter().map(|(c, _)| c.id).collect::<Vec<_>>(), batch, "in the order asked");
+        for (case, verdict) in got {
+            let expected = gridsafe::store::audit::for_case(&conn, case.id)
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.record.action == "approve" || e.record.action == "return")
+                .max_by_key(|e| e.seq)
+                .map(|e| (e.record.at, e.record.action, e.record.comment));
+            with_verdict += usize::from(expected.is_some());
+            assert_eq!(verdict, expected, "case {}", case.number);
+        }
+    }
+    assert!(with_verdict > 20, "the seeded town has signed-off and returned cases: {with_verdict}");
+    let plan = gridsafe::store::cases::with_recheck_plan(&conn).unwrap().join("; ");
+    assert!(plan.contains("COVERING INDEX audit_log_verdicts"), "{plan}");
+    assert!(!plan.contains("SCAN"), "{plan}");
+}
