@@ -9,6 +9,8 @@
 //! cannot keep one without the other. Case and patrol filing keep their own
 //! records of the same kind (their answers are re-rendered, not stored).
 
+use std::fmt::Write as _;
+
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
@@ -42,12 +44,21 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>> {
         .transpose()
 }
 
-/// The refusal of a key already used for another request.
-pub fn key_reused() -> Error {
-    Error::Conflict(Msg::new(
+fn key_reused_msg() -> Msg {
+    Msg::new(
         "同一 Idempotency-Key 已用于另一份不同的请求",
         "this Idempotency-Key was already used for a different request",
-    ))
+    )
+}
+
+/// The refusal of a key already used for another request.
+pub fn key_reused() -> Error {
+    Error::Conflict(key_reused_msg())
+}
+
+/// Whether `error` is [`key_reused`].
+pub fn is_key_reused(error: &Error) -> bool {
+    matches!(error, Error::Conflict(m) if *m == key_reused_msg())
 }
 
 /// A creating request's JSON body with its `Idempotency-Key` and request hash.
@@ -87,6 +98,24 @@ impl Once {
     /// the request (for a photo, its content hash).
     pub fn new(headers: &HeaderMap, route: &str, identity: &str) -> Result<Self> {
         Ok(Self { key: idempotency_key(headers)?, request: sha256_hex(format!("{route}\n{identity}").as_bytes()) })
+    }
+
+    /// For a page form: the key it was drawn with (its hidden `key` field,
+    /// see `pages::layout::key_field`) and its fields as sent, but the CSRF
+    /// token. A second tap, or the form sent again after a lost answer, gets
+    /// the first answer back and writes nothing.
+    pub fn for_form(route: &str, fields: &[(String, String)]) -> Self {
+        let key = fields
+            .iter()
+            .find(|(k, _)| k == "key")
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|k| !k.is_empty() && k.len() <= 200);
+        let mut request = format!("{route}\n");
+        for (name, value) in fields.iter().filter(|(k, _)| k != "csrf" && k != "key") {
+            // Length-prefixed, so no two field lists read the same.
+            let _ = write!(request, "{}:{name}{}:{value}", name.len(), value.len());
+        }
+        Self { key, request: sha256_hex(request.as_bytes()) }
     }
 
     /// Runs `work` on the writer unless `person` already sent this key:

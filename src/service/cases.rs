@@ -494,7 +494,7 @@ pub fn dispatch_together(
         ));
     }
     let mut steps: Vec<Step> = Vec::with_capacity(items.len());
-    for item in items {
+    for (index, item) in items.iter().enumerate() {
         if steps.iter().any(|s| s.next.number == item.number) {
             return Err(Error::invalid(
                 "cases",
@@ -510,7 +510,17 @@ pub fn dispatch_together(
             plan: item.plan.clone(),
             ..ActionInput::default()
         };
-        let step = step(conn, maps, actor, &item.number, &input, None, now_s)?;
+        // A field's error names its item (`cases.2.deadline`) and its case.
+        let step = step(conn, maps, actor, &item.number, &input, None, now_s).map_err(|e| match e {
+            Error::Invalid { field, reason } => Error::Invalid {
+                field: format!("cases.{index}.{field}"),
+                reason: Msg::new(
+                    format!("案件 {}：{}", item.number, reason.zh),
+                    format!("case {}: {}", item.number, reason.en),
+                ),
+            },
+            other => other,
+        })?;
         if let Some(first) = steps.first()
             && first.next.enterprise_id != step.next.enterprise_id
         {

@@ -395,6 +395,13 @@ pub fn readable(conn: &Connection, maps: &Maps, actor: &Actor, code: &str) -> Re
     Err(not_found())
 }
 
+/// A document the actor may read (see [`readable`]) and how many cases it covers.
+pub fn readable_with_count(conn: &Connection, maps: &Maps, actor: &Actor, code: &str) -> Result<(DocumentMeta, usize)> {
+    let meta = readable(conn, maps, actor, code)?;
+    let covered = store::cases_of(conn, meta.id)?.len();
+    Ok((meta, covered))
+}
+
 /// A document as its public verification page shows it: what the paper
 /// should say, the hash of the bytes issued and the audit entry that recorded
 /// them, whether a correction replaced it, and whether a hash the holder

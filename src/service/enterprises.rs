@@ -238,6 +238,64 @@ pub fn govern(
     change_governance(conn, &current, input, by, now_s)
 }
 
+/// A re-inspection of closed premises (回头看): the closure still holds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReinspectionInput {
+    /// The day it was done (YYYY-MM-DD); today when left out.
+    #[serde(default)]
+    pub on: Option<String>,
+    /// What was found (required).
+    pub note: String,
+}
+
+/// Records a re-inspection of closed premises in the caller's grids, at
+/// version `expected` (the current one if none is given): the day may not be
+/// in the future, nor before the closure or the last re-inspection. Premises
+/// found working again are not re-inspected but reported as a case.
+pub fn reinspect(
+    conn: &Connection,
+    scope: &Scope,
+    id: i64,
+    input: &ReinspectionInput,
+    expected: Option<i64>,
+    by: i64,
+    now_s: i64,
+) -> Result<Enterprise> {
+    let mut current = load_writable(conn, scope, id)?;
+    if let Some(version) = expected {
+        current.version = version;
+    }
+    if current.governance != Governance::Closed {
+        return Err(Error::Conflict(Msg::new(
+            format!("只有已关停取缔的场所需要复查，该场所为“{}”", current.governance.zh()),
+            format!("only closed premises are re-inspected; these are {}", current.governance.as_str()),
+        )));
+    }
+    let today = china_date(now_s);
+    let on = match input.on.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => crate::domain::people::date("on", d)?,
+        None => today.clone(),
+    };
+    if on > today {
+        return Err(Error::invalid("on", format!("复查日期 {on} 不能晚于今天"), format!("{on} is in the future")));
+    }
+    let earliest = current.last_reinspected_on.iter().chain(&current.closed_on).max();
+    if let Some(earliest) = earliest.filter(|d| on < **d) {
+        return Err(Error::invalid(
+            "on",
+            format!("复查日期 {on} 早于关停或上次复查日期 {earliest}"),
+            format!("{on} is before the closure or the last re-inspection ({earliest})"),
+        ));
+    }
+    let note = printable("note", &input.note)?;
+    let note = note.trim();
+    if note.is_empty() {
+        return Err(Error::invalid("note", "须填写复查情况", "say what the re-inspection found"));
+    }
+    store::record_reinspection(conn, &current, &on, note, by, &china_timestamp(now_s))
+}
+
 /// One CSV row of `gridsafe import enterprises`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -244,6 +244,34 @@ pub fn set_governance(conn: &Connection, current: &Enterprise, change: &Governan
         .ok_or_else(|| Error::Internal(anyhow::anyhow!("enterprise vanished after governance change")))
 }
 
+/// Records a re-inspection of closed premises on `on` (YYYY-MM-DD): the next
+/// one falls due from that day. Logged with the governance events, as a move
+/// from closed to closed.
+pub fn record_reinspection(
+    conn: &Connection,
+    current: &Enterprise,
+    on: &str,
+    note: &str,
+    by: i64,
+    now: &str,
+) -> Result<Enterprise> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE enterprises SET last_reinspected_on = ?3, updated_at = ?4, version = version + 1
+             WHERE id = ?1 AND version = ?2",
+        )?
+        .execute(params![current.id, current.version, on, now])?;
+    if changed == 0 {
+        return Err(stale());
+    }
+    conn.prepare_cached(
+        "INSERT INTO governance_events (enterprise_id, from_status, to_status, note, by_person, at)
+         VALUES (?1, 'closed', 'closed', ?2, ?3, ?4)",
+    )?
+    .execute(params![current.id, format!("复查 {on}：{note}"), by, now])?;
+    get(conn, current.id)?.ok_or_else(|| Error::Internal(anyhow::anyhow!("enterprise vanished after re-inspection")))
+}
+
 /// The closure checklist of an enterprise: (item, media id).
 pub fn checklist(conn: &Connection, id: i64) -> Result<Vec<(String, String)>> {
     let mut stmt =

@@ -8,7 +8,7 @@ use axum::http::Request;
 use gridsafe::domain::enterprise::Uscc;
 use gridsafe::domain::time::add_days;
 
-use crate::cases::{hazard, png};
+use crate::cases::{count, hazard, png};
 use crate::helpers::{NOW, TestApp, TestResponse};
 use crate::pages::csrf;
 
@@ -288,6 +288,41 @@ async fn premises_closed_with_the_five_photos_show_their_status_and_next_reinspe
     let admin = app.login("admin").await;
     let due = app.page(&admin, "/enterprises/reinspection").await;
     assert!(ok(&due).contains("八里村小塑料加工点") && due.text.contains(&next), "{}", due.text);
+    // 回头看: recorded from the premises' page, the next one falls due from that day.
+    let page = app.page(&admin, &location).await;
+    assert!(ok(&page).contains("id=\"reinspection\""), "{}", page.text);
+    let token = csrf(&page);
+    let version = api["version"].to_string();
+    let reinspect = format!("{location}/reinspections");
+    let today = app.app.clock.today();
+    let future = add_days(&today, 1).unwrap();
+    for (on, note, field) in
+        [(future.as_str(), "仍处于关停状态", "on"), (today.as_str(), " ", "note"), ("2020-01-01", "x", "on")]
+    {
+        let refused = app
+            .post_form(Some(&admin), &reinspect, &[("csrf", &token), ("version", &version), ("on", on), ("note", note)])
+            .await;
+        assert_eq!(refused.status, 400, "{on} {note}: {}", refused.text);
+        assert!(refused.text.contains(&format!("id=\"error-{field}\"")), "{}", refused.text);
+    }
+    let done = app
+        .post_form(
+            Some(&admin),
+            &reinspect,
+            &[("csrf", &token), ("version", &version), ("on", &today), ("note", "仍处于关停状态，未见复产")],
+        )
+        .await;
+    assert_eq!(redirected(&done), location);
+    let api = app.get_as(&admin, &format!("/api/v1{location}")).await.expect(200);
+    assert_eq!(api["last_reinspected_on"], today.as_str(), "{api}");
+    assert_eq!(api["next_reinspection"], add_days(&today, 90).unwrap().as_str(), "{api}");
+    let due = app.page(&admin, "/enterprises/reinspection").await;
+    assert!(!ok(&due).contains("八里村小塑料加工点"), "re-inspected premises leave the list: {}", due.text);
+    // The API records one the same way, and refuses premises that are not closed.
+    let body = serde_json::json!({"note": "复查：仍关停"});
+    let again = app.json_as("POST", Some(&admin), &format!("/api/v1{location}/reinspections"), &body).await.expect(200);
+    assert_eq!(again["last_reinspected_on"], today.as_str());
+    app.json_as("POST", Some(&admin), "/api/v1/enterprises/6/reinspections", &body).await.expect_error(409, "conflict");
 }
 
 #[tokio::test]
@@ -498,4 +533,68 @@ async fn anyone_but_the_town_office_is_refused_the_office_screens() {
     assert_eq!(app.page(&inspector, &format!("/enterprises/{elsewhere}")).await.status, 404);
     let new = app.page(&inspector, "/enterprises/new").await;
     assert!(!ok(&new).contains("uscc_override"));
+}
+
+/// The hidden `key` a creating form was drawn with.
+fn form_key(page: &TestResponse) -> String {
+    let marker = "name=\"key\" value=\"";
+    let at = page.text.find(marker).unwrap_or_else(|| panic!("the form carries a key: {}", page.text)) + marker.len();
+    page.text[at..at + page.text[at..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn a_person_and_an_assignment_sent_twice_from_their_forms_are_created_once() {
+    let app = TestApp::demo().await;
+    let admin = app.login("admin").await;
+    let page = app.page(&admin, "/people/new").await;
+    let (token, key) = (csrf(&page), form_key(&page));
+    assert_ne!(form_key(&app.page(&admin, "/people/new").await), key, "each form drawn gets its own key");
+    let person = [
+        ("csrf", token.as_str()),
+        ("key", key.as_str()),
+        ("name", "李二"),
+        ("username", "li.er"),
+        ("password", "a-long-password"),
+    ];
+    let people = count(&app, "people");
+    let first = redirected(&app.post_form(Some(&admin), "/people", &person).await);
+    let second = redirected(&app.post_form(Some(&admin), "/people", &person).await);
+    assert_eq!(first, second, "the second send answers with the first person");
+    assert_eq!(count(&app, "people"), people + 1);
+    // Sent back with a change under the same key: refused with a word, and
+    // drawn again with a new key, so sending it once more creates the second.
+    let mut other = person;
+    other[3] = ("username", "li.san");
+    let refused = app.post_form(Some(&admin), "/people", &other).await;
+    assert_eq!(refused.status, 409, "{}", refused.text);
+    assert!(refused.text.contains("此表单已经提交过") && refused.text.contains("li.san"), "{}", refused.text);
+    assert_eq!(count(&app, "people"), people + 1);
+    let fresh = form_key(&refused);
+    assert_ne!(fresh, key);
+    other[1] = ("key", fresh.as_str());
+    assert_ne!(redirected(&app.post_form(Some(&admin), "/people", &other).await), first);
+    assert_eq!(count(&app, "people"), people + 2);
+    let page = app.page(&admin, &first).await;
+    let key = form_key(&page);
+    let assignment = [
+        ("csrf", token.as_str()),
+        ("key", key.as_str()),
+        ("back", first.as_str()),
+        ("username", "li.er"),
+        ("role", "inspector"),
+        ("scope", "TF0101"),
+        ("duty", "environment"),
+        ("from", "2026-11-01"),
+    ];
+    let assignments = count(&app, "assignments");
+    assert_eq!(redirected(&app.post_form(Some(&admin), "/assignments", &assignment).await), first);
+    assert_eq!(redirected(&app.post_form(Some(&admin), "/assignments", &assignment).await), first);
+    assert_eq!(count(&app, "assignments"), assignments + 1);
+    // A refused assignment is drawn again with the same key, and then goes through once.
+    let mut no_duty = assignment;
+    no_duty[1] = ("key", "fresh-key-1");
+    no_duty[6] = ("duty", "");
+    let refused = app.post_form(Some(&admin), "/assignments", &no_duty).await;
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert!(refused.text.contains("value=\"fresh-key-1\""), "the key is kept: {}", refused.text);
 }

@@ -1,13 +1,14 @@
 //! The town office's pages of issue 14: the patrol rules settings (edited
 //! through the form and the API, audited, used by the next filing), the
-//! documents of a month with their archive, and patrol compliance, each
-//! checked against the API or the database it must agree with.
+//! documents of a month with their archive, patrol compliance, and joint
+//! notices from the dispatch queue, each checked against the API or the
+//! database it must agree with.
 
 use std::io::Read;
 
 use serde_json::{Value, json};
 
-use crate::cases::{act, registered};
+use crate::cases::{act, count, registered};
 use crate::helpers::{TestApp, TestResponse};
 use crate::patrols::{OCT_5, file_valid, log, walk};
 
@@ -342,4 +343,113 @@ async fn the_dashboard_links_the_office_pages_and_the_case_list_links_both_ledge
         let download = app.get_as(&admin, &format!("{ledger}{query}")).await;
         assert_eq!(download.status, 200, "{ledger}{query}");
     }
+}
+
+#[tokio::test]
+async fn two_findings_at_one_enterprise_go_out_under_one_notice_from_the_queue_once_however_often_sent() {
+    let app = TestApp::demo().await;
+    let admin = app.login("admin").await;
+    let first = registered(&app, &admin, 61).await;
+    let second = registered(&app, &admin, 62).await;
+    let queue = app.page(&admin, "/queue").await;
+    assert_eq!(queue.status, 200, "{}", queue.text);
+    assert!(queue.text.contains("href=\"/notices/new?enterprise=6\""), "{}", queue.text);
+    assert!(queue.text.contains("2 项待派遣"), "{}", queue.text);
+    let form = app.page(&admin, "/notices/new?enterprise=6").await;
+    assert_eq!(form.status, 200, "{}", form.text);
+    for n in [&first, &second] {
+        assert!(form.text.contains(&format!("name=\"number\" value=\"{n}\" checked")), "{n}: {}", form.text);
+    }
+    let (token, key) = (csrf(&form), input_value(&form, "key"));
+    let (m1, d1, m2, d2) = (
+        format!("measures.{first}"),
+        format!("deadline.{first}"),
+        format!("measures.{second}"),
+        format!("deadline.{second}"),
+    );
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("csrf", &token),
+        ("key", &key),
+        ("enterprise", "6"),
+        ("responsible", "世邦机械"),
+        ("number", &first),
+        (&m1, "加装防护罩"),
+        (&d1, "2099-01-15"),
+        ("number", &second),
+        (&d2, "2099-01-20"),
+    ];
+    // The second finding has no measures: named under its own control, nothing written.
+    let before = (count(&app, "documents"), count(&app, "audit_log"));
+    let refused = app.post_form(Some(&admin), "/notices", &fields).await;
+    assert_eq!(refused.status, 400, "{}", refused.text);
+    assert!(refused.text.contains(&format!("id=\"error-measures.{second}\"")), "{}", refused.text);
+    assert!(
+        refused.text.contains(&second) && refused.text.contains("加装防护罩"),
+        "what was typed stays: {}",
+        refused.text
+    );
+    assert_eq!((count(&app, "documents"), count(&app, "audit_log")), before);
+    fields.push((&m2, "更换灭火器"));
+    let issued = app.post_form(Some(&admin), "/notices", &fields).await;
+    assert_eq!(issued.status, 303, "{}", issued.text);
+    let location = issued.headers["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/queue?issued=N-"), "{location}");
+    // Sent again (a second tap, a lost answer): the same notice, nothing new.
+    let again = app.post_form(Some(&admin), "/notices", &fields).await;
+    assert_eq!(again.headers["location"].to_str().unwrap(), location);
+    assert_eq!(count(&app, "documents"), before.0 + 1);
+    let code = location.trim_start_matches("/queue?issued=");
+    let shown = app.page(&admin, &location).await;
+    assert!(
+        shown.text.contains("涉及 2 个案件") && shown.text.contains(&format!("/api/v1/documents/{code}")),
+        "{}",
+        shown.text
+    );
+    for (n, deadline) in [(&first, "2099-01-15"), (&second, "2099-01-20")] {
+        let case = app.get_as(&admin, &format!("/api/v1/cases/{n}")).await.expect(200);
+        assert_eq!(case["status"], "dispatched", "{case}");
+        assert_eq!(case["deadline"], deadline, "{case}");
+        let dispatch = case["timeline"].as_array().unwrap().iter().find(|e| e["action"] == "dispatch").unwrap();
+        let document = app.get_as(&admin, &format!("/api/v1/documents/{code}")).await;
+        assert_eq!(document.status, 200);
+        assert!(dispatch["document_sha256"].is_string(), "{dispatch}");
+    }
+    // Nothing is left to join at that enterprise.
+    let form = app.page(&admin, "/notices/new?enterprise=6").await;
+    assert!(form.text.contains("该企业没有待派遣"), "{}", form.text);
+    // The same key with other fields is refused, not a second notice.
+    let third = registered(&app, &admin, 63).await;
+    let other = [
+        ("csrf", token.as_str()),
+        ("key", key.as_str()),
+        ("enterprise", "6"),
+        ("responsible", "世邦机械"),
+        ("number", third.as_str()),
+    ];
+    let key_reused = app.post_form(Some(&admin), "/notices", &other).await;
+    assert_eq!(key_reused.status, 409, "{}", key_reused.text);
+    assert_eq!(count(&app, "documents"), before.0 + 1);
+}
+
+#[tokio::test]
+async fn a_joint_notice_is_refused_to_whoever_may_not_dispatch() {
+    let app = TestApp::demo().await;
+    let admin = app.login("admin").await;
+    let number = registered(&app, &admin, 64).await;
+    // The grid's own inspector may dispatch (SPEC §5); the next village's may not.
+    let inspector = app.login("tf0102.safety").await;
+    let form = app.page(&inspector, "/queue").await;
+    let token = csrf(&form);
+    let fields = [
+        ("csrf", token.as_str()),
+        ("enterprise", "6"),
+        ("responsible", "世邦机械"),
+        ("number", number.as_str()),
+        (&*format!("measures.{number}"), "加装防护罩"),
+        (&*format!("deadline.{number}"), "2099-01-15"),
+    ];
+    let before = count(&app, "documents");
+    let refused = app.post_form(Some(&inspector), "/notices", &fields).await;
+    assert!(matches!(refused.status.as_u16(), 403 | 404), "{} {}", refused.status, refused.text);
+    assert_eq!(count(&app, "documents"), before);
 }

@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::http::auth::Caller;
 use crate::http::extract::{JsonBody, Query};
 use crate::http::idempotency::Keyed;
-use crate::service::enterprises::{self, EnterpriseInput, EnterprisePatch, GovernanceInput};
+use crate::service::enterprises::{self, EnterpriseInput, EnterprisePatch, GovernanceInput, ReinspectionInput};
 
 /// Query of `GET /api/v1/enterprises`.
 #[derive(Debug, Deserialize)]
@@ -112,5 +112,20 @@ pub async fn change_governance(
     let expected = crate::http::extract::if_match(&headers)?;
     let (scope, by, now) = (caller.actor.scope, caller.actor.person.id, app.now_s());
     let updated = app.store.write(move |c| enterprises::govern(c, &scope, id, &input, expected, by, now)).await?;
+    Ok(Json(json!(updated)))
+}
+
+/// `POST /api/v1/enterprises/{id}/reinspections`: closed premises re-inspected
+/// (回头看); the next re-inspection falls due from that day.
+pub async fn reinspect(
+    State(app): State<App>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    JsonBody(input): JsonBody<ReinspectionInput>,
+) -> Result<Json<Value>> {
+    let expected = crate::http::extract::if_match(&headers)?;
+    let (scope, by, now) = (caller.actor.scope, caller.actor.person.id, app.now_s());
+    let updated = app.store.write(move |c| enterprises::reinspect(c, &scope, id, &input, expected, by, now)).await?;
     Ok(Json(json!(updated)))
 }

@@ -39,6 +39,7 @@ pub fn routes() -> Router<App> {
         .route("/enterprises", get(enterprises::list_enterprises).post(enterprises::create_enterprise))
         .route("/enterprises/{id}", get(enterprises::show_enterprise).patch(enterprises::update_enterprise))
         .route("/enterprises/{id}/governance", post(enterprises::change_governance))
+        .route("/enterprises/{id}/reinspections", post(enterprises::reinspect))
         .route("/categories", get(cases::list_categories).post(cases::create_category))
         .route("/categories/{code}", axum::routing::patch(cases::update_category))
         .route("/cases", get(cases::list_cases).post(cases::file_case))

@@ -23,7 +23,9 @@ use crate::domain::time::{add_days, china_timestamp};
 use crate::error::Error;
 use crate::service::accounts::Actor;
 use crate::service::cases::days_left;
-use crate::service::enterprises::{self, EnterpriseFilter, EnterpriseInput, EnterprisePatch, GovernanceInput};
+use crate::service::enterprises::{
+    self, EnterpriseFilter, EnterpriseInput, EnterprisePatch, GovernanceInput, ReinspectionInput,
+};
 use crate::store::enterprises::Enterprise;
 
 /// Rows per page of the list.
@@ -383,6 +385,28 @@ fn governance_form(viewer: &Viewer, e: &Enterprise, to: Governance, attempt: Opt
     }
 }
 
+/// The 复查 form of closed premises: the day (today unless changed) and what was found.
+fn reinspection_form(viewer: &Viewer, e: &Enterprise, today: &str, attempt: Option<&Attempt>) -> Markup {
+    let mine = attempt.filter(|a| a.form == "reinspection");
+    let today_only = values([("on", today.to_owned())]);
+    let shown =
+        Shown { viewer, form: mine.map_or(&today_only, |a| a.data), error: mine.map(|a| a.error), id: "reinspect-" };
+    html! {
+        details.action #reinspection open[mine.is_some()] {
+            summary.button { (viewer.t("reinspection.record")) }
+            form method="post" action={ "/enterprises/" (e.id) "/reinspections" } {
+                (csrf_field(viewer))
+                input type="hidden" name="version" value=(e.version);
+                (shown.general_error(&["on", "note"]))
+                p.muted { (viewer.t("reinspection.record_hint")) }
+                (shown.input("on", viewer.t("reinspection.on"), "date", true))
+                (shown.area("note", viewer.t("reinspection.note"), true))
+                button.primary.wide type="submit" { (viewer.t("reinspection.record")) }
+            }
+        }
+    }
+}
+
 fn render(
     app: &App,
     viewer: &Viewer,
@@ -439,9 +463,12 @@ fn render(
                 }
             }
         }
-        @if writable && !next.is_empty() {
+        @if writable && (!next.is_empty() || e.governance == Governance::Closed) {
             section.card.actions {
                 h2 { (viewer.t("enterprise.governance")) }
+                @if e.governance == Governance::Closed {
+                    (reinspection_form(viewer, e, &today, attempt))
+                }
                 @for to in &next {
                     (governance_form(viewer, e, *to, attempt))
                 }
@@ -544,6 +571,25 @@ pub async fn govern(
         Ok(_) => Redirect::to(&format!("/enterprises/{id}")).into_response(),
         Err(error) => {
             let attempt = Attempt { form: form.get("to").unwrap_or_default(), data: &form, error: &error };
+            show_page(&app, &viewer, &session.actor, id, Some(&attempt)).await
+        }
+    }
+}
+
+/// `POST /enterprises/{id}/reinspections`: closed premises re-inspected, as
+/// `POST /api/v1/enterprises/{id}/reinspections` records it.
+pub async fn reinspect(
+    State(app): State<App>,
+    Path(id): Path<i64>,
+    SignedForm(viewer, session, form): SignedForm,
+) -> Response {
+    let input = ReinspectionInput { on: form.get("on"), note: form.typed("note").to_owned() };
+    let (scope, by, now, expected) =
+        (session.actor.scope.clone(), session.actor.person.id, app.now_s(), version(&form));
+    match app.store.write(move |c| enterprises::reinspect(c, &scope, id, &input, expected, by, now)).await {
+        Ok(_) => Redirect::to(&format!("/enterprises/{id}")).into_response(),
+        Err(error) => {
+            let attempt = Attempt { form: "reinspection".into(), data: &form, error: &error };
             show_page(&app, &viewer, &session.actor, id, Some(&attempt)).await
         }
     }

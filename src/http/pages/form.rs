@@ -102,6 +102,40 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
     }
 }
 
+/// Runs a creating form's `work` on the writer once per the form's key (see
+/// `Once::for_form`): a form sent again gets the first answer back and
+/// nothing is written twice. A form whose key already created something
+/// else (sent back after a change) is refused with a word saying so, and
+/// loses its key, so the form drawn again can create a new one.
+pub async fn create_once<F>(
+    app: &App,
+    person: i64,
+    route: &str,
+    form: &mut FormData,
+    work: F,
+) -> Result<serde_json::Value>
+where
+    F: FnMut(&rusqlite::Connection) -> Result<serde_json::Value> + Send + 'static,
+{
+    let once = crate::http::idempotency::Once::for_form(route, &form.fields);
+    match once.create(app, person, work).await {
+        Ok((_, axum::Json(body))) => Ok(body),
+        Err(e) if crate::http::idempotency::is_key_reused(&e) => {
+            form.fields.retain(|(k, _)| k != "key");
+            Err(Error::Conflict(Msg::new(
+                "此表单已经提交过一次；如需按修改后的内容再新建一条，请再次提交",
+                "this form was sent before; send it again to create another one with these changes",
+            )))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The id a creating form's work answered in `field`.
+pub fn created_id(body: &serde_json::Value, field: &str) -> Result<i64> {
+    body[field].as_i64().ok_or_else(|| Error::Internal(anyhow::anyhow!("the stored answer has no {field}")))
+}
+
 /// Saves uploaded photos as the media API does (scaled, stripped of EXIF,
 /// stored once per content) and returns their ids in order.
 pub async fn save_photos(app: &App, actor: &Actor, photos: Vec<Bytes>) -> Result<Vec<String>> {

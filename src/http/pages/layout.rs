@@ -110,6 +110,19 @@ pub fn csrf_field(viewer: &Viewer) -> Markup {
     }
 }
 
+/// A creating form's hidden `key`: the one it was sent with when it is drawn
+/// again after an error (nothing was written then), a new one otherwise. The
+/// handler reads it with `Once::for_form`, so the form creates its thing
+/// once however often it is sent.
+pub fn key_field(typed: &str) -> Markup {
+    let key = if typed.is_empty() || typed.len() > 200 {
+        crate::service::accounts::new_uuid().unwrap_or_default()
+    } else {
+        typed.to_owned()
+    };
+    html! { input type="hidden" name="key" value=(key); }
+}
+
 /// The error line under a field, when the last submission's error named it.
 pub fn field_error(viewer: &Viewer, error: Option<&crate::error::Error>, field: &str) -> Markup {
     html! {

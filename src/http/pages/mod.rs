@@ -20,6 +20,7 @@ pub mod layout;
 pub mod login;
 pub mod map;
 pub mod me;
+pub mod notices;
 pub mod patrols;
 pub mod people;
 pub mod queue;
@@ -56,6 +57,8 @@ pub fn routes() -> Router<App> {
         .route("/lang/{code}", get(login::switch_language))
         .route("/dashboard", get(dashboard::show))
         .route("/queue", get(queue::show))
+        .route("/notices", post(notices::issue))
+        .route("/notices/new", get(notices::new))
         .route("/settings/patrols", get(settings::show).post(settings::save))
         .route("/documents", get(documents::show))
         .route("/compliance", get(compliance::show))
@@ -86,6 +89,7 @@ pub fn routes() -> Router<App> {
         .route("/enterprises/reinspection", get(enterprises::reinspection))
         .route("/enterprises/{id}", get(enterprises::show).post(enterprises::update))
         .route("/enterprises/{id}/governance", post(enterprises::govern).layer(DefaultBodyLimit::max(MAX_FORM_UPLOAD)))
+        .route("/enterprises/{id}/reinspections", post(enterprises::reinspect))
         .route("/people", get(people::list).post(people::create))
         .route("/people/new", get(people::new))
         .route("/people/{id}", get(people::show))

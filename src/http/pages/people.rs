@@ -10,8 +10,8 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::fields::{Shown, SignedForm, answer, given, query, values};
-use super::form::FormData;
-use super::layout::{csrf_field, field_error};
+use super::form::{FormData, create_once, created_id};
+use super::layout::{csrf_field, field_error, key_field};
 use super::login::local_path;
 use super::{SignedIn, Viewer, error_page};
 use crate::app::App;
@@ -105,6 +105,7 @@ fn person_form(viewer: &Viewer, form: &FormData, error: Option<&Error>) -> Respo
         (shown.general_error(&PERSON_FIELDS))
         form.card method="post" action="/people" {
             (csrf_field(viewer))
+            (key_field(form.typed("key")))
             (shown.input("name", viewer.t("person.name"), "text", true))
             (shown.input("username", viewer.t("person.username"), "text", true))
             (shown.input("phone", viewer.t("person.phone"), "tel", false))
@@ -126,7 +127,7 @@ pub async fn new(SignedIn(viewer, session): SignedIn) -> Response {
 }
 
 /// `POST /people`: registers a person as `POST /api/v1/people` does.
-pub async fn create(State(app): State<App>, SignedForm(viewer, session, form): SignedForm) -> Response {
+pub async fn create(State(app): State<App>, SignedForm(viewer, session, mut form): SignedForm) -> Response {
     let created = async {
         session.actor.scope.require_admin()?;
         let input = PersonInput {
@@ -139,11 +140,15 @@ pub async fn create(State(app): State<App>, SignedForm(viewer, session, form): S
             .await
             .map_err(|e| Error::Internal(anyhow::anyhow!("hashing task failed: {e}")))??;
         let (actor, now) = (session.actor.clone(), china_timestamp(app.now_s()));
-        app.store.write(move |c| people::register(c, &actor, &new, &now)).await
+        let body = create_once(&app, actor.person.id, "/people", &mut form, move |c| {
+            Ok(serde_json::json!({"id": people::register(c, &actor, &new, &now)?.id}))
+        })
+        .await?;
+        created_id(&body, "id")
     }
     .await;
     match created {
-        Ok(person) => Redirect::to(&format!("/people/{}", person.id)).into_response(),
+        Ok(id) => Redirect::to(&format!("/people/{id}")).into_response(),
         Err(error) if matches!(error, Error::Forbidden(_)) => error_page(&viewer, &error),
         Err(error) => person_form(&viewer, &form, Some(&error)),
     }
@@ -177,6 +182,7 @@ fn assignment_form(
         (shown.general_error(&ASSIGNMENT_FIELDS))
         form method="post" action="/assignments" {
             (csrf_field(viewer))
+            (key_field(form.typed("key")))
             input type="hidden" name="back" value=(form.typed("back"));
             @if let Some(person) = person {
                 input type="hidden" name="username" value=(person.username);
@@ -279,7 +285,7 @@ pub async fn new_assignment(
 }
 
 /// `POST /assignments`: assigns a role over a scope as `POST /api/v1/assignments` does.
-pub async fn assign(State(app): State<App>, SignedForm(viewer, session, form): SignedForm) -> Response {
+pub async fn assign(State(app): State<App>, SignedForm(viewer, session, mut form): SignedForm) -> Response {
     let input = AssignmentInput {
         username: form.typed("username").to_owned(),
         role: form.typed("role").to_owned(),
@@ -291,11 +297,17 @@ pub async fn assign(State(app): State<App>, SignedForm(viewer, session, form): S
         to: form.get("to"),
     };
     let (maps, actor, now) = (app.maps(), session.actor.clone(), app.now_s());
-    match app.store.write(move |c| people::assign(c, &maps, &actor, &input, now)).await {
-        Ok(assignment) => {
+    let person = actor.person.id;
+    let assigned = create_once(&app, person, "/assignments", &mut form, move |c| {
+        Ok(serde_json::json!({"person_id": people::assign(c, &maps, &actor, &input, now)?.person_id}))
+    })
+    .await
+    .and_then(|body| created_id(&body, "person_id"));
+    match assigned {
+        Ok(person_id) => {
             app.sessions.clear();
             let back = form.get("back").filter(|b| local_path(Some(b)) == b.as_str());
-            Redirect::to(&back.unwrap_or_else(|| format!("/people/{}", assignment.person_id))).into_response()
+            Redirect::to(&back.unwrap_or_else(|| format!("/people/{person_id}"))).into_response()
         }
         Err(error) if matches!(error, Error::Forbidden(_)) => error_page(&viewer, &error),
         Err(error) => {
