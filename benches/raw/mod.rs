@@ -25,6 +25,8 @@ pub struct Spot {
 /// Inserts `total` filings at `at`; returns filings per second.
 pub fn file(conn: &mut rusqlite::Connection, total: usize, at: &Spot) -> f64 {
     let started = Instant::now();
+    // Keys unique per call: a second run on the same database files anew.
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     for batch in 0..total.div_ceil(100) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).expect("begin");
         for n in 0..100 {
@@ -74,7 +76,7 @@ pub fn file(conn: &mut rusqlite::Connection, total: usize, at: &Spot) -> f64 {
                 ..NewEntry::default()
             };
             gridsafe::store::audit::append(&tx, entry).expect("audit");
-            let key = format!("raw-{batch}-{n}");
+            let key = format!("raw-{run}-{batch}-{n}");
             gridsafe::store::cases::remember(&tx, at.reporter, &key, "hash", 201, &number, "now").expect("idempotency");
         }
         tx.commit().expect("commit");

@@ -103,23 +103,47 @@ pub struct Tally {
     days: std::collections::BTreeMap<i64, usize>,
 }
 
+/// A period `[from, to]` of inclusive `YYYY-MM-DD` dates as day numbers,
+/// parsed once for the million cases counted over it. An end that does not
+/// parse (the API checks dates before they come here) is left open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    from: i64,
+    to: i64,
+}
+
+impl Period {
+    /// The period of two dates.
+    pub fn new(from: &str, to: &str) -> Self {
+        Self { from: parse_date(from).unwrap_or(i64::MIN), to: parse_date(to).unwrap_or(i64::MAX) }
+    }
+
+    fn holds(self, day: i64) -> bool {
+        self.from <= day && day <= self.to
+    }
+}
+
 impl Tally {
-    /// Counts one case.
-    pub fn add(&mut self, c: &Facts<'_>, from: &str, to: &str) {
-        let within = |d: &str| from <= d && d <= to;
-        self.filed += usize::from(within(c.reported));
-        if c.due_on().is_some_and(within) {
+    /// Counts one case: its days are read once and compared as numbers.
+    pub fn add(&mut self, c: &Facts<'_>, period: Period) {
+        let reported = parse_date(c.reported);
+        let deadline = c.deadline.and_then(parse_date);
+        let closed = c.closed.and_then(parse_date);
+        self.filed += usize::from(reported.is_some_and(|d| period.holds(d)));
+        let due_on = match (deadline, closed) {
+            (Some(deadline), Some(closed)) => Some(deadline.min(closed)),
+            (deadline, closed) => deadline.or(closed),
+        };
+        if due_on.is_some_and(|d| period.holds(d)) {
             self.due += 1;
-            if c.closed.is_some_and(|d| d <= to) {
+            if let Some(closed) = closed.filter(|d| *d <= period.to) {
                 self.closed += 1;
-                self.on_time += usize::from(c.on_time());
+                self.on_time += usize::from(deadline.is_some_and(|d| closed <= d));
             }
             self.reworked += usize::from(c.reworks > 0);
             self.extended += usize::from(c.extensions > 0);
         }
-        if let Some(closed) = c.closed.filter(|d| within(d))
-            && let (Some(closed), Some(reported)) = (parse_date(closed), parse_date(c.reported))
-        {
+        if let (Some(closed), Some(reported)) = (closed.filter(|d| period.holds(*d)), reported) {
             *self.days.entry(closed - reported).or_default() += 1;
         }
     }
@@ -214,9 +238,9 @@ pub fn rate(part: usize, whole: usize) -> Option<f64> {
 /// assert_eq!(k.median_days_to_close, Some(16.0));
 /// ```
 pub fn compute(cases: &[CaseKpi], from: &str, to: &str) -> Kpi {
-    let mut tally = Tally::default();
+    let (mut tally, period) = (Tally::default(), Period::new(from, to));
     for c in cases {
-        tally.add(&c.facts(), from, to);
+        tally.add(&c.facts(), period);
     }
     tally.kpi()
 }
@@ -335,7 +359,7 @@ mod tests {
             for split in 0..=cases.len() {
                 let tally = |part: &[CaseKpi]| {
                     part.iter().fold(Tally::default(), |mut t, c| {
-                        t.add(&c.facts(), from, to);
+                        t.add(&c.facts(), Period::new(from, to));
                         t
                     })
                 };

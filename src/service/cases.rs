@@ -17,7 +17,7 @@ use crate::domain::audit::Entry;
 use crate::domain::case::{self, Action, CaseFacts, Grade, Kind, Refusal, Status};
 use crate::domain::geo_point::Lonlat;
 use crate::domain::grid::GridLevel;
-use crate::domain::kpi::{CaseKpi, Facts, Kpi, Tally};
+use crate::domain::kpi::{CaseKpi, Facts, Kpi, Period, Tally};
 use crate::domain::people;
 use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
@@ -835,45 +835,48 @@ impl<'a> LedgerLines<'a> {
         })
     }
 
-    /// The ledger line of a case with its last re-inspection verdict (the
-    /// case's own strings move into the line).
-    pub fn line(&mut self, c: CaseRow, recheck: Option<store::Recheck>, today: &str) -> crate::docs::ledger::LedgerRow {
+    /// Writes the ledger line of a case into `row`, reusing its strings: a
+    /// million lines cost no allocation each.
+    pub fn fill(&mut self, c: &store::LedgerCase<'_>, today: &str, row: &mut crate::docs::ledger::LedgerRow) {
+        use std::fmt::Write as _;
         let maps = self.maps;
-        let overdue = is_overdue(&c, today);
-        let (chain, grid) = self.places.entry(c.grid_code.clone()).or_insert_with(|| {
-            let chain: String = maps.chain(&c.grid_code).into_iter().map(|g| g.name).collect();
-            (chain, maps.grid(&c.grid_code).map_or_else(|| c.grid_code.clone(), |g| g.grid.name.clone()))
-        });
-        let recheck = recheck
-            .map(|(at, action, comment)| {
-                let verdict = if action == "approve" { "验收通过" } else { "返工" };
-                format!("{} {verdict}：{comment}", at.get(..10).unwrap_or(&at))
-            })
-            .unwrap_or_default();
-        let status = Status::parse(&c.status).map_or(c.status, |s| s.zh().to_owned());
-        let mut found_on = c.reported_at;
-        found_on.truncate(10);
-        crate::docs::ledger::LedgerRow {
-            number: c.number,
-            found_on,
-            place: format!("{chain}（{:.6}, {:.6}）", c.lon, c.lat),
-            grid: grid.clone(),
-            enterprise: c.enterprise_id.and_then(|id| self.enterprises.get(&id)).cloned().unwrap_or_default(),
-            category: self.categories.get(&c.category).cloned().unwrap_or(c.category),
-            description: format!("{}：{}", c.title, c.description),
-            grade: if c.grade == "major" { "重大".into() } else { "一般".into() },
-            responsible: c.responsible.unwrap_or_default(),
-            measures: c.measures.unwrap_or_default(),
-            deadline: c.deadline.unwrap_or_default(),
-            recheck,
-            closed_on: c
-                .closed_at
-                .map(|mut t| {
-                    t.truncate(10);
-                    t
-                })
-                .unwrap_or_default(),
-            status: if overdue { format!("{status}（已超期）") } else { status },
+        if !self.places.contains_key(c.grid_code) {
+            let chain: String = maps.chain(c.grid_code).into_iter().map(|g| g.name).collect();
+            let name = maps.grid(c.grid_code).map_or_else(|| c.grid_code.to_owned(), |g| g.grid.name.clone());
+            self.places.insert(c.grid_code.to_owned(), (chain, name));
+        }
+        let (chain, grid) = &self.places[c.grid_code];
+        let set = |field: &mut String, text: &str| {
+            field.clear();
+            field.push_str(text);
+        };
+        set(&mut row.number, c.number);
+        set(&mut row.found_on, c.reported_at.get(..10).unwrap_or(c.reported_at));
+        row.place.clear();
+        let _ = write!(row.place, "{chain}（{:.6}, {:.6}）", c.lon, c.lat);
+        set(&mut row.grid, grid);
+        set(&mut row.enterprise, c.enterprise_id.and_then(|id| self.enterprises.get(&id)).map_or("", String::as_str));
+        set(&mut row.category, self.categories.get(c.category).map_or(c.category, String::as_str));
+        row.description.clear();
+        let _ = write!(row.description, "{}：{}", c.title, c.description);
+        set(&mut row.grade, if c.grade == "major" { "重大" } else { "一般" });
+        set(&mut row.responsible, c.responsible.unwrap_or(""));
+        set(&mut row.measures, c.measures.unwrap_or(""));
+        set(&mut row.deadline, c.deadline.unwrap_or(""));
+        row.recheck.clear();
+        if let Some((action, at, comment)) = c.verdict {
+            let verdict = if action == "approve" { "验收通过" } else { "返工" };
+            let _ = write!(row.recheck, "{} {verdict}：{comment}", at.get(..10).unwrap_or(at));
+        }
+        set(&mut row.closed_on, c.closed_at.map_or("", |t| t.get(..10).unwrap_or(t)));
+        let status = Status::parse(c.status);
+        row.status.clear();
+        match status {
+            Some(s) => row.status.push_str(s.zh()),
+            None => row.status.push_str(c.status),
+        }
+        if status.is_some_and(Status::is_open) && c.deadline.is_some_and(|d| d < today) {
+            row.status.push_str("（已超期）");
         }
     }
 }
@@ -895,13 +898,18 @@ pub fn ledger_each(
 ) -> Result<usize> {
     let query = list_query(maps, actor, filter)?;
     let mut lines = LedgerLines::new(conn, maps)?;
+    let mut row = crate::docs::ledger::LedgerRow::default();
     let (mut after, mut count) = (None, 0);
     loop {
         let (found, next) = case_query::page_ids(conn, &query, today, after, LEDGER_BATCH)?;
-        let ids: Vec<i64> = found.iter().map(|c| c.id).collect();
-        for (c, recheck) in store::with_recheck(conn, &ids)? {
-            each(&lines.line(c, recheck, today))?;
-            count += 1;
+        // Overdue first, then the rest: each run's ids descend, as the store reads them.
+        for run in found.chunk_by(|a, b| a.rank == b.rank) {
+            let ids: Vec<i64> = run.iter().map(|c| c.id).collect();
+            store::ledger_cases(conn, &ids, &mut |c| {
+                lines.fill(c, today, &mut row);
+                count += 1;
+                each(&row)
+            })?;
         }
         match next {
             Some(n) => after = Some(n),
@@ -1011,7 +1019,7 @@ struct GroupTally {
 /// (each on its own connection) hand it back to be merged.
 #[derive(Debug, Clone, Default)]
 pub struct Counted {
-    total: Tally,
+    /// Each case counts in exactly one group; the total is their sum.
     groups: Vec<GroupTally>,
     /// Group of each key.
     keys: HashMap<String, usize>,
@@ -1030,7 +1038,6 @@ impl Counted {
 
     /// Adds what was counted over another part of the same period and grouping.
     pub fn merge(&mut self, other: Self) {
-        self.total.merge(other.total);
         for g in other.groups {
             let at = self.group(g.key, || g.name);
             self.groups[at].tally.merge(g.tally);
@@ -1041,6 +1048,10 @@ impl Counted {
     /// left out, reporters named from `people`.
     pub fn finish(mut self, people: &[Person], by: StatsBy, from: &str, to: &str) -> Stats {
         self.groups.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        let mut total = Tally::default();
+        for g in &self.groups {
+            total.merge(g.tally.clone());
+        }
         let names: HashMap<String, &str> = match by {
             StatsBy::Person => people.iter().map(|p| (p.id.to_string(), p.name.as_str())).collect(),
             StatsBy::Grid(_) => HashMap::new(),
@@ -1049,7 +1060,7 @@ impl Counted {
             from: from.to_owned(),
             to: to.to_owned(),
             by: if by == StatsBy::Person { "person" } else { "grid" },
-            total: self.total.kpi(),
+            total: total.kpi(),
             groups: self
                 .groups
                 .into_iter()
@@ -1069,8 +1080,7 @@ impl Counted {
 pub struct StatsCounter<'a> {
     maps: &'a Maps,
     by: StatsBy,
-    from: &'a str,
-    to: &'a str,
+    period: Period,
     /// Group of each village (a town has thousands, each placed once).
     villages: HashMap<String, usize>,
     /// Group of each reporter.
@@ -1081,8 +1091,9 @@ pub struct StatsCounter<'a> {
 
 impl<'a> StatsCounter<'a> {
     /// An empty counter.
-    pub fn new(maps: &'a Maps, by: StatsBy, from: &'a str, to: &'a str) -> Self {
-        Self { maps, by, from, to, villages: HashMap::new(), reporters: HashMap::new(), counted: Counted::default() }
+    pub fn new(maps: &'a Maps, by: StatsBy, from: &str, to: &str) -> Self {
+        let period = Period::new(from, to);
+        Self { maps, by, period, villages: HashMap::new(), reporters: HashMap::new(), counted: Counted::default() }
     }
 
     /// The group a line counts in.
@@ -1117,8 +1128,7 @@ impl<'a> StatsCounter<'a> {
     pub fn add(&mut self, l: &KpiLine<&str>) {
         let facts = kpi_facts_of(l);
         let at = self.group_of(l);
-        self.counted.groups[at].tally.add(&facts, self.from, self.to);
-        self.counted.total.add(&facts, self.from, self.to);
+        self.counted.groups[at].tally.add(&facts, self.period);
     }
 }
 

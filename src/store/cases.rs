@@ -246,39 +246,96 @@ pub fn list(conn: &Connection) -> Result<Vec<CaseRow>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The last re-inspection verdict of a case: (time, `approve` or `return`, comment).
-pub type Recheck = (String, String, String);
+/// What a ledger line shows of a case, borrowed from its row as it is read.
+#[derive(Debug, Clone, Copy)]
+pub struct LedgerCase<'r> {
+    /// Case number.
+    pub number: &'r str,
+    /// Filing time (RFC 3339).
+    pub reported_at: &'r str,
+    /// Village grid code.
+    pub grid_code: &'r str,
+    /// Longitude.
+    pub lon: f64,
+    /// Latitude.
+    pub lat: f64,
+    /// Enterprise, if any.
+    pub enterprise_id: Option<i64>,
+    /// Category code.
+    pub category: &'r str,
+    /// Title.
+    pub title: &'r str,
+    /// Description.
+    pub description: &'r str,
+    /// `general` or `major`.
+    pub grade: &'r str,
+    /// The party responsible (once dispatched).
+    pub responsible: Option<&'r str>,
+    /// Required measures.
+    pub measures: Option<&'r str>,
+    /// Deadline (YYYY-MM-DD).
+    pub deadline: Option<&'r str>,
+    /// Sign-off time.
+    pub closed_at: Option<&'r str>,
+    /// Status.
+    pub status: &'r str,
+    /// The last re-inspection verdict: (`approve` or `return`, time, comment).
+    pub verdict: Option<(&'r str, &'r str, &'r str)>,
+}
 
-/// The statement of [`with_recheck`] for `n` ids. The verdict comes from
+/// The statement of [`ledger_cases`] for `n` ids. The verdict is read from
 /// the `audit_log_verdicts` index alone (migration 0013), never from the
-/// audit rows.
-fn with_recheck_sql(n: usize) -> String {
+/// audit rows: its action and time hold no space, so the three travel as one
+/// text split at the first two spaces.
+fn ledger_sql(n: usize) -> String {
     let marks = vec!["?"; n].join(",");
     format!(
-        "SELECT {COLUMNS}, (SELECT json_array(a.at, a.action, a.comment) FROM audit_log a
-            WHERE a.case_id = cases.id AND a.action IN ('approve', 'return') ORDER BY a.seq DESC LIMIT 1)
-         FROM cases WHERE id IN ({marks})"
+        "SELECT number, reported_at, grid_code, lon, lat, enterprise_id, category_code, title, description, grade,
+            responsible, measures, deadline, closed_at, status,
+            (SELECT a.action || ' ' || a.at || ' ' || a.comment FROM audit_log a
+             WHERE a.case_id = cases.id AND a.action IN ('approve', 'return') ORDER BY a.seq DESC LIMIT 1)
+         FROM cases WHERE id IN ({marks}) ORDER BY id DESC"
     )
 }
 
-/// The cases with these ids, in the order given, each with its last
-/// re-inspection verdict read from the audit log in the same statement: what
-/// a ledger line needs, a batch at a time.
-pub fn with_recheck(conn: &Connection, ids: &[i64]) -> Result<Vec<(CaseRow, Option<Recheck>)>> {
-    let mut stmt = conn.prepare_cached(&with_recheck_sql(ids.len()))?;
-    let mut found: std::collections::HashMap<i64, (CaseRow, Option<Recheck>)> = stmt
-        .query_map(rusqlite::params_from_iter(ids), |r| {
-            let verdict: Option<String> = r.get(29)?;
-            Ok((case(r)?, verdict.and_then(|v| serde_json::from_str(&v).ok())))
-        })?
-        .map(|row| row.map(|(c, v)| (c.id, (c, v))))
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+/// The cases `ids` as ledger lines see them, newest first, each handed to
+/// `each` while its row is read (nothing is copied out of SQLite's buffers).
+pub fn ledger_cases(conn: &Connection, ids: &[i64], each: &mut dyn FnMut(&LedgerCase<'_>) -> Result<()>) -> Result<()> {
+    let mut stmt = conn.prepare_cached(&ledger_sql(ids.len()))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(ids))?;
+    while let Some(r) = rows.next()? {
+        let text = |i: usize| r.get_ref(i).and_then(|v| v.as_str().map_err(rusqlite::Error::from));
+        let text_or_null = |i: usize| r.get_ref(i).and_then(|v| v.as_str_or_null().map_err(rusqlite::Error::from));
+        let verdict = text_or_null(15)?.and_then(|v| {
+            let (action, rest) = v.split_once(' ')?;
+            let (at, comment) = rest.split_once(' ')?;
+            Some((action, at, comment))
+        });
+        each(&LedgerCase {
+            number: text(0)?,
+            reported_at: text(1)?,
+            grid_code: text(2)?,
+            lon: r.get(3)?,
+            lat: r.get(4)?,
+            enterprise_id: r.get(5)?,
+            category: text(6)?,
+            title: text(7)?,
+            description: text(8)?,
+            grade: text(9)?,
+            responsible: text_or_null(10)?,
+            measures: text_or_null(11)?,
+            deadline: text_or_null(12)?,
+            closed_at: text_or_null(13)?,
+            status: text(14)?,
+            verdict,
+        })?;
+    }
+    Ok(())
 }
 
-/// The query plan of [`with_recheck`] (`EXPLAIN QUERY PLAN` details).
-pub fn with_recheck_plan(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", with_recheck_sql(3)))?;
+/// The query plan of [`ledger_cases`] (`EXPLAIN QUERY PLAN` details).
+pub fn ledger_plan(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {}", ledger_sql(3)))?;
     Ok(stmt.query_map([1, 2, 3], |r| r.get(3))?.collect::<rusqlite::Result<_>>()?)
 }
 
