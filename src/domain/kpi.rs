@@ -100,7 +100,43 @@ pub struct Tally {
     reworked: usize,
     extended: usize,
     /// How many cases signed off in the period took each number of days.
-    days: std::collections::BTreeMap<i64, usize>,
+    days: Days,
+}
+
+/// How many cases took each number of days: counted in place for the usual
+/// spans (a town has thousands of tallies, and a tree per tally cost a chain
+/// of cache misses per case), in a map for the rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Days {
+    /// Counts of 0, 1, 2 … days, as far as any was seen (up to [`DENSE_DAYS`]).
+    dense: Vec<usize>,
+    /// Counts of spans outside that (negative, or longer).
+    rest: std::collections::BTreeMap<i64, usize>,
+}
+
+/// The longest span counted in place: ten years.
+const DENSE_DAYS: i64 = 3660;
+
+impl Days {
+    fn add(&mut self, days: i64, n: usize) {
+        match usize::try_from(days).ok().filter(|_| days < DENSE_DAYS) {
+            Some(at) => {
+                if self.dense.len() <= at {
+                    self.dense.resize(at + 1, 0);
+                }
+                self.dense[at] += n;
+            }
+            None => *self.rest.entry(days).or_default() += n,
+        }
+    }
+
+    /// Each span with its count, shortest first.
+    fn counts(&self) -> impl Iterator<Item = (i64, usize)> + '_ {
+        let below = self.rest.range(..0).map(|(&d, &n)| (d, n));
+        let dense = self.dense.iter().enumerate().filter(|(_, n)| **n > 0).map(|(d, &n)| (d as i64, n));
+        let above = self.rest.range(0..).map(|(&d, &n)| (d, n));
+        below.chain(dense).chain(above)
+    }
 }
 
 /// A period `[from, to]` of inclusive `YYYY-MM-DD` dates as day numbers,
@@ -144,20 +180,20 @@ impl Tally {
             self.extended += usize::from(c.extensions > 0);
         }
         if let (Some(closed), Some(reported)) = (closed.filter(|d| period.holds(*d)), reported) {
-            *self.days.entry(closed - reported).or_default() += 1;
+            self.days.add(closed - reported, 1);
         }
     }
 
     /// Adds the cases another tally counted.
-    pub fn merge(&mut self, other: Self) {
+    pub fn merge(&mut self, other: &Self) {
         self.filed += other.filed;
         self.due += other.due;
         self.closed += other.closed;
         self.on_time += other.on_time;
         self.reworked += other.reworked;
         self.extended += other.extended;
-        for (days, n) in other.days {
-            *self.days.entry(days).or_default() += n;
+        for (days, n) in other.days.counts() {
+            self.days.add(days, n);
         }
     }
 
@@ -180,12 +216,12 @@ impl Tally {
 
 /// The median of the values a histogram counts (the mean of the two middle
 /// ones for an even count), exactly: days are whole numbers.
-fn histogram_median(counts: &std::collections::BTreeMap<i64, usize>) -> Option<f64> {
-    let n: usize = counts.values().sum();
+fn histogram_median(counts: &Days) -> Option<f64> {
+    let n: usize = counts.counts().map(|(_, n)| n).sum();
     // The values at sorted positions `n / 2` and, for an even count, `n / 2 - 1`.
     let at = |position: usize| {
         let mut seen = 0;
-        counts.iter().find_map(|(&value, &count)| {
+        counts.counts().find_map(|(value, count)| {
             seen += count;
             (position < seen).then_some(value as f64)
         })
@@ -341,8 +377,8 @@ mod tests {
         let cases: Vec<CaseKpi> = march().into_iter().filter(|c| c.reported != "2026-02-10").collect();
         assert_eq!(compute(&cases, "2026-03-01", "2026-03-31").median_days_to_close, Some(10.0));
         let histogram = |values: &[i64]| {
-            values.iter().fold(std::collections::BTreeMap::new(), |mut h, &v| {
-                *h.entry(v).or_insert(0) += 1;
+            values.iter().fold(Days::default(), |mut h, &v| {
+                h.add(v, 1);
                 h
             })
         };
@@ -350,6 +386,9 @@ mod tests {
         assert_eq!(histogram_median(&histogram(&[4, 1, 3, 2])), Some(2.5));
         assert_eq!(histogram_median(&histogram(&[7, 7, 1, 9])), Some(7.0));
         assert_eq!(histogram_median(&histogram(&[])), None);
+        // Spans outside the counted range keep their order: a negative one, ten years and more.
+        assert_eq!(histogram_median(&histogram(&[-2, 5000, 4000, 1])), Some(2000.5));
+        assert_eq!(histogram_median(&histogram(&[-2, 5000, 1])), Some(1.0));
     }
 
     #[test]
@@ -364,7 +403,7 @@ mod tests {
                     })
                 };
                 let mut first = tally(&cases[..split]);
-                first.merge(tally(&cases[split..]));
+                first.merge(&tally(&cases[split..]));
                 assert_eq!(first.kpi(), compute(&cases, from, to), "{from}..{to} split at {split}");
             }
         }

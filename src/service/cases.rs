@@ -1040,7 +1040,7 @@ impl Counted {
     pub fn merge(&mut self, other: Self) {
         for g in other.groups {
             let at = self.group(g.key, || g.name);
-            self.groups[at].tally.merge(g.tally);
+            self.groups[at].tally.merge(&g.tally);
         }
     }
 
@@ -1050,7 +1050,7 @@ impl Counted {
         self.groups.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         let mut total = Tally::default();
         for g in &self.groups {
-            total.merge(g.tally.clone());
+            total.merge(&g.tally);
         }
         let names: HashMap<String, &str> = match by {
             StatsBy::Person => people.iter().map(|p| (p.id.to_string(), p.name.as_str())).collect(),

@@ -92,22 +92,46 @@ impl Driver {
     async fn start(tools: &Tools) -> Self {
         use std::os::unix::process::CommandExt;
 
-        let port = free_port();
-        let child = Command::new(&tools.chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("chromedriver starts");
-        let driver = Self { child, url: format!("http://127.0.0.1:{port}"), chromium: tools.chromium.clone() };
-        let started = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(started.elapsed() < PATIENCE, "chromedriver does not listen on {port}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        // A free port can be taken by another test's server before
+        // chromedriver binds it: then that server answers. Only a port where
+        // chromedriver itself says it is ready will do.
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new(&tools.chromedriver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .expect("chromedriver starts");
+            let mut driver = Self { child, url: format!("http://127.0.0.1:{port}"), chromium: tools.chromium.clone() };
+            let started = Instant::now();
+            while started.elapsed() < PATIENCE {
+                if driver.child.try_wait().ok().flatten().is_some() {
+                    break; // the port was taken: it gave up
+                }
+                if chromedriver_ready(port).await {
+                    return driver;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            drop(driver);
         }
-        driver
+        panic!("chromedriver did not start on any of five ports");
     }
+}
+
+/// Whether the WebDriver at `port` is chromedriver and ready (its `/status`).
+async fn chromedriver_ready(port: u16) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await else { return false };
+    if stream.write_all(b"GET /status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.is_err() {
+        return false;
+    }
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(2), stream.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer);
+    text.contains("\"ready\":true") || text.contains("\"ready\": true")
 }
 
 impl Drop for Driver {
@@ -1081,4 +1105,131 @@ async fn the_town_office_runs_a_case_ends_an_assignment_and_closes_premises_in_a
 #[tokio::test(flavor = "multi_thread")]
 async fn the_town_office_runs_a_case_ends_an_assignment_and_closes_premises_in_a_desktop_browser() {
     office_round(DESKTOP, "office desktop 1280x800").await;
+}
+
+// --- the map of everything -----------------------------------------------------------
+
+/// Waits until map.js has drawn the case layer for a request after `after`;
+/// returns what it wrote on `#map`.
+async fn drawn(browser: &Browser, after: u64) -> Value {
+    let script = format!(
+        "const d = document.getElementById('map').dataset; return Number(d.casesSeq || 0) > {after} ? Object.assign({{}}, d) : null"
+    );
+    browser.until("the case layer drawn", &script).await
+}
+
+fn seq(state: &Value) -> u64 {
+    state["casesSeq"].as_str().and_then(|s| s.parse().ok()).unwrap()
+}
+
+/// The map's case layer answers for the request the page made, as the API answers it.
+async fn same_as_api(browser: &Browser, state: &Value, what: &str) -> Value {
+    let query = state["casesQuery"].as_str().unwrap();
+    let api = browser.api(&format!("/api/v1/map/cases?{query}")).await;
+    assert_eq!(state["casesTotal"].as_str().unwrap(), api["total"].to_string(), "{what}: {state} / {api}");
+    assert_eq!(state["casesMode"].as_str().unwrap(), api["mode"].as_str().unwrap(), "{what}");
+    api
+}
+
+async fn map_round(size: Size, label: &str) {
+    let Some(tools) = tools(label) else { return };
+    let started = Instant::now();
+    let test = TestApp::demo().await;
+    let maps = test.app.maps();
+    test.app.store.write(move |c| gridsafe::demo::seed_cases(c, &maps, crate::helpers::NOW, 300)).await.unwrap();
+    let open: i64 = rusqlite::Connection::open(test.db_path())
+        .unwrap()
+        .query_row("SELECT count(*) FROM cases WHERE status NOT IN ('closed', 'cancelled')", [], |r| r.get(0))
+        .unwrap();
+    let server = Server::start(&test, 0).await;
+    let driver = Driver::start(&tools).await;
+    let admin = Browser::open(&driver, &server.origin(), size, "admin", inside(&test, "TF0101")).await;
+    admin.go("/map").await;
+    // The whole town: every open case is in view, clustered by the server.
+    let town = drawn(&admin, 0).await;
+    same_as_api(&admin, &town, "town view").await;
+    assert_eq!(town["casesTotal"], open.to_string(), "every open case in the town's view: {town}");
+    assert_eq!(town["casesMode"], "clusters", "{town}");
+    assert!(town["casesFeatures"].as_str().unwrap().parse::<u64>().unwrap() > 0, "{town}");
+    let enterprises =
+        admin.until("the enterprises drawn", "return document.getElementById('map').dataset.enterprises").await;
+    let listed = admin.api("/api/v1/map/enterprises").await;
+    assert_eq!(enterprises, listed.as_array().unwrap().len().to_string(), "every enterprise in scope on the map");
+    admin.until("the tracks loaded", "return document.getElementById('map').dataset.tracks").await;
+    if size.mobile {
+        admin.screenshot("map-town").await;
+    }
+    // A filter narrows the layer to what the API answers for it.
+    admin
+        .js(
+            "const s = document.querySelector('#gs-filters [name=status]'); s.value = 'dispatched';
+             s.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![],
+        )
+        .await;
+    let dispatched = drawn(&admin, seq(&town)).await;
+    assert!(dispatched["casesQuery"].as_str().unwrap().contains("status=dispatched"), "{dispatched}");
+    same_as_api(&admin, &dispatched, "dispatched only").await;
+    let total: u64 = dispatched["casesTotal"].as_str().unwrap().parse().unwrap();
+    assert!(total > 0 && total < open as u64, "{dispatched}");
+    // A cluster's click zooms in on it.
+    admin.click(".gs-cluster").await;
+    let closer = drawn(&admin, seq(&dispatched)).await;
+    let zoom = |s: &Value| s["casesZoom"].as_str().unwrap().parse::<f64>().unwrap();
+    assert!(zoom(&closer) > zoom(&dispatched), "{dispatched} → {closer}");
+    same_as_api(&admin, &closer, "after the cluster's click").await;
+    // Close up a case is a dot of its own, and its click opens the case.
+    let api = admin.api("/api/v1/cases?status=dispatched&limit=1").await;
+    let case = &api["items"][0];
+    let (number, lon, lat) = (case["number"].as_str().unwrap().to_owned(), case["lon"].clone(), case["lat"].clone());
+    admin
+        .js(
+            "document.getElementById('map').gsMap.setView([arguments[1], arguments[0]], 19)",
+            vec![lon.clone(), lat.clone()],
+        )
+        .await;
+    let street = drawn(&admin, seq(&closer)).await;
+    assert_eq!(street["casesMode"], "points", "{street}");
+    same_as_api(&admin, &street, "street view").await;
+    if size.mobile {
+        admin.screenshot("map-street").await;
+    }
+    admin
+        .js(
+            "const map = document.getElementById('map').gsMap;
+             const p = map.latLngToContainerPoint([arguments[1], arguments[0]]);
+             const box = map.getContainer().getBoundingClientRect();
+             const [x, y] = [box.left + p.x, box.top + p.y];
+             const target = document.elementFromPoint(x, y);
+             for (const type of ['mousedown', 'mouseup', 'click']) {
+               target.dispatchEvent(new MouseEvent(type, { bubbles: true, clientX: x, clientY: y, button: 0 }));
+             }",
+            vec![lon, lat],
+        )
+        .await;
+    admin
+        .until("the case page", "return location.pathname.startsWith('/cases/') && document.readyState === 'complete'")
+        .await;
+    // The case under the pointer (two cases filed at one spot share a dot).
+    let opened = admin.path().await;
+    let shown = admin.api(&format!("/api/v1{opened}")).await;
+    let near = |a: &Value, b: &Value| (a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-6;
+    assert!(
+        near(&shown["lon"], &case["lon"]) && near(&shown["lat"], &case["lat"]),
+        "{opened} is not at {number}'s place"
+    );
+    assert_eq!(shown["status"], "dispatched", "{opened}");
+    admin.check("the case opened from the map").await;
+    admin.close().await;
+    eprintln!("browser: {label} map round in {:.1} s", started.elapsed().as_secs_f64());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_map_shows_the_open_cases_the_api_lists_filters_them_and_opens_one_in_a_phone_browser() {
+    map_round(PHONE, "map phone 390x844").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_map_shows_the_open_cases_the_api_lists_filters_them_and_opens_one_in_a_desktop_browser() {
+    map_round(DESKTOP, "map desktop 1280x800").await;
 }

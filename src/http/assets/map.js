@@ -1117,9 +1117,10 @@
     if (!work || !map.hasLayer(state.layers.cases)) return;
     const seq = ++work.casesSeq;
     const started = performance.now();
+    const query = casesQuery(map);
     let data;
     try {
-      data = await apiGet(work.cases + '?' + casesQuery(map));
+      data = await apiGet(work.cases + '?' + query);
     } catch (err) {
       if (seq === work.casesSeq) loadFailed('what.cases', null, err);
       return;
@@ -1134,6 +1135,7 @@
     state.counts.cases = data.total;
     // Measured figures for the README (see "In the browser"): wait, draw, both.
     const el = map.getContainer();
+    el.dataset.casesQuery = query;
     el.dataset.casesMode = data.mode;
     el.dataset.casesZoom = String(data.zoom);
     el.dataset.casesTotal = String(data.total);
@@ -1184,6 +1186,7 @@
         group.addLayer(m);
       });
       state.counts.enterprise = group.getLayers().length;
+      state.map.getContainer().dataset.enterprises = String(state.counts.enterprise);
     } catch (err) {
       loadFailed('what.enterprises', null, err);
     }
@@ -1212,6 +1215,7 @@
         group.addLayer(line);
       });
       state.counts.track = group.getLayers().length;
+      state.map.getContainer().dataset.tracks = String(state.counts.track);
       buildLayersControl();
     } catch (err) {
       if (seq === work.tracksSeq) loadFailed('what.tracks', null, err);
@@ -1333,6 +1337,8 @@
       preferCanvas: false
     }).setView([35, 105], 4);
     state.map = map;
+    // For the browser tests and benchmarks: the map they drive and project with.
+    map.getContainer().gsMap = map;
     createPanes(map);
     map.attributionControl.setPrefix(
       '<a href="https://leafletjs.com" title="Leaflet 1.9.4, BSD-2-Clause">Leaflet</a>');
