@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
-use super::cases::{CaseRow, by_id};
+use super::cases::{CaseRow, by_ids};
 use crate::error::Result;
 
 /// What drives a list: the index one equality term reads in rowid order.
@@ -312,13 +312,13 @@ pub fn page(
     limit: usize,
 ) -> Result<(Vec<Listed>, Option<Cursor>)> {
     let (found, next) = page_ids(conn, q, today, after, limit)?;
-    let mut rows = Vec::with_capacity(found.len());
-    for c in found {
-        if let Some(row) = by_id(conn, c.id)? {
-            rows.push((row, c.rank == 0));
-        }
-    }
-    Ok((rows, next))
+    let overdue: std::collections::HashSet<i64> = found.iter().filter(|c| c.rank == 0).map(|c| c.id).collect();
+    let ids: Vec<i64> = found.iter().map(|c| c.id).collect();
+    let rows = by_ids(conn, &ids)?.into_iter().map(|row| {
+        let late = overdue.contains(&row.id);
+        (row, late)
+    });
+    Ok((rows.collect(), next))
 }
 
 /// Every case of `q`, overdue first then newest: for lists bounded by

@@ -239,6 +239,28 @@ pub fn by_id(conn: &Connection, id: i64) -> Result<Option<CaseRow>> {
     Ok(conn.prepare_cached(&format!("SELECT {COLUMNS} FROM cases WHERE id = ?1"))?.query_row([id], case).optional()?)
 }
 
+/// How many cases [`by_ids`] reads per statement (short lists are padded, so
+/// one prepared statement serves every read).
+const BY_IDS_CHUNK: usize = 100;
+
+/// The cases with these ids, in the order given (ids not found left out):
+/// a list page or a map view of thousands read a hundred per statement, not
+/// a statement each.
+pub fn by_ids(conn: &Connection, ids: &[i64]) -> Result<Vec<CaseRow>> {
+    let marks = vec!["?"; BY_IDS_CHUNK].join(",");
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM cases WHERE id IN ({marks})"))?;
+    let mut found: std::collections::HashMap<i64, CaseRow> = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(BY_IDS_CHUNK) {
+        // Padded with its own first id: IN ignores the repeats.
+        let padded = chunk.iter().chain(std::iter::repeat(&chunk[0])).take(BY_IDS_CHUNK);
+        for row in stmt.query_map(rusqlite::params_from_iter(padded), case)? {
+            let row = row?;
+            found.insert(row.id, row);
+        }
+    }
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
 /// Every case, newest first. Callers filter by scope.
 pub fn list(conn: &Connection) -> Result<Vec<CaseRow>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM cases ORDER BY id DESC"))?;
