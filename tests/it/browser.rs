@@ -1011,6 +1011,47 @@ async fn office_administers(admin: &Browser, files: &Path) {
     let closed = admin.api(&format!("/api/v1/enterprises/{id}")).await;
     assert_eq!(closed["governance"], "closed", "{closed}");
     assert!(closed.to_string().matches("\"water_cut\"").count() >= 1, "the checklist's photos: {closed}");
+    // 回头看: the closure still holds, recorded today (the form's own default day).
+    admin
+        .submit_details("reinspection", || async {
+            admin.type_into("#reinspect-note", "仍处于关停状态，未见复产").await;
+        })
+        .await;
+    let checked = admin.api(&format!("/api/v1/enterprises/{id}")).await;
+    assert!(checked["last_reinspected_on"].is_string(), "{checked}");
+}
+
+/// Two registered findings at one enterprise go out under one joint notice
+/// from the queue: each with its own measures and deadline.
+async fn joint_notice(admin: &Browser, numbers: &[String], shots: bool) {
+    admin.go("/queue").await;
+    admin.click("a[href='/notices/new?enterprise=6']").await;
+    admin
+        .until(
+            "the joint notice form",
+            "return location.pathname === '/notices/new' && document.readyState === 'complete'",
+        )
+        .await;
+    admin.check("the joint notice form").await;
+    for (n, number) in numbers.iter().enumerate() {
+        admin.type_into(&format!("[id='measures.{number}']"), &format!("第{}项：立即整改", n + 1)).await;
+        admin.js(&format!("document.getElementById('deadline.{number}').value = '2026-12-2{n}'"), vec![]).await;
+    }
+    if shots {
+        admin.screenshot("joint-notice").await;
+    }
+    admin.click("form[action='/notices'] button[type=submit]").await;
+    admin
+        .until("back on the queue", "return location.pathname === '/queue' && document.readyState === 'complete'")
+        .await;
+    admin.check("the queue with the notice issued").await;
+    let banner = admin.js("const p = document.querySelector('p.notice'); return p ? p.textContent : ''", vec![]).await;
+    assert!(banner.as_str().unwrap().contains(&format!("涉及 {} 个案件", numbers.len())), "{banner}");
+    for (n, number) in numbers.iter().enumerate() {
+        let case = admin.api(&format!("/api/v1/cases/{number}")).await;
+        assert_eq!(case["status"], "dispatched", "{case}");
+        assert_eq!(case["deadline"], format!("2026-12-2{n}"), "{case}");
+    }
 }
 
 /// The town office's day: a case registered from the queue, dispatched,
@@ -1093,6 +1134,15 @@ async fn office_round(size: Size, label: &str) {
     let bars = admin.js("return document.querySelectorAll('svg.chart rect').length", vec![]).await;
     assert!(bars.as_u64().unwrap() >= 2 * stats["groups"].as_array().unwrap().len() as u64, "a bar pair per community");
     office_administers(&admin, files.path()).await;
+    let mut joint = Vec::new();
+    for seed in [32, 33] {
+        let body = crate::cases::hazard(&test, &[crate::cases::photo(&test, &inspector, seed).await]);
+        let number = crate::cases::file(&test, &inspector, &body).await;
+        let admin_token = test.login("admin").await;
+        crate::cases::act(&test, &admin_token, &number, None, json!({"action": "register"})).await.expect(200);
+        joint.push(number);
+    }
+    joint_notice(&admin, &joint, shots).await;
     admin.close().await;
     eprintln!("browser: {label} office round {number} in {:.1} s", started.elapsed().as_secs_f64());
 }

@@ -109,9 +109,10 @@ fn render(
                             label.check {
                                 input type="checkbox" name="number" value=(c.number)
                                     checked[joinable(c) && chosen(&c.number)] disabled[!joinable(c)];
-                                " " a href={ "/cases/" (c.number) } { (c.number) } " " (c.title)
+                                a href={ "/cases/" (c.number) } { (c.number) }
                             }
                         }
+                        p { strong { (c.title) } }
                         @if joinable(c) {
                             label for=(measures) { (viewer.t("field.measures")) }
                             textarea id=(measures) name=(measures) rows="2" { (form.typed(&measures)) }
