@@ -231,11 +231,18 @@ pub fn govern(
     by: i64,
     now_s: i64,
 ) -> Result<Enterprise> {
+    let current = writable_at(conn, scope, id, expected)?;
+    change_governance(conn, &current, input, by, now_s)
+}
+
+/// Enterprise `id` in the caller's grids, as of version `expected` (the
+/// current one if none is given): a write at an older version is refused as stale.
+fn writable_at(conn: &Connection, scope: &Scope, id: i64, expected: Option<i64>) -> Result<Enterprise> {
     let mut current = load_writable(conn, scope, id)?;
     if let Some(version) = expected {
         current.version = version;
     }
-    change_governance(conn, &current, input, by, now_s)
+    Ok(current)
 }
 
 /// A re-inspection of closed premises (回头看): the closure still holds.
@@ -262,10 +269,7 @@ pub fn reinspect(
     by: i64,
     now_s: i64,
 ) -> Result<Enterprise> {
-    let mut current = load_writable(conn, scope, id)?;
-    if let Some(version) = expected {
-        current.version = version;
-    }
+    let current = writable_at(conn, scope, id, expected)?;
     if current.governance != Governance::Closed {
         return Err(Error::Conflict(Msg::new(
             format!("只有已关停取缔的场所需要复查，该场所为“{}”", current.governance.zh()),
