@@ -556,78 +556,160 @@ pub struct MonthDocument {
     pub file: String,
 }
 
-/// Every document of `month` (YYYY-MM), the town office only: notices and
-/// opinions in issue order, then patrol logs in patrol order, then one
-/// monthly report per river patrolled that month.
-pub fn month_documents(conn: &Connection, maps: &Maps, actor: &Actor, month: &str) -> Result<Vec<MonthDocument>> {
+/// Most documents on one page of a month's list.
+pub const MAX_DOCUMENT_PAGE: usize = 500;
+
+/// The sections of a month's list, in order.
+const SECTIONS: [&str; 4] = ["notice", "review", "log", "report"];
+
+/// Where a page of a month's documents resumes: after the document, log or
+/// river report a cursor names (`notice-12`, `review-3`, `log-55`, `report-mihe`).
+fn parse_cursor(text: &str) -> Result<(usize, String)> {
+    let bad = || Error::invalid("after", "查询参数 after 无效", "invalid query parameter after");
+    let (section, key) = text.split_once('-').ok_or_else(bad)?;
+    let at = SECTIONS.iter().position(|s| *s == section).ok_or_else(bad)?;
+    if at < 3 && key.parse::<i64>().is_err() || key.is_empty() {
+        return Err(bad());
+    }
+    Ok((at, key.to_owned()))
+}
+
+/// A notice or opinion as the month's list shows it: its cases and the parties addressed.
+fn issued_entry(conn: &Connection, kind: &str, meta: store::DocumentMeta) -> Result<MonthDocument> {
+    let mut cases = Vec::new();
+    let mut parties: Vec<String> = Vec::new();
+    for id in store::cases_of(conn, meta.id)? {
+        let Some(case) = case_store::by_id(conn, id)? else { continue };
+        let party = match case.enterprise_id {
+            Some(e) => enterprise_store::get(conn, e)?.map(|e| e.name),
+            None => None,
+        }
+        .or(case.responsible.clone());
+        if let Some(party) = party.filter(|p| !parties.contains(p)) {
+            parties.push(party);
+        }
+        cases.push(case.number);
+    }
+    Ok(MonthDocument {
+        kind: if kind == "notice" { "notice" } else { "review" },
+        url: format!("/api/v1/documents/{}", meta.code),
+        file: format!("{kind}/{}.pdf", meta.code),
+        date: meta.issued_at.get(..10).unwrap_or(&meta.issued_at).to_owned(),
+        code: meta.code,
+        number: meta.number,
+        cases,
+        subject: parties.join("、"),
+    })
+}
+
+/// One page of the documents of `month` (YYYY-MM), the town office only:
+/// notices and opinions in issue order, then patrol logs in patrol order,
+/// then one monthly report per river patrolled that month; each section read
+/// as a keyset page over its index. `after` is the previous page's `next`.
+pub fn month_page(
+    conn: &Connection,
+    maps: &Maps,
+    actor: &Actor,
+    month: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<MonthDocument>, Option<String>)> {
     actor.scope.require_admin()?;
     let month = crate::domain::people::month("month", month)?;
-    let mut out = Vec::new();
-    for kind in ["notice", "review"] {
-        for meta in store::in_month(conn, kind, &month)? {
-            let mut cases = Vec::new();
-            let mut parties: Vec<String> = Vec::new();
-            for id in store::cases_of(conn, meta.id)? {
-                let Some(case) = case_store::by_id(conn, id)? else { continue };
-                let party = match case.enterprise_id {
-                    Some(e) => enterprise_store::get(conn, e)?.map(|e| e.name),
-                    None => None,
+    let after = after.map(parse_cursor).transpose()?;
+    let want = limit.clamp(1, MAX_DOCUMENT_PAGE) + 1;
+    let window = crate::service::patrols::month_window(&month)?;
+    let mut out: Vec<(MonthDocument, String)> = Vec::new();
+    for (section, name) in SECTIONS.iter().enumerate().skip(after.as_ref().map_or(0, |a| a.0)) {
+        let room = want.saturating_sub(out.len());
+        if room == 0 {
+            break;
+        }
+        let resume = after.as_ref().filter(|a| a.0 == section).map(|a| a.1.as_str());
+        let resume_id = resume.and_then(|k| k.parse::<i64>().ok());
+        match section {
+            0 | 1 => {
+                for meta in store::in_month_after(conn, name, &month, resume_id, room)? {
+                    let cursor = format!("{name}-{}", meta.id);
+                    out.push((issued_entry(conn, name, meta)?, cursor));
                 }
-                .or(case.responsible.clone());
-                if let Some(party) = party.filter(|p| !parties.contains(p)) {
-                    parties.push(party);
-                }
-                cases.push(case.number);
             }
-            out.push(MonthDocument {
-                kind: if kind == "notice" { "notice" } else { "review" },
-                url: format!("/api/v1/documents/{}", meta.code),
-                file: format!("{kind}/{}.pdf", meta.code),
-                date: meta.issued_at.get(..10).unwrap_or(&meta.issued_at).to_owned(),
-                code: meta.code,
-                number: meta.number,
-                cases,
-                subject: parties.join("、"),
-            });
+            2 => {
+                for p in crate::store::patrols::in_window_after(conn, window, resume_id, room)? {
+                    let river =
+                        maps.river(&p.river_code).map_or_else(|| p.river_code.clone(), |r| r.river.name.clone());
+                    let chief =
+                        people_store::get(conn, p.chief_id)?.map_or_else(|| format!("#{}", p.chief_id), |c| c.name);
+                    let entry = MonthDocument {
+                        kind: "patrol_log",
+                        code: p.code.clone(),
+                        number: p.code.clone(),
+                        date: china_date(p.started_s),
+                        cases: crate::store::patrols::case_numbers(conn, p.id)?,
+                        subject: format!("{chief} · {river}"),
+                        url: format!("/api/v1/patrols/{}/pdf", p.code),
+                        file: format!("patrol_log/{}.pdf", p.code),
+                    };
+                    out.push((entry, format!("log-{}", p.id)));
+                }
+            }
+            _ => {
+                let mut rivers: Vec<(String, String)> =
+                    maps.rivers().iter().map(|r| (r.river.code.to_string(), r.river.name.clone())).collect();
+                rivers.sort();
+                for (code, name) in rivers.into_iter().filter(|(c, _)| resume.is_none_or(|r| c.as_str() > r)) {
+                    if out.len() >= want {
+                        break;
+                    }
+                    if !crate::store::patrols::river_walked(conn, &code, window)? {
+                        continue;
+                    }
+                    let entry = MonthDocument {
+                        kind: "report",
+                        code: format!("{code}-{month}"),
+                        number: format!("{name}河长制月报〔{month}〕"),
+                        date: month.clone(),
+                        cases: Vec::new(),
+                        subject: name,
+                        url: format!("/api/v1/rivers/{code}/report.pdf?month={month}"),
+                        file: format!("report/{code}-{month}.pdf"),
+                    };
+                    out.push((entry, format!("report-{code}")));
+                }
+            }
         }
     }
-    let (from_s, to_s) = crate::service::patrols::month_window(&month)?;
-    let all = [crate::store::patrols::PatrolTerm::All];
-    let mut logs = crate::store::patrols::page(conn, &all, (None, from_s, to_s), None, usize::MAX / 2)?.0;
-    logs.reverse();
-    let mut rivers: Vec<String> = Vec::new();
-    for p in &logs {
-        let river = maps.river(&p.river_code).map_or_else(|| p.river_code.clone(), |r| r.river.name.clone());
-        let chief = people_store::get(conn, p.chief_id)?.map_or_else(|| format!("#{}", p.chief_id), |c| c.name);
-        out.push(MonthDocument {
-            kind: "patrol_log",
-            code: p.code.clone(),
-            number: p.code.clone(),
-            date: china_date(p.started_s),
-            cases: crate::store::patrols::case_numbers(conn, p.id)?,
-            subject: format!("{chief} · {river}"),
-            url: format!("/api/v1/patrols/{}/pdf", p.code),
-            file: format!("patrol_log/{}.pdf", p.code),
-        });
-        if !rivers.contains(&p.river_code) {
-            rivers.push(p.river_code.clone());
+    let limit = want - 1;
+    let next = (out.len() > limit).then(|| out[limit - 1].1.clone());
+    out.truncate(limit);
+    Ok((out.into_iter().map(|(d, _)| d).collect(), next))
+}
+
+/// How many documents `month` has (as [`month_page`] lists them), counted on the indexes.
+pub fn month_count(conn: &Connection, maps: &Maps, actor: &Actor, month: &str) -> Result<i64> {
+    actor.scope.require_admin()?;
+    let month = crate::domain::people::month("month", month)?;
+    let window = crate::service::patrols::month_window(&month)?;
+    let mut count = store::count_in_month(conn, "notice", &month)? + store::count_in_month(conn, "review", &month)?;
+    count += crate::store::patrols::count_in_window(conn, window)?;
+    for river in maps.rivers() {
+        count += i64::from(crate::store::patrols::river_walked(conn, river.river.code.as_str(), window)?);
+    }
+    Ok(count)
+}
+
+/// Every document of `month` (see [`month_page`]), page by page: what the
+/// month's archive holds.
+pub fn month_documents(conn: &Connection, maps: &Maps, actor: &Actor, month: &str) -> Result<Vec<MonthDocument>> {
+    let (mut all, mut after) = (Vec::new(), None);
+    loop {
+        let (page, next) = month_page(conn, maps, actor, month, after.as_deref(), MAX_DOCUMENT_PAGE)?;
+        all.extend(page);
+        match next {
+            Some(n) => after = Some(n),
+            None => return Ok(all),
         }
     }
-    rivers.sort();
-    for code in rivers {
-        let name = maps.river(&code).map_or_else(|| code.clone(), |r| r.river.name.clone());
-        out.push(MonthDocument {
-            kind: "report",
-            code: format!("{code}-{month}"),
-            number: format!("{name}河长制月报〔{month}〕"),
-            date: month.clone(),
-            cases: Vec::new(),
-            subject: name,
-            url: format!("/api/v1/rivers/{code}/report.pdf?month={month}"),
-            file: format!("report/{code}-{month}.pdf"),
-        });
-    }
-    Ok(out)
 }
 
 /// The PDF of one listed document: the stored bytes of a notice or opinion,

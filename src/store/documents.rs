@@ -167,6 +167,35 @@ pub fn in_month(conn: &Connection, kind: &str, month: &str) -> Result<Vec<Docume
     Ok(stmt.query_map(params![kind, month], meta)?.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Documents of a kind issued in a month (`YYYY-MM`), in issue order, after
+/// the document `after` (a keyset page: at most `limit`).
+pub fn in_month_after(
+    conn: &Connection,
+    kind: &str,
+    month: &str,
+    after: Option<i64>,
+    limit: usize,
+) -> Result<Vec<DocumentMeta>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {META} FROM documents d INDEXED BY documents_kind_issued
+         WHERE d.kind = ?1 AND d.issued_at >= ?2 AND d.issued_at < ?2 || '~'
+           AND (?3 IS NULL OR (d.issued_at, d.id) > ((SELECT a.issued_at FROM documents a WHERE a.id = ?3), ?3))
+         ORDER BY d.issued_at, d.id LIMIT ?4"
+    ))?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    Ok(stmt.query_map(params![kind, month, after, limit], meta)?.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How many documents of a kind were issued in a month.
+pub fn count_in_month(conn: &Connection, kind: &str, month: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM documents INDEXED BY documents_kind_issued
+             WHERE kind = ?1 AND issued_at >= ?2 AND issued_at < ?2 || '~'",
+        )?
+        .query_row(params![kind, month], |r| r.get(0))?)
+}
+
 /// A setting's value.
 pub fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn.prepare_cached("SELECT value FROM settings WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)

@@ -173,6 +173,49 @@ pub fn by_code(conn: &Connection, code: &str) -> Result<Option<PatrolRow>> {
         .optional()?)
 }
 
+/// The logs walked in `[from_s, to_s)`, oldest first, after the log `after`
+/// (a keyset page over `patrols_started`: at most `limit`).
+pub fn in_window_after(
+    conn: &Connection,
+    (from_s, to_s): (i64, i64),
+    after: Option<i64>,
+    limit: usize,
+) -> Result<Vec<PatrolRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id FROM patrols p INDEXED BY patrols_started WHERE p.started_s >= ?1 AND p.started_s < ?2
+           AND (?3 IS NULL OR (p.started_s, p.id) > ((SELECT a.started_s FROM patrols a WHERE a.id = ?3), ?3))
+         ORDER BY p.started_s, p.id LIMIT ?4",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let ids: Vec<i64> = stmt
+        .query_map(rusqlite::params![from_s, to_s, after, limit], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in ids {
+        rows.extend(by_id(conn, id)?);
+    }
+    Ok(rows)
+}
+
+/// How many logs were walked in `[from_s, to_s)`.
+pub fn count_in_window(conn: &Connection, (from_s, to_s): (i64, i64)) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM patrols INDEXED BY patrols_started WHERE started_s >= ?1 AND started_s < ?2",
+        )?
+        .query_row([from_s, to_s], |r| r.get(0))?)
+}
+
+/// Whether any log of river `river` was walked in `[from_s, to_s)`.
+pub fn river_walked(conn: &Connection, river: &str, (from_s, to_s): (i64, i64)) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM patrols INDEXED BY patrols_river_started
+             WHERE river_code = ?1 AND started_s >= ?2 AND started_s < ?3)",
+        )?
+        .query_row(rusqlite::params![river, from_s, to_s], |r| r.get(0))?)
+}
+
 /// A patrol by id.
 pub fn by_id(conn: &Connection, id: i64) -> Result<Option<PatrolRow>> {
     Ok(conn

@@ -218,6 +218,23 @@ async fn the_documents_of_a_month_are_those_the_database_has_and_the_archive_hol
     let api_codes: Vec<&str> =
         api["documents"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
     assert_eq!(api_codes, expected);
+    // Paged one and two at a time, across the sections: the same list, each once.
+    for limit in [1, 2] {
+        let (mut paged, mut after) = (Vec::new(), None::<String>);
+        loop {
+            let cursor = after.as_ref().map_or_else(String::new, |a| format!("&after={a}"));
+            let page =
+                app.get_as(&admin, &format!("/api/v1/documents?month=2026-11&limit={limit}{cursor}")).await.expect(200);
+            let codes = page["documents"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap().to_owned());
+            paged.extend(codes);
+            match page["next"].as_str() {
+                Some(n) => after = Some(n.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(paged, expected, "{limit} a page");
+    }
+    app.get_as(&admin, "/api/v1/documents?month=2026-11&after=nonsense").await.expect_error(400, "invalid");
 
     let bytes = app.get_bytes_as(&admin, "/api/v1/documents.zip?month=2026-11").await;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();

@@ -105,18 +105,34 @@ pub async fn show_case_signoff(
     serve_document(&app, request, move |c| documents::latest_for_case(c, &maps, &actor, &number, "review")).await
 }
 
-/// `GET /api/v1/documents?month=YYYY-MM`: the month's notices, opinions,
-/// patrol logs and river reports with their PDF addresses (the town office).
+/// Query of `GET /api/v1/documents`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentsQuery {
+    /// The month (YYYY-MM); this month when left out.
+    month: Option<String>,
+    /// Page size (default 100, at most 500).
+    limit: Option<usize>,
+    /// The `next` cursor of the previous page.
+    after: Option<String>,
+}
+
+/// `GET /api/v1/documents?month=YYYY-MM&limit=&after=`: a page of the
+/// month's notices, opinions, patrol logs and river reports with their PDF
+/// addresses (the town office), and the cursor of the next page.
 pub async fn list_month_documents(
     State(app): State<App>,
     caller: Caller,
-    Query(q): Query<super::patrols::MonthQuery>,
+    Query(q): Query<DocumentsQuery>,
 ) -> Result<Json<Value>> {
-    let month = super::patrols::month_of(&q, &app.clock.today())?;
+    let today = app.clock.today();
+    let month = crate::domain::people::month("month", q.month.as_deref().unwrap_or(&today[..7]))?;
+    let limit = q.limit.unwrap_or(100).clamp(1, documents::MAX_DOCUMENT_PAGE);
     let (maps, actor) = (app.maps(), caller.actor);
     let key = month.clone();
-    let list = app.store.read(move |c| documents::month_documents(c, &maps, &actor, &key)).await?;
-    Ok(Json(json!({"month": month, "documents": list})))
+    let (list, next) =
+        app.store.read(move |c| documents::month_page(c, &maps, &actor, &key, q.after.as_deref(), limit)).await?;
+    Ok(Json(json!({"month": month, "documents": list, "next": next})))
 }
 
 /// `GET /api/v1/documents.zip?month=YYYY-MM`: every document of the month in

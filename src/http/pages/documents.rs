@@ -12,11 +12,15 @@ use super::{SignedIn, error_page, html};
 use crate::app::App;
 use crate::service::documents;
 
-/// `?month=YYYY-MM` (default: this month).
+/// `?month=YYYY-MM` (default: this month) and `after=`, the next page's cursor.
 #[derive(Debug, Deserialize)]
 pub struct MonthQuery {
     month: Option<String>,
+    after: Option<String>,
 }
+
+/// Documents per page.
+const PAGE: usize = 100;
 
 impl MonthQuery {
     /// The month named, or this month when none is.
@@ -32,9 +36,17 @@ pub async fn show(
     Query(q): Query<MonthQuery>,
 ) -> Response {
     let month = q.or_this(&app.clock.today());
-    let (maps, actor, key) = (app.maps(), session.actor.clone(), month.clone());
-    let docs = match app.store.read(move |c| documents::month_documents(c, &maps, &actor, &key)).await {
-        Ok(docs) => docs,
+    let (maps, actor, key, after) = (app.maps(), session.actor.clone(), month.clone(), q.after.clone());
+    let listed = app
+        .store
+        .read(move |c| {
+            let count = documents::month_count(c, &maps, &actor, &key)?;
+            let (docs, next) = documents::month_page(c, &maps, &actor, &key, after.as_deref(), PAGE)?;
+            Ok((count, docs, next))
+        })
+        .await;
+    let (count, docs, next) = match listed {
+        Ok(found) => found,
         Err(e) => return error_page(&viewer, &e),
     };
     let body = html! {
@@ -46,7 +58,7 @@ pub async fn show(
         p.pager {
             @if !docs.is_empty() {
                 a.button.primary href={ "/api/v1/documents.zip?month=" (month) } download {
-                    (viewer.t("documents.download_all")) " (" (docs.len()) ")"
+                    (viewer.t("documents.download_all")) " (" (count) ")"
                 }
             }
         }
@@ -75,6 +87,9 @@ pub async fn show(
                     p { a.button.secondary href=(d.url) { (viewer.t("documents.pdf")) } }
                 }
             }
+        }
+        @if let Some(next) = &next {
+            p.pager { a.button.secondary href={ "/documents?month=" (month) "&after=" (next) } { (viewer.t("cases.next")) } }
         }
     };
     html(page(&viewer, viewer.t("documents.title"), &body))
