@@ -2,7 +2,10 @@
 //!
 //! `cargo bench --bench filing` (env: `GRIDSAFE_BENCH_CLIENTS`, default 64;
 //! `GRIDSAFE_BENCH_FILINGS`, default 6400 per round; `GRIDSAFE_BENCH_ROUNDS`,
-//! default 5 rounds of HTTP then raw, so drift on a shared machine hits both).
+//! default 5 rounds of HTTP then raw, so drift on a shared machine hits both;
+//! `GRIDSAFE_BENCH_DB=PATH` files into an existing database, e.g. one made by
+//! `gridsafe generate`, both ways, and takes the filings out again at the end;
+//! without it each run files into a new demo town).
 //!
 //! 1. HTTP: the real server on a loopback socket (`synchronous=FULL`, group
 //!    commit); each client keeps one connection and files cases one after the
@@ -132,18 +135,59 @@ fn point() -> (f64, f64) {
 }
 
 fn filing_body(photo: &str) -> String {
-    let (lon, lat) = point();
+    filing_body_at(photo, point())
+}
+
+fn filing_body_at(photo: &str, (lon, lat): (f64, f64)) -> String {
     // The admin files, so the scope never refuses.
     serde_json::json!({"kind": "safety", "category": "S-F10", "grade": "general", "title": "配电箱无防护罩",
         "description": "车间东侧配电箱门缺失，带电部位外露", "lon": lon, "lat": lat, "photos": [photo]})
     .to_string()
 }
 
-async fn http_run(clients: usize, total: usize) -> (f64, Vec<Duration>) {
+/// The database named by `GRIDSAFE_BENCH_DB`, if any.
+fn given_db() -> Option<std::path::PathBuf> {
+    std::env::var_os("GRIDSAFE_BENCH_DB").map(Into::into)
+}
+
+/// What filing into a given database needs: the admin's id, a stored photo,
+/// and a point inside a village (where a safety case was filed before).
+fn given_setup(path: &std::path::Path) -> (i64, String, (f64, f64, String)) {
+    let conn = gridsafe::store::open_migrated(path).expect("the database opens");
+    let admin: i64 = conn.query_row("SELECT id FROM people WHERE username = 'admin'", [], |r| r.get(0)).expect("admin");
+    let image = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([7, (x * 3) as u8, (y * 5) as u8]));
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("png");
+    let photo = gridsafe::service::media::prepare(&png).expect("photo");
+    gridsafe::store::media::insert(&conn, &photo, admin, "bench").expect("photo stored");
+    let spot = conn
+        .query_row("SELECT lon, lat, grid_code FROM cases WHERE kind = 'safety' LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .expect("a point");
+    (admin, photo.id, spot)
+}
+
+async fn http_run(clients: usize, total: usize, run: u128) -> (f64, Vec<Duration>) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (store, photo) = prepared(&dir.path().join("http.db")).await;
+    let (store, photo, given) = if let Some(path) = given_db() {
+        let (admin, photo, (lon, lat, _)) = given_setup(&path);
+        let store = Store::open(&path, &StoreOptions::default()).expect("store opens");
+        let now = gridsafe::domain::time::now_s();
+        let token =
+            store.write(move |c| gridsafe::service::accounts::open_session(c, admin, now)).await.expect("session");
+        (store, photo, Some((token, lon, lat)))
+    } else {
+        let (store, photo) = prepared(&dir.path().join("http.db")).await;
+        (store, photo, None)
+    };
     let maps = store.read(geography::load_maps).await.expect("maps");
-    let body = filing_body(&photo);
+    let body = match &given {
+        Some((_, lon, lat)) => filing_body_at(&photo, (*lon, *lat)),
+        None => filing_body(&photo),
+    };
     let app = App::new(store, maps, UiSettings::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
@@ -151,13 +195,16 @@ async fn http_run(clients: usize, total: usize) -> (f64, Vec<Duration>) {
     let server = tokio::spawn(gridsafe::http::serve(listener, app, async {
         let _ = stopped.await;
     }));
-    let mut login = TcpStream::connect(address).await.expect("connect");
-    let credentials = format!("{{\"username\":\"admin\",\"password\":\"{}\"}}", demo::DEMO_PASSWORD);
-    let (status, answer) =
-        roundtrip(&mut login, &post("/api/v1/login", None, None, &credentials), &mut Vec::new()).await;
-    assert_eq!(status, 200, "{answer}");
-    let token: Arc<str> =
-        serde_json::from_str::<serde_json::Value>(&answer).expect("json")["token"].as_str().expect("token").into();
+    let token: Arc<str> = if let Some((token, _, _)) = given {
+        token.into()
+    } else {
+        let mut login = TcpStream::connect(address).await.expect("connect");
+        let credentials = format!("{{\"username\":\"admin\",\"password\":\"{}\"}}", demo::DEMO_PASSWORD);
+        let (status, answer) =
+            roundtrip(&mut login, &post("/api/v1/login", None, None, &credentials), &mut Vec::new()).await;
+        assert_eq!(status, 200, "{answer}");
+        serde_json::from_str::<serde_json::Value>(&answer).expect("json")["token"].as_str().expect("token").into()
+    };
     let per_client = total / clients;
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -169,7 +216,7 @@ async fn http_run(clients: usize, total: usize) -> (f64, Vec<Duration>) {
             let mut buffer = Vec::new();
             let mut latencies = Vec::with_capacity(per_client);
             for n in 0..per_client {
-                let key = format!("bench-{c}-{n}");
+                let key = format!("bench-{run}-{c}-{n}");
                 let request = post("/api/v1/cases", Some(&token), Some(&key), &body);
                 let t = Instant::now();
                 let (status, answer) = roundtrip(&mut stream, &request, &mut buffer).await;
@@ -188,6 +235,11 @@ async fn http_run(clients: usize, total: usize) -> (f64, Vec<Duration>) {
 }
 
 async fn raw_run(total: usize) -> f64 {
+    if let Some(path) = given_db() {
+        let (admin, photo, (lon, lat, grid)) = given_setup(&path);
+        let mut conn = gridsafe::store::open_migrated(&path).expect("open");
+        return raw::file(&mut conn, total, &raw::Spot { lon, lat, grid, reporter: admin, photo });
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let (store, photo) = prepared(&dir.path().join("raw.db")).await;
     drop(store);
@@ -210,8 +262,10 @@ fn main() {
     // round is the figure, and the median over rounds the summary.
     let mut ratios = Vec::with_capacity(rounds);
     let mut all = Vec::new();
+    let heads = given_db().map(|path| raw::heads(&gridsafe::store::open_migrated(&path).expect("open")));
+    let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     for round in 1..=rounds {
-        let (http_rate, latencies) = runtime.block_on(http_run(clients, total));
+        let (http_rate, latencies) = runtime.block_on(http_run(clients, total, run + round as u128));
         let raw_rate = runtime.block_on(raw_run(total));
         let ratio = http_rate / raw_rate * 100.0;
         println!(
@@ -221,6 +275,10 @@ fn main() {
         );
         ratios.push(ratio);
         all.extend(latencies);
+    }
+    if let (Some(path), Some(heads)) = (given_db(), heads) {
+        raw::restore(&gridsafe::store::open_migrated(&path).expect("open"), heads);
+        println!("  (the cases filed into {} were taken out again)", path.display());
     }
     ratios.sort_by(f64::total_cmp);
     all.sort();

@@ -270,13 +270,7 @@ async fn ledger(http: &Http, server: &Server, admin: &str, year: i64) {
 /// Filing while reading, then the raw insert rate on the same database;
 /// then the database as it was (see [`restore`]).
 async fn filing(http: &Http, server: Server, setup: &Setup, db: &Path, numbers: &[String]) {
-    let before = {
-        let conn = gridsafe::store::open_migrated(db).expect("open");
-        conn.query_row("SELECT (SELECT max(id) FROM cases), (SELECT max(seq) FROM audit_log)", [], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
-        })
-        .expect("the heads")
-    };
+    let before = raw::heads(&gridsafe::store::open_migrated(db).expect("open"));
     let http_rate = filing_while_reading(http, &server.base, setup, db, numbers).await;
     drop(server);
     let mut conn = gridsafe::store::open_migrated(db).expect("open");
@@ -291,31 +285,7 @@ async fn filing(http: &Http, server: Server, setup: &Setup, db: &Path, numbers: 
         "raw inserts of the same rows on the same database: {raw_rate:.0} filings/s; HTTP keeps {:.0} % of it",
         http_rate / raw_rate * 100.0
     );
-    restore(&conn, before);
-}
-
-/// Takes the cases this run filed out of the fixture again, with their
-/// audit entries (the last ones of the chain, so what stays still verifies):
-/// the next run measures the same town, not one swollen by earlier runs.
-/// Only a benchmark does this; the audit log's guard is put back at once.
-fn restore(conn: &rusqlite::Connection, (cases, seq): (i64, i64)) {
-    conn.execute_batch(&format!(
-        "PRAGMA foreign_keys = OFF;
-         BEGIN;
-         DROP TRIGGER audit_log_no_delete;
-         DELETE FROM audit_log WHERE seq > {seq};
-         CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-         DELETE FROM case_photos WHERE case_id > {cases};
-         DELETE FROM idempotency WHERE key LIKE 'scale-%' OR key LIKE 'raw-%';
-         DELETE FROM cases WHERE id > {cases};
-         UPDATE case_counters SET last = coalesce((SELECT max(CAST(substr(number, 9) AS INTEGER)) FROM cases
-             WHERE substr(number, 4, 4) = CAST(case_counters.year AS TEXT)), 0);
-         COMMIT;
-         PRAGMA foreign_keys = ON;
-         PRAGMA wal_checkpoint(TRUNCATE);"
-    ))
-    .expect("the fixture restored");
+    raw::restore(&conn, before);
     println!("(the cases filed by this run were taken out again)");
 }
 

@@ -83,3 +83,37 @@ pub fn file(conn: &mut rusqlite::Connection, total: usize, at: &Spot) -> f64 {
     }
     total as f64 / started.elapsed().as_secs_f64()
 }
+
+/// The last case id and audit entry of a database: what [`restore`] goes back to.
+pub fn heads(conn: &rusqlite::Connection) -> (i64, i64) {
+    conn.query_row(
+        "SELECT coalesce((SELECT max(id) FROM cases), 0), coalesce((SELECT max(seq) FROM audit_log), 0)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .expect("the heads")
+}
+
+/// Takes the cases this run filed out of the fixture again, with their
+/// audit entries (the last ones of the chain, so what stays still verifies):
+/// the next run measures the same town, not one swollen by earlier runs.
+/// Only a benchmark does this; the audit log's guard is put back at once.
+pub fn restore(conn: &rusqlite::Connection, (cases, seq): (i64, i64)) {
+    conn.execute_batch(&format!(
+        "PRAGMA foreign_keys = OFF;
+         BEGIN;
+         DROP TRIGGER audit_log_no_delete;
+         DELETE FROM audit_log WHERE seq > {seq};
+         CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+         DELETE FROM case_photos WHERE case_id > {cases};
+         DELETE FROM idempotency WHERE key LIKE 'scale-%' OR key LIKE 'raw-%' OR key LIKE 'bench-%';
+         DELETE FROM cases WHERE id > {cases};
+         UPDATE case_counters SET last = coalesce((SELECT max(CAST(substr(number, 9) AS INTEGER)) FROM cases
+             WHERE substr(number, 4, 4) = CAST(case_counters.year AS TEXT)), 0);
+         COMMIT;
+         PRAGMA foreign_keys = ON;
+         PRAGMA wal_checkpoint(TRUNCATE);"
+    ))
+    .expect("the fixture restored");
+}
