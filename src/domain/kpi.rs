@@ -159,12 +159,43 @@ impl Period {
     }
 }
 
+/// The facts of a case as day numbers: what [`Tally::add_days`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayFacts {
+    /// Filed on.
+    pub reported: Option<i64>,
+    /// Current deadline.
+    pub deadline: Option<i64>,
+    /// Signed off on.
+    pub closed: Option<i64>,
+    /// Returned for rework at least once.
+    pub reworked: bool,
+    /// Extended at least once.
+    pub extended: bool,
+}
+
+impl DayFacts {
+    /// The facts' dates read as day numbers.
+    pub fn of(c: &Facts<'_>) -> Self {
+        Self {
+            reported: parse_date(c.reported),
+            deadline: c.deadline.and_then(parse_date),
+            closed: c.closed.and_then(parse_date),
+            reworked: c.reworks > 0,
+            extended: c.extensions > 0,
+        }
+    }
+}
+
 impl Tally {
     /// Counts one case: its days are read once and compared as numbers.
     pub fn add(&mut self, c: &Facts<'_>, period: Period) {
-        let reported = parse_date(c.reported);
-        let deadline = c.deadline.and_then(parse_date);
-        let closed = c.closed.and_then(parse_date);
+        self.add_days(DayFacts::of(c), period);
+    }
+
+    /// Counts one case whose days are already read.
+    pub fn add_days(&mut self, c: DayFacts, period: Period) {
+        let DayFacts { reported, deadline, closed, reworked, extended } = c;
         self.filed += usize::from(reported.is_some_and(|d| period.holds(d)));
         let due_on = match (deadline, closed) {
             (Some(deadline), Some(closed)) => Some(deadline.min(closed)),
@@ -176,8 +207,8 @@ impl Tally {
                 self.closed += 1;
                 self.on_time += usize::from(deadline.is_some_and(|d| closed <= d));
             }
-            self.reworked += usize::from(c.reworks > 0);
-            self.extended += usize::from(c.extensions > 0);
+            self.reworked += usize::from(reworked);
+            self.extended += usize::from(extended);
         }
         if let (Some(closed), Some(reported)) = (closed.filter(|d| period.holds(*d)), reported) {
             self.days.add(closed - reported, 1);
