@@ -103,14 +103,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 async fn prepared(path: &std::path::Path) -> (Store, String) {
     let store = Store::open(path, &StoreOptions::default()).expect("store opens");
     let hash = gridsafe::service::accounts::hash_password(demo::DEMO_PASSWORD).expect("hash");
-    let photo = {
-        let image = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([7, (x * 3) as u8, (y * 5) as u8]));
-        let mut png = Vec::new();
-        image::DynamicImage::ImageRgb8(image)
-            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-            .expect("png");
-        gridsafe::service::media::prepare(&png).expect("photo")
-    };
+    let photo = raw::photo();
     let id = photo.id.clone();
     store
         .write(move |c| {
@@ -155,19 +148,9 @@ fn given_db() -> Option<std::path::PathBuf> {
 fn given_setup(path: &std::path::Path) -> (i64, String, (f64, f64, String)) {
     let conn = gridsafe::store::open_migrated(path).expect("the database opens");
     let admin: i64 = conn.query_row("SELECT id FROM people WHERE username = 'admin'", [], |r| r.get(0)).expect("admin");
-    let image = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([7, (x * 3) as u8, (y * 5) as u8]));
-    let mut png = Vec::new();
-    image::DynamicImage::ImageRgb8(image)
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .expect("png");
-    let photo = gridsafe::service::media::prepare(&png).expect("photo");
+    let photo = raw::photo();
     gridsafe::store::media::insert(&conn, &photo, admin, "bench").expect("photo stored");
-    let spot = conn
-        .query_row("SELECT lon, lat, grid_code FROM cases WHERE kind = 'safety' LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .expect("a point");
-    (admin, photo.id, spot)
+    (admin, photo.id, raw::spot(&conn))
 }
 
 async fn http_run(clients: usize, total: usize, run: u128) -> (f64, Vec<Duration>) {

@@ -105,12 +105,7 @@ fn setup(path: &Path) -> Setup {
         )
         .expect("a village inspector");
     let open = |id| gridsafe::service::accounts::open_session(&conn, id, now).expect("session");
-    let image = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([7, (x * 3) as u8, (y * 5) as u8]));
-    let mut png = Vec::new();
-    image::DynamicImage::ImageRgb8(image)
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .expect("png");
-    let photo = gridsafe::service::media::prepare(&png).expect("photo");
+    let photo = raw::photo();
     gridsafe::store::media::insert(&conn, &photo, admin, "bench").expect("photo stored");
     Setup { admin: open(admin), inspector: open(inspector), admin_id: admin, photo: photo.id }
 }
@@ -279,11 +274,7 @@ async fn filing(http: &Http, server: Server, setup: &Setup, db: &Path, numbers: 
     let http_rate = filing_while_reading(http, &server.base, setup, db, numbers).await;
     drop(server);
     let mut conn = gridsafe::store::open_migrated(db).expect("open");
-    let spot: (f64, f64, String) = conn
-        .query_row("SELECT lon, lat, grid_code FROM cases WHERE kind = 'safety' LIMIT 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .expect("a point");
+    let spot = raw::spot(&conn);
     let at = raw::Spot { lon: spot.0, lat: spot.1, grid: spot.2, reporter: setup.admin_id, photo: setup.photo.clone() };
     let raw_rate = raw::file(&mut conn, 20_000, &at);
     println!(
@@ -374,11 +365,7 @@ async fn stats(http: &Http, base: &str, (admin, inspector): (&str, &str), year: 
 async fn filing_while_reading(http: &Http, base: &str, setup: &Setup, db: &Path, numbers: &[String]) -> f64 {
     let seconds = env("GRIDSAFE_SCALE_SECONDS", 60) as u64;
     let token = setup.admin.as_str();
-    let conn = rusqlite::Connection::open(db).expect("open");
-    let (lon, lat): (f64, f64) = conn
-        .query_row("SELECT lon, lat FROM cases WHERE kind = 'safety' LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .expect("a point");
-    drop(conn);
+    let (lon, lat, _) = raw::spot(&rusqlite::Connection::open(db).expect("open"));
     let body: Bytes =
         serde_json::json!({"kind": "safety", "category": "S-F10", "grade": "general", "title": "配电箱无防护罩",
         "description": "车间东侧配电箱门缺失，带电部位外露", "lon": lon, "lat": lat, "photos": [setup.photo]})

@@ -22,6 +22,25 @@ pub struct Spot {
     pub photo: String,
 }
 
+/// The photo every benchmark filing carries: a small PNG prepared as an upload is.
+pub fn photo() -> gridsafe::service::media::Photo {
+    let image = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([7, (x * 3) as u8, (y * 5) as u8]));
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("png");
+    gridsafe::service::media::prepare(&png).expect("photo")
+}
+
+/// A point inside a village of a filled database, and the village: where a
+/// safety case was filed before.
+pub fn spot(conn: &rusqlite::Connection) -> (f64, f64, String) {
+    conn.query_row("SELECT lon, lat, grid_code FROM cases WHERE kind = 'safety' LIMIT 1", [], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })
+    .expect("a point")
+}
+
 /// Inserts `total` filings at `at`; returns filings per second.
 pub fn file(conn: &mut rusqlite::Connection, total: usize, at: &Spot) -> f64 {
     let started = Instant::now();

@@ -716,7 +716,12 @@ fn apply(
 
 /// Overdue: a deadline has passed and the case is still open. Never stored.
 pub fn is_overdue(c: &CaseRow, today: &str) -> bool {
-    Status::parse(&c.status).is_some_and(Status::is_open) && c.deadline.as_deref().is_some_and(|d| d < today)
+    overdue(&c.status, c.deadline.as_deref(), today)
+}
+
+/// Whether a case with this status and deadline is overdue on `today`: open, its deadline passed.
+fn overdue(status: &str, deadline: Option<&str>, today: &str) -> bool {
+    Status::parse(status).is_some_and(Status::is_open) && deadline.is_some_and(|d| d < today)
 }
 
 /// The full view of a case for a reader: the row, overdue, photos, timeline and the viewer's actions.
@@ -869,13 +874,9 @@ impl<'a> LedgerLines<'a> {
             let _ = write!(row.recheck, "{} {verdict}：{comment}", at.get(..10).unwrap_or(at));
         }
         set(&mut row.closed_on, c.closed_at.map_or("", |t| t.get(..10).unwrap_or(t)));
-        let status = Status::parse(c.status);
         row.status.clear();
-        match status {
-            Some(s) => row.status.push_str(s.zh()),
-            None => row.status.push_str(c.status),
-        }
-        if status.is_some_and(Status::is_open) && c.deadline.is_some_and(|d| d < today) {
+        row.status.push_str(Status::parse(c.status).map_or(c.status, |s| s.zh()));
+        if overdue(c.status, c.deadline, today) {
             row.status.push_str("（已超期）");
         }
     }

@@ -1015,6 +1015,7 @@ async fn office_administers(admin: &Browser, files: &Path) {
     admin
         .submit_details("reinspection", || async {
             admin.type_into("#reinspect-note", "仍处于关停状态，未见复产").await;
+            admin.screenshot(&format!("reinspection-{}", admin.size.width)).await;
         })
         .await;
     let checked = admin.api(&format!("/api/v1/enterprises/{id}")).await;
@@ -1040,11 +1041,13 @@ async fn joint_notice(admin: &Browser, numbers: &[String], shots: bool) {
     if shots {
         admin.screenshot("joint-notice").await;
     }
+    admin.screenshot(&format!("joint-notice-{}", admin.size.width)).await;
     admin.click("form[action='/notices'] button[type=submit]").await;
     admin
         .until("back on the queue", "return location.pathname === '/queue' && document.readyState === 'complete'")
         .await;
     admin.check("the queue with the notice issued").await;
+    admin.screenshot(&format!("notice-issued-{}", admin.size.width)).await;
     let banner = admin.js("const p = document.querySelector('p.notice'); return p ? p.textContent : ''", vec![]).await;
     assert!(banner.as_str().unwrap().contains(&format!("涉及 {} 个案件", numbers.len())), "{banner}");
     for (n, number) in numbers.iter().enumerate() {
