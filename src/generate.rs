@@ -539,13 +539,13 @@ fn case_life(
 /// A patrol log walked at `started_s` on one reach by its village chief, with
 /// the review the town chief gave it (if any, and when).
 fn patrol(
-    conn: &Connection,
+    code: String,
     rng: &mut Rng,
     reach: &crate::spatial::reach::Reach,
     (chief_id, reviewer): (i64, i64),
     started_s: i64,
     now_s: i64,
-) -> Result<(PatrolRow, Option<(i64, &'static str)>)> {
+) -> (PatrolRow, Option<(i64, &'static str)>) {
     let line: Vec<(f64, f64)> =
         reach.line.0.first().map(|l| l.0.iter().map(|c| (c.x, c.y)).collect()).unwrap_or_default();
     // Up and down the reach until past 2 km; one walk in ten stops early (and does not count).
@@ -576,14 +576,13 @@ fn patrol(
         .iter()
         .map(|t| json!({"type": t, "status": "normal", "note": ""}))
         .collect();
-    let year: i64 = china_date(started_s)[..4].parse().unwrap_or(2026);
     let review = (started_s + 7 * DAY < now_s).then(|| {
         let at = started_s + DAY + (rng.unit() * 5.0 * DAY as f64) as i64;
         (at, if !valid || rng.chance(0.05) { "return" } else { "approve" })
     });
     let row = PatrolRow {
         id: 0,
-        code: patrol_store::next_code(conn, year)?,
+        code,
         chief_id,
         level: "village".into(),
         river_code: reach.river.to_string(),
@@ -611,7 +610,7 @@ fn patrol(
         filed_at: china_timestamp(ended_s + 60),
         version: 1 + i64::from(review.is_some()),
     };
-    Ok((row, review))
+    (row, review)
 }
 
 /// The indexes of the big tables as the migrations made them: dropped for the load, then built again.
@@ -667,6 +666,9 @@ pub fn generate(conn: &mut Connection, spec: &Spec, now_s: i64, progress: &mut d
         pending: std::collections::BinaryHeap::new(),
         order: 0,
         head: None,
+        case_numbers: std::collections::BTreeMap::new(),
+        patrol_codes: std::collections::BTreeMap::new(),
+        batch: Batch::default(),
         summary: Summary {
             villages: 0,
             communities: town.communities,
@@ -677,36 +679,28 @@ pub fn generate(conn: &mut Connection, spec: &Spec, now_s: i64, progress: &mut d
         },
     };
     load.summary.villages = load.places.len();
-    let span = (now_s - start_s) as f64;
-    let (mut c, mut p) = (0_usize, 0_usize);
-    let case_at = |i: usize| start_s + (span * i as f64 / spec.cases.max(1) as f64) as i64;
-    let patrol_at = |j: usize| start_s + (span * (j as f64 + 0.5) / spec.patrols.max(1) as f64) as i64;
     let patrols = if maps.reaches().is_empty() { 0 } else { spec.patrols };
-    while c < spec.cases || p < patrols {
-        let tx = conn.transaction()?;
-        for _ in 0..BATCH {
-            let next_case = (c < spec.cases).then(|| case_at(c));
-            let next_patrol = (p < patrols).then(|| patrol_at(p));
-            match (next_case, next_patrol) {
-                (Some(a), b) if b.is_none_or(|b| a <= b) => {
-                    load.due(&tx, a)?;
-                    load.case(&tx, a)?;
-                    c += 1;
-                }
-                (_, Some(b)) => {
-                    load.due(&tx, b)?;
-                    load.patrol(&tx, b)?;
-                    p += 1;
-                }
-                _ => break,
-            }
-        }
-        if c >= spec.cases && p >= patrols {
-            load.due(&tx, i64::MAX)?;
-        }
-        tx.commit()?;
-        progress(Stage::Cases(c as u64));
-        progress(Stage::Patrols(p as u64));
+    // One thread makes the rows (lives, tracks, the hash chain), this one
+    // writes them: the two cores each do half of the work.
+    // Written batches go back to be dropped there too: freeing millions of
+    // strings on the thread that allocated them is much cheaper.
+    let (tx_batches, rx_batches) = std::sync::mpsc::sync_channel::<Batch>(2);
+    let (tx_done, rx_done) = std::sync::mpsc::channel::<Batch>();
+    let load = std::thread::scope(|scope| -> Result<Load<'_>> {
+        let maker = scope.spawn(move || {
+            load.make(spec, start_s, patrols, &tx_batches, &rx_done);
+            load
+        });
+        let written = write_batches(conn, &rx_batches, &tx_done, progress);
+        drop(rx_batches);
+        let load = maker.join().map_err(|_| Error::Internal(anyhow::anyhow!("the row maker panicked")))?;
+        written.map(|()| load)
+    })?;
+    for (year, last) in &load.case_numbers {
+        case_store::set_counter(conn, *year, *last)?;
+    }
+    for (year, last) in &load.patrol_codes {
+        patrol_store::set_counter(conn, *year, *last)?;
     }
     let summary = load.summary;
     progress(Stage::Indexes);
@@ -721,8 +715,38 @@ pub fn generate(conn: &mut Connection, spec: &Spec, now_s: i64, progress: &mut d
     Ok(summary)
 }
 
-/// The rows being written: what the cases and patrols need, and the audit
-/// entries waiting for their time.
+/// One transaction's rows, made by [`Load::make`] and written by [`write_batches`].
+#[derive(Default)]
+struct Batch {
+    cases: Vec<CaseRow>,
+    patrols: Vec<PatrolRow>,
+    entries: Vec<crate::domain::audit::Entry>,
+    /// Cases and patrols made so far, this batch's included.
+    made: (u64, u64),
+}
+
+/// Writes each batch in its own transaction as it comes.
+fn write_batches(
+    conn: &mut Connection,
+    rx: &std::sync::mpsc::Receiver<Batch>,
+    done: &std::sync::mpsc::Sender<Batch>,
+    progress: &mut dyn FnMut(Stage),
+) -> Result<()> {
+    for batch in rx {
+        let tx = conn.transaction()?;
+        case_store::insert_all(&tx, &batch.cases)?;
+        patrol_store::insert_all(&tx, &batch.patrols)?;
+        audit::insert_linked(&tx, &batch.entries)?;
+        tx.commit()?;
+        progress(Stage::Cases(batch.made.0));
+        progress(Stage::Patrols(batch.made.1));
+        let _ = done.send(batch);
+    }
+    Ok(())
+}
+
+/// The rows being made: what the cases and patrols need, the audit entries
+/// waiting for their time, and the numbering.
 struct Load<'a> {
     places: Vec<Village>,
     maps: &'a crate::spatial::Maps,
@@ -731,12 +755,60 @@ struct Load<'a> {
     now_s: i64,
     pending: std::collections::BinaryHeap<std::cmp::Reverse<Pending>>,
     order: u64,
-    /// The last entry appended: `seq` and hash.
+    /// The last entry linked: `seq` and hash.
     head: Option<(i64, String)>,
+    /// Per year, the last case number and patrol code given.
+    case_numbers: std::collections::BTreeMap<i64, i64>,
+    patrol_codes: std::collections::BTreeMap<i64, i64>,
+    batch: Batch,
     summary: Summary,
 }
 
 impl Load<'_> {
+    /// Makes every case and patrol in calendar order, [`BATCH`] at a time,
+    /// and hands each batch on; stops early if the writer has gone.
+    fn make(
+        &mut self,
+        spec: &Spec,
+        start_s: i64,
+        patrols: usize,
+        out: &std::sync::mpsc::SyncSender<Batch>,
+        written: &std::sync::mpsc::Receiver<Batch>,
+    ) {
+        let span = (self.now_s - start_s) as f64;
+        let case_at = |i: usize| start_s + (span * i as f64 / spec.cases.max(1) as f64) as i64;
+        let patrol_at = |j: usize| start_s + (span * (j as f64 + 0.5) / spec.patrols.max(1) as f64) as i64;
+        let (mut c, mut p) = (0_usize, 0_usize);
+        while c < spec.cases || p < patrols {
+            for _ in 0..BATCH {
+                let next_case = (c < spec.cases).then(|| case_at(c));
+                let next_patrol = (p < patrols).then(|| patrol_at(p));
+                match (next_case, next_patrol) {
+                    (Some(a), b) if b.is_none_or(|b| a <= b) => {
+                        self.due(a);
+                        self.case(a);
+                        c += 1;
+                    }
+                    (_, Some(b)) => {
+                        self.due(b);
+                        self.patrol(b);
+                        p += 1;
+                    }
+                    _ => break,
+                }
+            }
+            if c >= spec.cases && p >= patrols {
+                self.due(i64::MAX);
+            }
+            let mut batch = std::mem::take(&mut self.batch);
+            batch.made = (c as u64, p as u64);
+            if out.send(batch).is_err() {
+                return;
+            }
+            written.try_iter().for_each(drop);
+        }
+    }
+
     fn wait(
         &mut self,
         at_s: i64,
@@ -759,34 +831,36 @@ impl Load<'_> {
         }));
     }
 
-    /// Appends the waiting entries up to `until`, in time order.
-    fn due(&mut self, conn: &Connection, until: i64) -> Result<()> {
+    /// Links the waiting entries up to `until` into the chain, in time order.
+    fn due(&mut self, until: i64) {
         while self.pending.peek().is_some_and(|e| e.0.at_s <= until) {
             let std::cmp::Reverse(e) = self.pending.pop().expect("peeked");
-            let appended = append(conn, self.head.as_ref().map(|(s, h)| (*s, h.as_str())), e)?;
-            self.head = Some((appended.seq, appended.hash));
+            let entry = crate::domain::audit::link(self.head.as_ref().map(|(s, h)| (*s, h.as_str())), record(e));
+            self.head = Some((entry.seq, entry.hash.clone()));
+            self.batch.entries.push(entry);
             self.summary.audit_entries += 1;
         }
-        Ok(())
     }
 
     /// Files one case at `at` with its whole life; its steps wait for their time.
-    fn case(&mut self, conn: &Connection, at: i64) -> Result<()> {
+    fn case(&mut self, at: i64) {
         let v = self.rng.below(self.places.len());
         let (mut row, steps) = case_life(&mut self.rng, self.cast, (v, &self.places[v]), at, self.now_s);
         let year: i64 = row.reported_at[..4].parse().unwrap_or(2026);
-        row.number = case_store::next_number(conn, TOWN, year)?;
+        let n = self.case_numbers.entry(year).or_default();
+        *n += 1;
+        row.number = case_store::number(TOWN, year, *n);
         row.version = steps.len() as i64;
-        let id = case_store::insert_full(conn, &row)?;
-        for s in steps {
-            self.wait(s.at_s, Some(id), s.actor, (s.action, s.from, s.to), s.comment.to_owned());
-        }
         self.summary.cases += 1;
-        Ok(())
+        row.id = self.summary.cases as i64;
+        for s in steps {
+            self.wait(s.at_s, Some(row.id), s.actor, (s.action, s.from, s.to), s.comment.to_owned());
+        }
+        self.batch.cases.push(row);
     }
 
     /// Files one patrol log begun at `at`, and its review when it has one.
-    fn patrol(&mut self, conn: &Connection, at: i64) -> Result<()> {
+    fn patrol(&mut self, at: i64) {
         let r = self.rng.below(self.maps.reaches().len());
         let reach = &self.maps.reaches()[r];
         let reviewer = self
@@ -795,9 +869,11 @@ impl Load<'_> {
             .iter()
             .find(|(code, _)| code == reach.river.as_str())
             .map_or(self.cast.admin, |(_, id)| *id);
-        let (row, review) =
-            patrol(conn, &mut self.rng, reach, (self.cast.village_chiefs[r], reviewer), at, self.now_s)?;
-        patrol_store::insert(conn, &row)?;
+        let year: i64 = china_date(at)[..4].parse().unwrap_or(2026);
+        let n = self.patrol_codes.entry(year).or_default();
+        *n += 1;
+        let code = patrol_store::code(year, *n);
+        let (row, review) = patrol(code, &mut self.rng, reach, (self.cast.village_chiefs[r], reviewer), at, self.now_s);
         self.wait(row.ended_s + 60, None, row.chief_id, ("patrol", None, "pending"), format!("巡河日志 {}", row.code));
         if let Some((at_s, decision)) = review {
             let what = if decision == "approve" {
@@ -807,25 +883,21 @@ impl Load<'_> {
             };
             self.wait(at_s, None, reviewer, what, format!("巡河日志 {}：审阅", row.code));
         }
+        self.batch.patrols.push(row);
         self.summary.patrols += 1;
-        Ok(())
     }
 }
 
-fn append(conn: &Connection, head: Option<(i64, &str)>, e: Pending) -> Result<crate::domain::audit::Entry> {
-    audit::append_after(
-        conn,
-        head,
-        NewEntry {
-            case_id: e.case_id,
-            actor_id: e.actor,
-            at: china_timestamp(e.at_s),
-            action: e.action.into(),
-            from: e.from.map(Into::into),
-            to: Some(e.to.into()),
-            comment: e.comment,
-            media: Vec::new(),
-            document_sha256: None,
-        },
-    )
+fn record(e: Pending) -> NewEntry {
+    NewEntry {
+        case_id: e.case_id,
+        actor_id: e.actor,
+        at: china_timestamp(e.at_s),
+        action: e.action.into(),
+        from: e.from.map(Into::into),
+        to: Some(e.to.into()),
+        comment: e.comment,
+        media: Vec::new(),
+        document_sha256: None,
+    }
 }

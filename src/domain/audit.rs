@@ -94,6 +94,15 @@ pub fn compute_hash(entry: &Entry) -> String {
     hex(&hasher.finalize())
 }
 
+/// The entry that follows `head` (its `seq` and hash; `None`: the chain is
+/// empty) recording `record`, hashed.
+pub fn link(head: Option<(i64, &str)>, record: Record) -> Entry {
+    let (seq, prev_hash) = head.map_or((1, GENESIS.to_owned()), |(s, h)| (s + 1, h.to_owned()));
+    let mut entry = Entry { seq, record, prev_hash, hash: String::new() };
+    entry.hash = compute_hash(&entry);
+    entry
+}
+
 /// The first place the chain is broken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Broken {

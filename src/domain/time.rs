@@ -1,6 +1,8 @@
 //! Calendar dates and timestamps without a date library: the town works in
 //! China Standard Time (UTC+8, no daylight saving), so a fixed offset suffices.
 
+use std::fmt::Write as _;
+
 /// Seconds east of UTC of China Standard Time.
 pub const CHINA_OFFSET_S: i64 = 8 * 3600;
 
@@ -29,8 +31,32 @@ pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 /// `YYYY-MM-DD` of a day number.
 pub fn format_date(days: i64) -> String {
+    let mut out = String::with_capacity(25);
+    push_date(&mut out, days);
+    out
+}
+
+/// Appends `YYYY-MM-DD` (years 0–9999; others through `format!`): digits by
+/// position, as a bulk load writes tens of millions of them.
+fn push_date(out: &mut String, days: i64) {
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
+    if (0..10_000).contains(&y) {
+        push_digits(out, y, 4);
+        out.push('-');
+        push_digits(out, m, 2);
+        out.push('-');
+        push_digits(out, d, 2);
+    } else {
+        let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+    }
+}
+
+/// Appends `n` (non-negative, below 10^width) as exactly `width` digits.
+fn push_digits(out: &mut String, n: impl Into<i64>, width: u32) {
+    let n: i64 = n.into();
+    for p in (0..width).rev() {
+        out.push(char::from(b'0' + (n / 10_i64.pow(p) % 10) as u8));
+    }
 }
 
 /// The day number of a checked `YYYY-MM-DD` text (see [`crate::domain::people::date`]).
@@ -74,13 +100,16 @@ pub fn china_date(unix_s: i64) -> String {
 pub fn china_timestamp(unix_s: i64) -> String {
     let local = unix_s + CHINA_OFFSET_S;
     let secs = local.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}+08:00",
-        format_date(local.div_euclid(86_400)),
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    let mut out = String::with_capacity(25);
+    push_date(&mut out, local.div_euclid(86_400));
+    out.push('T');
+    push_digits(&mut out, secs / 3600, 2);
+    out.push(':');
+    push_digits(&mut out, secs % 3600 / 60, 2);
+    out.push(':');
+    push_digits(&mut out, secs % 60, 2);
+    out.push_str("+08:00");
+    out
 }
 
 /// The current Unix time in seconds, read from the system.
@@ -142,6 +171,19 @@ impl Clock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_and_timestamps_are_written_as_format_writes_them() {
+        for unix_s in (-80_000_000_000_i64..300_000_000_000).step_by(7_777_777) {
+            let local = unix_s + CHINA_OFFSET_S;
+            let (y, m, d) = civil_from_days(local.div_euclid(86_400));
+            let secs = local.rem_euclid(86_400);
+            let date = format!("{y:04}-{m:02}-{d:02}");
+            assert_eq!(china_date(unix_s), date);
+            let time = format!("{:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60);
+            assert_eq!(china_timestamp(unix_s), format!("{date}T{time}+08:00"));
+        }
+    }
 
     #[test]
     fn day_numbers_round_trip_across_centuries() {

@@ -1,9 +1,9 @@
 //! The `audit_log` table: append and read the hash chain.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension};
 
-use crate::domain::audit::{Entry, GENESIS, compute_hash};
-use crate::error::{Error, Result};
+use crate::domain::audit::{Entry, link};
+use crate::error::Result;
 
 /// What an action records; the chain fields are filled in by [`append`].
 pub use crate::domain::audit::Record as NewEntry;
@@ -18,34 +18,37 @@ pub fn append(conn: &Connection, new: NewEntry) -> Result<Entry> {
 }
 
 /// Appends an entry after a head the caller already holds (`None`: the chain
-/// is empty): for a bulk load that is the only writer and keeps the head
-/// from the entry it appended last. A wrong head is refused by the primary
-/// key (a taken `seq`) and found by `audit verify` (a wrong `prev_hash`).
+/// is empty). A wrong head is refused by the primary key (a taken `seq`) and
+/// found by `audit verify` (a wrong `prev_hash`).
 pub fn append_after(conn: &Connection, head: Option<(i64, &str)>, new: NewEntry) -> Result<Entry> {
-    let (seq, prev_hash) = head.map_or((1, GENESIS.to_owned()), |(s, h)| (s + 1, h.to_owned()));
-    let mut entry = Entry { seq, record: new, prev_hash, hash: String::new() };
-    entry.hash = compute_hash(&entry);
-    let r = &entry.record;
-    let media = serde_json::to_string(&r.media).map_err(|e| Error::Internal(e.into()))?;
-    conn.prepare_cached(
-        "INSERT INTO audit_log (seq, case_id, actor_id, at, action, from_status, to_status, comment, media,
-            document_sha256, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
-        entry.seq,
-        r.case_id,
-        r.actor_id,
-        r.at,
-        r.action,
-        r.from,
-        r.to,
-        r.comment,
-        media,
-        r.document_sha256,
-        entry.prev_hash,
-        entry.hash
-    ])?;
+    let entry = link(head, new);
+    insert_linked(conn, std::slice::from_ref(&entry))?;
     Ok(entry)
+}
+
+/// The columns an entry is stored in, in [`insert_linked`]'s order.
+const INSERT_COLUMNS: &str =
+    "seq, case_id, actor_id, at, action, from_status, to_status, comment, media, document_sha256, prev_hash, hash";
+
+/// Stores entries already linked into the chain ([`link`]), in order: for a
+/// bulk load that is the only writer and links its entries itself.
+pub fn insert_linked(conn: &Connection, entries: &[Entry]) -> Result<()> {
+    super::insert_many(conn, "audit_log", INSERT_COLUMNS, entries, |b, e| {
+        let r = &e.record;
+        let media = serde_json::to_string(&r.media).unwrap_or_else(|_| "[]".into());
+        b.value(e.seq)?;
+        b.value(r.case_id)?;
+        b.value(r.actor_id)?;
+        b.value(&r.at)?;
+        b.value(&r.action)?;
+        b.value(&r.from)?;
+        b.value(&r.to)?;
+        b.value(&r.comment)?;
+        b.value(media)?;
+        b.value(&r.document_sha256)?;
+        b.value(&e.prev_hash)?;
+        b.value(&e.hash)
+    })
 }
 
 /// What an entry that concerns no case records (a patrol log, its review, a corrected document).

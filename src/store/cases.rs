@@ -118,7 +118,12 @@ pub fn next_number(conn: &Connection, prefix: &str, year: i64) -> Result<String>
          ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
         )?
         .query_row([year], |r| r.get(0))?;
-    Ok(format!("{prefix}-{year}-{last:06}"))
+    Ok(number(prefix, year, last))
+}
+
+/// The `n`-th case number of `year`: `<prefix>-<year>-<6 digits>`.
+pub fn number(prefix: &str, year: i64, n: i64) -> String {
+    format!("{prefix}-{year}-{n:06}")
 }
 
 /// Inserts a new case (version 1, status `reported`); returns its id.
@@ -148,47 +153,52 @@ pub fn insert(conn: &Connection, c: &CaseRow) -> Result<i64> {
     Ok(conn.last_insert_rowid())
 }
 
-/// Inserts a case with every field as given, its version included: for
-/// `gridsafe generate`, which writes a case's whole history at once (the
-/// filing path is [`insert`]). Returns its id.
-pub fn insert_full(conn: &Connection, c: &CaseRow) -> Result<i64> {
-    let plan = c.plan.as_ref().map(serde_json::Value::to_string);
-    conn.prepare_cached(&format!(
-        "INSERT INTO cases ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-            ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
-        COLUMNS.trim_start_matches("id, ")
-    ))?
-    .execute(params![
-        c.number,
-        c.kind,
-        c.category,
-        c.grade,
-        c.criterion,
-        c.title,
-        c.description,
-        c.lon,
-        c.lat,
-        c.grid_code,
-        c.enterprise_id,
-        c.reach_code,
-        c.reporter_id,
-        c.status,
-        c.responsible,
-        c.measures,
-        c.deadline,
-        plan,
-        c.transferred_to,
-        c.supervised,
-        c.rework_count,
-        c.extension_count,
-        c.fix_description,
-        c.reported_at,
-        c.closed_at,
-        c.version,
-        c.police_referred,
-        c.police_outcome
-    ])?;
-    Ok(conn.last_insert_rowid())
+/// Inserts cases with every field as given, their ids and versions included:
+/// for `gridsafe generate`, which writes each case's whole history at once
+/// (the filing path is [`insert`]). The counters of the numbers are the
+/// caller's to set ([`set_counter`]).
+pub fn insert_all(conn: &Connection, rows: &[CaseRow]) -> Result<()> {
+    super::insert_many(conn, "cases", COLUMNS, rows, |b, c| {
+        b.value(c.id)?;
+        b.value(&c.number)?;
+        b.value(&c.kind)?;
+        b.value(&c.category)?;
+        b.value(&c.grade)?;
+        b.value(&c.criterion)?;
+        b.value(&c.title)?;
+        b.value(&c.description)?;
+        b.value(c.lon)?;
+        b.value(c.lat)?;
+        b.value(&c.grid_code)?;
+        b.value(c.enterprise_id)?;
+        b.value(&c.reach_code)?;
+        b.value(c.reporter_id)?;
+        b.value(&c.status)?;
+        b.value(&c.responsible)?;
+        b.value(&c.measures)?;
+        b.value(&c.deadline)?;
+        b.value(c.plan.as_ref().map(serde_json::Value::to_string))?;
+        b.value(&c.transferred_to)?;
+        b.value(c.supervised)?;
+        b.value(c.rework_count)?;
+        b.value(c.extension_count)?;
+        b.value(&c.fix_description)?;
+        b.value(&c.reported_at)?;
+        b.value(&c.closed_at)?;
+        b.value(c.version)?;
+        b.value(c.police_referred)?;
+        b.value(&c.police_outcome)
+    })
+}
+
+/// Sets the last number issued in `year` (after a bulk load numbered its
+/// cases itself with [`number`]).
+pub fn set_counter(conn: &Connection, year: i64, last: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO case_counters (year, last) VALUES (?1, ?2) ON CONFLICT (year) DO UPDATE SET last = ?2",
+    )?
+    .execute([year, last])?;
+    Ok(())
 }
 
 /// Writes a case's mutable fields if its version is still `expected`; bumps the version.

@@ -365,6 +365,58 @@ fn run_in_savepoint(conn: &Connection, job: &mut dyn WriteJob) -> rusqlite::Resu
     if job.run(conn) { conn.execute_batch("RELEASE job") } else { conn.execute_batch("ROLLBACK TO job; RELEASE job") }
 }
 
+/// Rows of a bulk load bound into one multi-row `INSERT`, value by value.
+pub struct Binder<'s, 'c> {
+    stmt: &'s mut rusqlite::Statement<'c>,
+    next: usize,
+}
+
+impl Binder<'_, '_> {
+    /// Binds the next value.
+    pub fn value(&mut self, value: impl rusqlite::ToSql) -> rusqlite::Result<()> {
+        self.next += 1;
+        self.stmt.raw_bind_parameter(self.next, value)
+    }
+}
+
+/// Rows per multi-row statement of [`insert_many`].
+const ROWS_PER_STATEMENT: usize = 32;
+
+/// Inserts `rows` into `table (columns)` with multi-row statements: a bulk
+/// load pays a statement's bind, step and reset once per 32 rows rather than
+/// per row. `bind` binds one row's values in the order of `columns`.
+pub fn insert_many<T>(
+    conn: &Connection,
+    table: &str,
+    columns: &str,
+    rows: &[T],
+    bind: impl Fn(&mut Binder<'_, '_>, &T) -> rusqlite::Result<()>,
+) -> Result<()> {
+    let width = columns.split(',').count();
+    let one = format!("({})", vec!["?"; width].join(", "));
+    let sql = |n: usize| format!("INSERT INTO {table} ({columns}) VALUES {}", vec![one.as_str(); n].join(", "));
+    let full = if rows.len() >= ROWS_PER_STATEMENT { sql(ROWS_PER_STATEMENT) } else { String::new() };
+    let mut chunks = rows.chunks_exact(ROWS_PER_STATEMENT);
+    for chunk in chunks.by_ref() {
+        let mut stmt = conn.prepare_cached(&full)?;
+        let mut binder = Binder { stmt: &mut stmt, next: 0 };
+        for row in chunk {
+            bind(&mut binder, row)?;
+        }
+        stmt.raw_execute()?;
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut stmt = conn.prepare_cached(&sql(rest.len()))?;
+        let mut binder = Binder { stmt: &mut stmt, next: 0 };
+        for row in rest {
+            bind(&mut binder, row)?;
+        }
+        stmt.raw_execute()?;
+    }
+    Ok(())
+}
+
 /// Maps a unique-constraint violation to [`Error::Conflict`], anything else to [`Error::Sqlite`].
 pub fn on_unique(e: rusqlite::Error, zh: &str, en: &str) -> Error {
     match e.sqlite_error_code() {

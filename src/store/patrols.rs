@@ -121,48 +121,61 @@ pub fn next_code(conn: &Connection, year: i64) -> Result<String> {
              ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
         )?
         .query_row([year], |r| r.get(0))?;
-    Ok(format!("XH-{year}-{last:06}"))
+    Ok(code(year, last))
+}
+
+/// The `n`-th patrol code of `year`: `XH-<year>-<6 digits>`.
+pub fn code(year: i64, n: i64) -> String {
+    format!("XH-{year}-{n:06}")
+}
+
+/// Sets the last code issued in `year` (after a bulk load coded its logs
+/// itself with [`code`]).
+pub fn set_counter(conn: &Connection, year: i64, last: i64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO patrol_counters (year, last) VALUES (?1, ?2) ON CONFLICT (year) DO UPDATE SET last = ?2",
+    )?
+    .execute([year, last])?;
+    Ok(())
 }
 
 /// Stores a patrol; returns its id.
 pub fn insert(conn: &Connection, p: &PatrolRow) -> Result<i64> {
-    let text = |v: &Value| v.to_string();
-    let times = p.times.as_ref().map(|t| serde_json::to_string(t).unwrap_or_default());
-    let photos = serde_json::to_string(&p.photos).map_err(|e| Error::Internal(e.into()))?;
-    conn.prepare_cached(&format!(
-        "INSERT INTO patrols ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-            ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
-        COLUMNS.trim_start_matches("id, ")
-    ))?
-    .execute(params![
-        p.code,
-        p.chief_id,
-        p.level,
-        p.river_code,
-        p.started_s,
-        p.ended_s,
-        p.month,
-        text(&p.track),
-        times,
-        p.points,
-        p.distance_m,
-        p.minutes,
-        p.max_speed_kmh,
-        p.off_river_share,
-        text(&p.reaches),
-        text(&p.checklist),
-        p.notes,
-        photos,
-        p.valid,
-        text(&p.reasons),
-        p.review_status,
-        p.reviewed_by,
-        p.reviewed_at,
-        p.review_comment,
-        p.filed_at,
-        p.version
-    ])?;
+    insert_all(conn, std::slice::from_ref(p))?;
     Ok(conn.last_insert_rowid())
+}
+
+/// Stores patrols in order (a bulk load's many at a time).
+pub fn insert_all(conn: &Connection, rows: &[PatrolRow]) -> Result<()> {
+    super::insert_many(conn, "patrols", COLUMNS.trim_start_matches("id, "), rows, |b, p| {
+        let json = |v: &Value| v.to_string();
+        b.value(&p.code)?;
+        b.value(p.chief_id)?;
+        b.value(&p.level)?;
+        b.value(&p.river_code)?;
+        b.value(p.started_s)?;
+        b.value(p.ended_s)?;
+        b.value(&p.month)?;
+        b.value(json(&p.track))?;
+        b.value(p.times.as_ref().map(|t| serde_json::to_string(t).unwrap_or_default()))?;
+        b.value(p.points)?;
+        b.value(p.distance_m)?;
+        b.value(p.minutes)?;
+        b.value(p.max_speed_kmh)?;
+        b.value(p.off_river_share)?;
+        b.value(json(&p.reaches))?;
+        b.value(json(&p.checklist))?;
+        b.value(&p.notes)?;
+        b.value(serde_json::to_string(&p.photos).unwrap_or_else(|_| "[]".into()))?;
+        b.value(p.valid)?;
+        b.value(json(&p.reasons))?;
+        b.value(&p.review_status)?;
+        b.value(p.reviewed_by)?;
+        b.value(&p.reviewed_at)?;
+        b.value(&p.review_comment)?;
+        b.value(&p.filed_at)?;
+        b.value(p.version)
+    })
 }
 
 /// A patrol by code.

@@ -72,6 +72,26 @@ fn a_generated_town_verifies_has_every_state_and_follows_its_seed() {
         count("SELECT count(*) FROM cases a JOIN cases b ON b.id = a.id + 1 WHERE b.reported_at < a.reported_at"),
         0
     );
+    // The counters stand at each year's last number, so the next filing follows on.
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM case_counters k WHERE k.last != (SELECT count(*) FROM cases
+                WHERE substr(number, 4, 4) = CAST(k.year AS TEXT))"
+        ),
+        0
+    );
+    assert_eq!(
+        count("SELECT count(DISTINCT substr(number, 4, 4)) FROM cases"),
+        count("SELECT count(*) FROM case_counters")
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM patrol_counters k WHERE k.last != (SELECT count(*) FROM patrols
+                WHERE substr(code, 4, 4) = CAST(k.year AS TEXT))"
+        ),
+        0
+    );
+    assert!(count("SELECT count(*) FROM patrol_counters") > 0);
     // The audit chain follows the calendar.
     assert_eq!(count("SELECT count(*) FROM audit_log a JOIN audit_log b ON b.seq = a.seq + 1 WHERE b.at < a.at"), 0);
     // The load ran without foreign-key enforcement: every reference holds, and the
