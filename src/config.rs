@@ -44,6 +44,17 @@ pub struct Config {
     /// listens on.
     #[arg(long, env = "GRIDSAFE_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Turn the public Open311 GeoReport v2 view (`/open311/v2`) on or off
+    /// (`on`/`off`); kept in the database, so it stays as last set. On when
+    /// never set.
+    #[arg(
+        long,
+        env = "GRIDSAFE_OPEN311",
+        value_name = "on|off",
+        hide_possible_values = true,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub open311: Option<bool>,
     /// Pooled read-only database connections.
     #[arg(long, env = "GRIDSAFE_READERS", default_value_t = 4)]
     pub readers: usize,

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::demo;
 use crate::domain::time::Clock;
 use crate::service::geography;
-use crate::service::{accounts, documents};
+use crate::service::{accounts, documents, open311};
 use crate::spatial::Maps;
 use crate::store::{self, Store};
 
@@ -59,6 +59,9 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
             .write(move |c| store::documents::set_setting(c, "public_url", &url))
             .await
             .context("cannot save the public URL")?;
+    }
+    if let Some(on) = config.open311 {
+        store.write(move |c| open311::set_enabled(c, on)).await.context("cannot save the Open311 setting")?;
     }
     let maps = store.read(geography::load_maps).await.context("cannot load the geography")?;
     if maps.town().is_none() {

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod idempotency;
+pub mod open311;
 pub mod pages;
 
 use std::time::Instant;
@@ -34,6 +35,7 @@ pub fn router(app: App) -> Router {
         .route("/sw.js", get(assets::service_worker))
         .route("/healthz", get(api::health))
         .nest("/api/v1", api::routes())
+        .nest("/open311/v2", open311::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(csrf::guard))
         .layer(middleware::from_fn_with_state(app.clone(), security_headers))

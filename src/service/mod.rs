@@ -21,6 +21,8 @@ pub mod login;
 pub mod map;
 /// Photos: decode, strip metadata, thumbnail, content-address.
 pub mod media;
+/// Open311 GeoReport v2: the public read view of cases, nothing personal in it.
+pub mod open311;
 /// The patrol rules per chief level as settings: view, checked edits, audit.
 pub mod patrol_rules;
 /// River patrols: filing, review, monthly compliance.

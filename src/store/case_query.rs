@@ -344,3 +344,122 @@ pub fn plans(conn: &Connection, q: &Query, today: &str) -> Result<Vec<String>> {
     }
     Ok(out)
 }
+
+// The public Open311 view (SPEC §9) reads its own columns: a [`PublicCase`]
+// has no reporter, responsible party, photo or plan in it, so nothing personal
+// can leak through a field added to the view later.
+
+/// A case as the public Open311 view reads it: only the columns it shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PublicCase {
+    /// `TF-2026-000123`.
+    pub number: String,
+    /// Current status (machine name).
+    pub status: String,
+    /// Leaf category code.
+    pub category: String,
+    /// What was found.
+    pub description: String,
+    /// Longitude of the case's point.
+    pub lon: f64,
+    /// Latitude of the case's point.
+    pub lat: f64,
+    /// Village grid.
+    pub grid_code: String,
+    /// Current deadline (YYYY-MM-DD).
+    pub deadline: Option<String>,
+    /// The county department it was handed to (移送).
+    pub transferred_to: Option<String>,
+    /// When filed (RFC 3339, China time).
+    pub reported_at: String,
+    /// The last audited change, if any (RFC 3339, China time).
+    pub changed_at: Option<String>,
+}
+
+const PUBLIC_COLUMNS: &str =
+    "number, status, category_code, description, lon, lat, grid_code, deadline, transferred_to,
+    reported_at, (SELECT max(at) FROM audit_log WHERE audit_log.case_id = cases.id)";
+
+fn public_case(r: &rusqlite::Row<'_>) -> rusqlite::Result<PublicCase> {
+    Ok(PublicCase {
+        number: r.get(0)?,
+        status: r.get(1)?,
+        category: r.get(2)?,
+        description: r.get(3)?,
+        lon: r.get(4)?,
+        lat: r.get(5)?,
+        grid_code: r.get(6)?,
+        deadline: r.get(7)?,
+        transferred_to: r.get(8)?,
+        reported_at: r.get(9)?,
+        changed_at: r.get(10)?,
+    })
+}
+
+/// The public cases filed in a window, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublicWindow {
+    /// Filed at or after (RFC 3339 in China time, as `reported_at` is stored).
+    pub from: String,
+    /// Filed at or before (same form).
+    pub to: String,
+    /// Only these leaf categories (empty: every category).
+    pub categories: Vec<String>,
+    /// `Some(true)`: closed or cancelled only; `Some(false)`: still open only.
+    pub closed: Option<bool>,
+}
+
+impl PublicWindow {
+    /// The statement and its values, `limit` rows at most. `reported_at`
+    /// leads the `cases_kpi` index, so the window is one index range read
+    /// newest first, and `LIMIT` stops it; the filters are residual.
+    fn sql(&self, limit: usize) -> (String, Vec<Value>) {
+        let mut sql = format!(
+            "SELECT {PUBLIC_COLUMNS} FROM cases INDEXED BY cases_kpi WHERE reported_at >= ? AND reported_at <= ?"
+        );
+        let mut args = vec![Value::Text(self.from.clone()), Value::Text(self.to.clone())];
+        if !self.categories.is_empty() {
+            let _ = write!(sql, " AND category_code IN ({})", placeholders(self.categories.len()));
+            args.extend(self.categories.iter().cloned().map(Value::Text));
+        }
+        match self.closed {
+            Some(true) => sql.push_str(" AND status IN ('closed', 'cancelled')"),
+            Some(false) => sql.push_str(" AND status NOT IN ('closed', 'cancelled')"),
+            None => {}
+        }
+        sql.push_str(" ORDER BY reported_at DESC LIMIT ?");
+        args.push(Value::Integer(limit as i64));
+        (sql, args)
+    }
+}
+
+/// At most `limit` public cases of `window`, newest first (ask for one more
+/// than you show to know whether more exist).
+pub fn public_in_window(conn: &Connection, window: &PublicWindow, limit: usize) -> Result<Vec<PublicCase>> {
+    let (sql, args) = window.sql(limit);
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args), public_case)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The public cases with these numbers, in the order given (unknown numbers left out).
+pub fn public_by_numbers(conn: &Connection, numbers: &[String]) -> Result<Vec<PublicCase>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {PUBLIC_COLUMNS} FROM cases WHERE number = ?1"))?;
+    let mut out = Vec::with_capacity(numbers.len());
+    for number in numbers {
+        if let Some(row) = rusqlite::OptionalExtension::optional(stmt.query_row([number], public_case))? {
+            out.push(row);
+        }
+    }
+    Ok(out)
+}
+
+/// The query plan of [`public_in_window`] (`EXPLAIN QUERY PLAN` details joined
+/// by `; `): what the tests check for full scans and sorts.
+pub fn public_window_plan(conn: &Connection, window: &PublicWindow) -> Result<String> {
+    let (sql, args) = window.sql(1001);
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let details: Vec<String> =
+        stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(3))?.collect::<rusqlite::Result<_>>()?;
+    Ok(details.join("; "))
+}
