@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod idempotency;
+pub mod ogc;
 pub mod open311;
 pub mod pages;
 
@@ -35,6 +36,8 @@ pub fn router(app: App) -> Router {
         .route("/sw.js", get(assets::service_worker))
         .route("/healthz", get(api::health))
         .nest("/api/v1", api::routes())
+        .nest("/ogc", ogc::routes())
+        .route("/ogc/", get(ogc::show_landing))
         .nest("/open311/v2", open311::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(csrf::guard))

@@ -1380,6 +1380,8 @@ pub fn list_query(maps: &Maps, actor: &Actor, f: &CaseFilter) -> Result<Query> {
         referred: f.referred,
         from: f.from.clone(),
         to: f.to.clone(),
+        filed_since: None,
+        filed_until: None,
         scope: (!wide).then(|| scope_sql.clone()),
         within: None,
     };

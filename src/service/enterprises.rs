@@ -450,6 +450,7 @@ pub fn list_query(maps: &Maps, scope: &Scope, filter: &EnterpriseFilter) -> Resu
         governance: filter.governance.map(|g| g.as_str().to_owned()),
         text,
         due_by: filter.reinspection_due_by.clone(),
+        within: None,
         scope: (!wide).then(|| EnterpriseScope {
             grids: scope.grids.iter().cloned().collect(),
             enterprises: scope.enterprises.iter().copied().collect(),

@@ -21,6 +21,8 @@ pub mod login;
 pub mod map;
 /// Photos: decode, strip metadata, thumbnail, content-address.
 pub mod media;
+/// OGC API – Features: the collections, their items as GeoJSON, the OpenAPI 3.0 document.
+pub mod ogc;
 /// Open311 GeoReport v2: the public read view of cases, nothing personal in it.
 pub mod open311;
 /// The patrol rules per chief level as settings: view, checked edits, audit.

@@ -154,6 +154,25 @@ pub fn cell_of(c: Coord) -> i64 {
     x * 1_000_000 + y
 }
 
+/// The index cells a box `[west, south, east, north]` (degrees) touches,
+/// with one more cell on every side (a track's fixes a few seconds apart may
+/// straddle a corner of the box), as inclusive ranges of cell numbers: one
+/// range per column of cells.
+///
+/// ```
+/// use gridsafe::spatial::track::{cell_of, cell_ranges};
+/// let ranges = cell_ranges([118.6001, 36.7001, 118.6003, 36.7003]);
+/// assert_eq!(ranges.len(), 3);
+/// let inside = cell_of(geo::coord! { x: 118.6002, y: 36.7002 });
+/// assert!(ranges.iter().any(|&(low, high)| (low..=high).contains(&inside)));
+/// ```
+pub fn cell_ranges([west, south, east, north]: [f64; 4]) -> Vec<(i64, i64)> {
+    let column = |lon: f64| ((lon + 180.0) / CELL_DEG).floor() as i64;
+    let row = |lat: f64| ((lat + 90.0) / CELL_DEG).floor() as i64;
+    let (y0, y1) = (row(south) - 1, row(north) + 1);
+    (column(west) - 1..=column(east) + 1).map(|x| (x * 1_000_000 + y0, x * 1_000_000 + y1)).collect()
+}
+
 /// The distinct index cells a track's fixes fall in, in order.
 pub fn cells(track: &LineString) -> Vec<i64> {
     let mut cells: Vec<i64> = track.0.iter().map(|&c| cell_of(c)).collect();

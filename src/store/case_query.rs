@@ -80,6 +80,12 @@ pub struct Residual {
     pub from: Option<String>,
     /// Filed on or before (YYYY-MM-DD).
     pub to: Option<String>,
+    /// Filed at or after this instant, in the stored form
+    /// (`YYYY-MM-DDTHH:MM:SS+08:00`): compared as text, so an instant from
+    /// elsewhere must be turned into China time first.
+    pub filed_since: Option<String>,
+    /// Filed at or before this instant (the same form).
+    pub filed_until: Option<String>,
     /// Readable by this reader only (none: the reader reads everything).
     pub scope: Option<ScopeSql>,
     /// The point lies in `[west, south, east, north]`.
@@ -176,6 +182,14 @@ impl Residual {
             sql.push_str(" AND substr(reported_at, 1, 10) <= ?");
             args.push(Value::Text(to.clone()));
         }
+        if let Some(since) = &self.filed_since {
+            sql.push_str(" AND reported_at >= ?");
+            args.push(Value::Text(since.clone()));
+        }
+        if let Some(until) = &self.filed_until {
+            sql.push_str(" AND reported_at <= ?");
+            args.push(Value::Text(until.clone()));
+        }
         if let Some([west, south, east, north]) = self.within {
             sql.push_str(" AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?");
             args.extend([west, east, south, north].map(Value::Real));
@@ -200,18 +214,12 @@ impl Residual {
     }
 }
 
-/// The statement that reads one term's ids of one rank, newest first, in
-/// `(low, high)`: its SQL and values. `None` when the rank cannot hold any
-/// case of the term (a closed status is never overdue).
-fn stream(
-    term: &Term,
-    rank: u8,
-    residual: &Residual,
-    today: &str,
-    (low, high): (i64, i64),
-) -> Option<(String, Vec<Value>)> {
+/// Where one term's cases of one rank are read, with ids in `(low, high)`:
+/// `FROM cases INDEXED BY ... WHERE ...` and its values. `None` when the
+/// rank cannot hold any case of the term (a closed status is never overdue).
+fn source(term: &Term, rank: u8, today: &str, (low, high): (i64, i64)) -> Option<(String, Vec<Value>)> {
     let mut args = Vec::new();
-    let mut sql = String::from("SELECT id FROM cases ");
+    let mut sql = String::from("FROM cases ");
     let (index, condition, value): (&str, &str, Option<Value>) = match (term, rank) {
         // The overdue cases are few: read them all from the deadline index and keep the newest.
         (Term::All, 0) => ("INDEXED BY cases_due", "1", None),
@@ -240,9 +248,30 @@ fn stream(
     args.push(Value::Text(today.to_owned()));
     sql.push_str(" AND id > ? AND id < ?");
     args.extend([Value::Integer(low), Value::Integer(high)]);
+    Some((sql, args))
+}
+
+/// The statement that reads one term's ids of one rank, newest first, in
+/// `(low, high)`: its SQL and values. `None` when the rank cannot hold any
+/// case of the term (a closed status is never overdue).
+fn stream(term: &Term, rank: u8, residual: &Residual, today: &str, range: (i64, i64)) -> Option<(String, Vec<Value>)> {
+    let (from, mut args) = source(term, rank, today, range)?;
+    let mut sql = format!("SELECT id {from}");
     residual.push_sql(&mut sql, &mut args);
     sql.push_str(" ORDER BY id DESC LIMIT ?");
     Some((sql, args))
+}
+
+/// The statement that reads at most `?` of one term's cases of one rank, in
+/// any order, each id with whether it meets the residual (for a count that
+/// reads a bounded number of rows however few of them match).
+fn tally(term: &Term, rank: u8, residual: &Residual, today: &str) -> Option<(String, Vec<Value>)> {
+    let (from, from_args) = source(term, rank, today, (0, i64::MAX))?;
+    let (mut test, mut args) = (String::from("(1"), Vec::new());
+    residual.push_sql(&mut test, &mut args);
+    test.push(')');
+    args.extend(from_args);
+    Some((format!("SELECT id, {test} {from} LIMIT ?"), args))
 }
 
 /// The terms a rank reads: the overdue cases are few, so a rank-0 day is read
@@ -325,6 +354,63 @@ pub fn page(
 /// their terms (the open cases), not for the whole table.
 pub fn all(conn: &Connection, q: &Query, today: &str) -> Result<Vec<Listed>> {
     Ok(page(conn, q, today, None, usize::MAX / 2)?.0)
+}
+
+/// How many cases `q` lists over all its pages, when its terms hold at most
+/// `cap` cases in all (counted before the residual conditions); `None`
+/// otherwise. At most `cap + 1` index entries are read, however few of them
+/// match, so a count never costs more than `cap` rows.
+pub fn count_up_to(conn: &Connection, q: &Query, today: &str, cap: usize) -> Result<Option<usize>> {
+    let mut matched: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    let mut read = 0_usize;
+    for rank in [0_u8, 1] {
+        let listed = if rank == 0 { q.overdue } else { q.not_overdue };
+        if !listed {
+            continue;
+        }
+        for term in &rank_terms(q, rank) {
+            let Some((sql, mut args)) = tally(term, rank, &q.residual, today) else { continue };
+            args.push(Value::Integer(i64::try_from(cap - read + 1).unwrap_or(i64::MAX)));
+            let mut stmt = conn.prepare_cached(&sql)?;
+            for row in stmt.query_map(params_from_iter(args), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, bool>(1)?)))? {
+                let (id, meets) = row?;
+                read += 1;
+                if meets {
+                    matched.insert(id);
+                }
+            }
+            if read > cap {
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(matched.len()))
+}
+
+/// The query plans of the statements [`count_up_to`] runs.
+pub fn count_plans(conn: &Connection, q: &Query, today: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for rank in [0_u8, 1] {
+        for term in &rank_terms(q, rank) {
+            let Some((sql, mut args)) = tally(term, rank, &q.residual, today) else { continue };
+            args.push(Value::Integer(100_001));
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let details: Vec<String> =
+                stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(3))?.collect::<rusqlite::Result<_>>()?;
+            out.push(details.join("; "));
+        }
+    }
+    Ok(out)
+}
+
+/// The first and the last filing instant of any case (stored form), one
+/// probe at each end of `cases_kpi`; `None` when there is no case.
+pub fn filing_span(conn: &Connection) -> Result<Option<(String, String)>> {
+    let end = |order: &str| -> Result<Option<String>> {
+        let sql = format!("SELECT reported_at FROM cases INDEXED BY cases_kpi ORDER BY reported_at {order} LIMIT 1");
+        Ok(rusqlite::OptionalExtension::optional(conn.prepare_cached(&sql)?.query_row([], |r| r.get(0)))?)
+    };
+    Ok(end("ASC")?.zip(end("DESC")?))
 }
 
 /// The query plans of every statement `q` runs for a first page and a next

@@ -40,7 +40,7 @@ pub struct EnterpriseScope {
 }
 
 /// The conditions besides the driving term.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnterpriseResidual {
     /// The enterprise's grid is one of these.
     pub grids: Option<Vec<String>>,
@@ -54,6 +54,8 @@ pub struct EnterpriseResidual {
     pub text: Option<String>,
     /// Closed premises due on or before this date (the re-inspection order).
     pub due_by: Option<String>,
+    /// The location lies in `[west, south, east, north]` (degrees).
+    pub within: Option<[f64; 4]>,
     /// Readable by this reader only (none: the reader reads every enterprise).
     /// Kept even when the terms are the reader's own: the residual alone decides.
     pub scope: Option<EnterpriseScope>,
@@ -61,7 +63,7 @@ pub struct EnterpriseResidual {
 
 /// A list: its terms and residual. In the re-inspection order (`due_by`)
 /// one stream over the due index replaces the terms.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct EnterpriseQuery {
     /// Driving terms; an enterprise is listed when it is in any of them and meets the residual.
     pub terms: Vec<EnterpriseTerm>,
@@ -100,6 +102,10 @@ impl EnterpriseResidual {
         if let Some(t) = &self.text {
             sql.push_str(" AND (instr(upper(name), ?) > 0 OR instr(coalesce(uscc, ''), ?) > 0)");
             args.extend([Value::Text(t.clone()), Value::Text(t.clone())]);
+        }
+        if let Some([west, south, east, north]) = self.within {
+            sql.push_str(" AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?");
+            args.extend([west, east, south, north].map(Value::Real));
         }
         match &self.grids {
             Some(g) if g.is_empty() => sql.push_str(" AND 0"),

@@ -618,3 +618,85 @@ pub fn page(
     }
     Ok((rows, next))
 }
+
+/// How many logs a page over `terms` lists over all its pages, if at most
+/// `cap`; `None` when there are more. Each term's index is read for at most
+/// `cap + 1` entries, so a count never reads the whole table.
+pub fn count_up_to(
+    conn: &Connection,
+    terms: &[PatrolTerm],
+    window: (Option<&str>, i64, i64),
+    cap: usize,
+) -> Result<Option<usize>> {
+    let mut seen: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    let high = PatrolCursor { started_s: i64::MAX, id: i64::MAX };
+    let low = PatrolCursor { started_s: i64::MIN, id: 0 };
+    for term in terms {
+        let (sql, args) = stream(term, window, high, low, cap + 1);
+        let mut stmt = conn.prepare_cached(&sql)?;
+        for id in stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, i64>(1))? {
+            seen.insert(id?);
+        }
+        if seen.len() > cap {
+            return Ok(None);
+        }
+    }
+    Ok(Some(seen.len()))
+}
+
+/// The start of the first and of the last walk logged (Unix seconds), one
+/// probe at each end of `patrols_started`; `None` when there is no log.
+pub fn started_span(conn: &Connection) -> Result<Option<(i64, i64)>> {
+    let end = |order: &str| -> Result<Option<i64>> {
+        let sql =
+            format!("SELECT started_s FROM patrols INDEXED BY patrols_started ORDER BY started_s {order} LIMIT 1");
+        Ok(conn.prepare_cached(&sql)?.query_row([], |r| r.get(0)).optional()?)
+    };
+    Ok(end("ASC")?.zip(end("DESC")?))
+}
+
+/// The logs with a fix in any of these inclusive ranges of track-index cells
+/// (see `spatial::track::cell_ranges`), or `None` when more than `cap` are.
+pub fn ids_in_cells(conn: &Connection, ranges: &[(i64, i64)], cap: usize) -> Result<Option<Vec<i64>>> {
+    let mut ids: std::collections::BTreeSet<i64> = std::collections::BTreeSet::new();
+    let mut stmt = conn.prepare_cached("SELECT patrol_id FROM patrol_cells WHERE cell BETWEEN ?1 AND ?2")?;
+    for &(low, high) in ranges {
+        for id in stmt.query_map(params![low, high], |r| r.get::<_, i64>(0))? {
+            ids.insert(id?);
+            if ids.len() > cap {
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(ids.into_iter().collect()))
+}
+
+/// The page keys (start and id) of these logs.
+pub fn keys_of(conn: &Connection, ids: &[i64]) -> Result<Vec<PatrolCursor>> {
+    let mut stmt = conn.prepare_cached("SELECT started_s FROM patrols WHERE id = ?1")?;
+    let mut keys = Vec::with_capacity(ids.len());
+    for &id in ids {
+        if let Some(started_s) = stmt.query_row([id], |r| r.get(0)).optional()? {
+            keys.push(PatrolCursor { started_s, id });
+        }
+    }
+    Ok(keys)
+}
+
+/// Whether the track index holds this log in this cell.
+pub fn in_cell(conn: &Connection, cell: i64, patrol_id: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM patrol_cells WHERE cell = ?1 AND patrol_id = ?2)")?
+        .query_row([cell, patrol_id], |r| r.get(0))?)
+}
+
+/// The first and the last log filed (by id), if any.
+pub fn first_and_last(conn: &Connection) -> Result<Option<(PatrolRow, PatrolRow)>> {
+    // One aggregate a statement: SQLite answers a lone min() or max() of the rowid with one probe.
+    let first: Option<i64> = conn.prepare_cached("SELECT min(id) FROM patrols")?.query_row([], |r| r.get(0))?;
+    let last: Option<i64> = conn.prepare_cached("SELECT max(id) FROM patrols")?.query_row([], |r| r.get(0))?;
+    match (first, last) {
+        (Some(a), Some(b)) => Ok(by_id(conn, a)?.zip(by_id(conn, b)?)),
+        _ => Ok(None),
+    }
+}

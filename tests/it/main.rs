@@ -20,6 +20,7 @@ mod kpi;
 mod ledger;
 mod map_pages;
 mod office_pages;
+mod ogc;
 mod open311;
 mod pages;
 mod patrol_docs;
