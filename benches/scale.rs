@@ -8,7 +8,7 @@
 //! figures in the README are at 10,000 villages, 10,000,000 cases and
 //! 1,000,000 patrols). `GRIDSAFE_SCALE_SECONDS` (default 60) is how long the
 //! write-and-read part files at full speed. `GRIDSAFE_SCALE_PARTS` (default
-//! `lists,stats,ledger,filing`) picks the parts to run.
+//! `lists,stats,ogc,ledger,filing`; `ogc` is OGC API pages of 1,000 cases) picks the parts to run.
 //!
 //! Measured, in this order, against `gridsafe serve` on a loopback socket:
 //! 1. every list's first and next page (p50/p99 of 200 requests each), for
@@ -237,6 +237,9 @@ async fn main() {
     if part("stats") {
         stats(&http, &base, (&admin, &inspector), year - 1).await;
     }
+    if part("ogc") {
+        ogc(&http, &base, (&admin, &inspector)).await;
+    }
     if part("ledger") {
         ledger(&http, &server, &admin, year - 1).await;
     }
@@ -330,6 +333,43 @@ async fn lists(
         percentile(&detail, 0.99),
         detail.len()
     );
+}
+
+/// OGC API – Features: pages of 1,000 cases as a GIS client reads them
+/// (`limit=1000`, then each `next` link), for the office and an inspector.
+async fn ogc(http: &Http, base: &str, (admin, inspector): (&str, &str)) {
+    for (who, token) in [("office", admin), ("inspector", inspector)] {
+        let (mut first, mut next) = (Vec::new(), Vec::new());
+        for _ in 0..10 {
+            let mut path = "/ogc/collections/cases/items?limit=1000".to_owned();
+            for page in 0..10 {
+                let t = Instant::now();
+                let (status, body) = get(http, base, token, &path).await;
+                let took = t.elapsed();
+                assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+                let page_json: serde_json::Value = serde_json::from_slice(&body).expect("geojson");
+                if page == 0 {
+                    first.push(took)
+                } else {
+                    next.push(took)
+                }
+                let link = page_json["links"].as_array().into_iter().flatten().find(|l| l["rel"] == "next");
+                let Some(href) = link.and_then(|l| l["href"].as_str()) else { break };
+                path = href.split_once("/ogc/").map_or(href.to_owned(), |(_, rest)| format!("/ogc/{rest}"));
+            }
+        }
+        first.sort();
+        next.sort();
+        println!(
+            "OGC cases items, limit 1000 ({who}): first page p50 {:.1} ms, p99 {:.1} ms ({} pages); next pages p50 {:.1} ms, p99 {:.1} ms ({} pages)",
+            percentile(&first, 0.5),
+            percentile(&first, 0.99),
+            first.len(),
+            if next.is_empty() { 0.0 } else { percentile(&next, 0.5) },
+            if next.is_empty() { 0.0 } else { percentile(&next, 0.99) },
+            next.len()
+        );
+    }
 }
 
 /// Stats for a year by grid, for the office and an inspector.

@@ -704,6 +704,9 @@ pub fn generate(conn: &mut Connection, spec: &Spec, now_s: i64, progress: &mut d
     }
     let summary = load.summary;
     progress(Stage::Indexes);
+    // The cells the tracks pass through, which the map's and the OGC API's
+    // boxes and the repeat check look patrols up by.
+    patrol_store::index_all_cells(conn)?;
     for (name, sql) in &indexes {
         let started = std::time::Instant::now();
         conn.execute_batch(sql)?;

@@ -403,6 +403,20 @@ pub fn index_track(conn: &Connection, patrol_id: i64, sha256: &str, cells: &[i64
     Ok(())
 }
 
+/// Records the cells of every stored track in one statement (as migration
+/// 0007 did for the logs filed before it): for a bulk load that wrote its
+/// logs without them.
+pub fn index_all_cells(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "INSERT OR IGNORE INTO patrol_cells (cell, patrol_id)
+         SELECT CAST((json_extract(c.value, '$[0]') + 180.0) / 0.002 AS INTEGER) * 1000000
+                + CAST((json_extract(c.value, '$[1]') + 90.0) / 0.002 AS INTEGER),
+                p.id
+         FROM patrols p, json_each(p.track, '$.coordinates') c",
+    )?;
+    Ok(())
+}
+
 /// The code of the earliest log with exactly this track fingerprint, if any.
 pub fn with_fingerprint(conn: &Connection, sha256: &str) -> Result<Option<String>> {
     Ok(conn

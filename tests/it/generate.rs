@@ -92,6 +92,8 @@ fn a_generated_town_verifies_has_every_state_and_follows_its_seed() {
         0
     );
     assert!(count("SELECT count(*) FROM patrol_counters") > 0);
+    // Every track's cells are indexed, as filing indexes them.
+    assert_eq!(count("SELECT count(*) FROM patrols WHERE id NOT IN (SELECT patrol_id FROM patrol_cells)"), 0);
     // The audit chain follows the calendar.
     assert_eq!(count("SELECT count(*) FROM audit_log a JOIN audit_log b ON b.seq = a.seq + 1 WHERE b.at < a.at"), 0);
     // The load ran without foreign-key enforcement: every reference holds, and the
