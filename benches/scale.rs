@@ -349,9 +349,9 @@ async fn ogc(http: &Http, base: &str, (admin, inspector): (&str, &str)) {
                 assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
                 let page_json: serde_json::Value = serde_json::from_slice(&body).expect("geojson");
                 if page == 0 {
-                    first.push(took)
+                    first.push(took);
                 } else {
-                    next.push(took)
+                    next.push(took);
                 }
                 let link = page_json["links"].as_array().into_iter().flatten().find(|l| l["rel"] == "next");
                 let Some(href) = link.and_then(|l| l["href"].as_str()) else { break };
