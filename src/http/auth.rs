@@ -20,7 +20,7 @@ use crate::service::accounts::{self, Actor, SESSION_TTL_S};
 pub const COOKIE: &str = "gridsafe_session";
 
 /// The body of `POST /api/v1/login`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginInput {
     username: String,
@@ -87,6 +87,14 @@ pub fn session_cookie(app: &App, token: Option<&str>) -> HeaderValue {
 }
 
 /// `POST /api/v1/login` → `{token, user}` and the session cookie.
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = "accounts",
+    security(()),
+    request_body = LoginInput,
+    responses((status = 200, description = "令牌与用户 · the token and the user", body = Object), (status = 401, description = "用户名或密码错误 · wrong user name or password", body = crate::http::api::openapi::ErrorBody), (status = 429, description = "登录尝试过多 · too many attempts", body = crate::http::api::openapi::ErrorBody))
+)]
 pub async fn login(
     State(app): State<App>,
     ClientAddress(address): ClientAddress,
@@ -109,6 +117,12 @@ pub async fn sign_out(app: &App, token: &str) -> Result<()> {
 }
 
 /// `POST /api/v1/logout`: ends the caller's session and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/logout",
+    tag = "accounts",
+    responses((status = 204, description = "已退出 · signed out"))
+)]
 pub async fn logout(State(app): State<App>, caller: Caller) -> Result<Response> {
     sign_out(&app, &caller.token).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();

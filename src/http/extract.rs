@@ -28,6 +28,30 @@ where
     }
 }
 
+/// Like `axum::extract::Path`, rejecting with [`Error::Invalid`]: a segment
+/// that does not parse (an id that is not a number, or too large) names the
+/// parameter in our error shape instead of axum's plain text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Self(value))
+            .map_err(|rejection| {
+                let detail = rejection.body_text();
+                Error::invalid("path", format!("路径参数无效：{detail}"), format!("invalid path parameter: {detail}"))
+            })
+    }
+}
+
 /// Words a query-string rejection like a body error: the field named, the
 /// message Chinese first, and for an unknown parameter the accepted ones.
 ///

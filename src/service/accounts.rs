@@ -139,7 +139,7 @@ pub fn actor_of(conn: &Connection, person: Person, date: &str, maps: &Maps) -> R
 }
 
 /// A person to create, as received.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonInput {
     /// Login name.
@@ -174,7 +174,7 @@ pub fn new_person(input: &PersonInput) -> Result<NewPerson> {
 }
 
 /// An assignment to create, as received (API body or CLI arguments).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentInput {
     /// The person, by login name.

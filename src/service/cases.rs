@@ -39,7 +39,7 @@ pub const SNAP_M: f64 = 200.0;
 pub const MAX_DESCRIPTION: usize = 4000;
 
 /// A case as filed.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CaseInput {
     /// `safety`, `environment` or `river`.
@@ -68,7 +68,7 @@ pub struct CaseInput {
 }
 
 /// The 五落实 treatment plan of a major hazard.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Plan {
     /// 责任落实: the responsible person.
@@ -84,7 +84,7 @@ pub struct Plan {
 }
 
 /// An action as received; which fields are required depends on the action.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionInput {
     /// The action's machine name.
@@ -460,7 +460,7 @@ pub fn act(
 }
 
 /// One dispatch of a joint notice: the case and its own measures and deadline.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeItem {
     /// Case number (a registered case).

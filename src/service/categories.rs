@@ -12,7 +12,7 @@ use crate::service::printable::printable;
 use crate::store::cases::{self as store, Category};
 
 /// A new category as received.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCategory {
     /// Its code: 1–16 of A-Z, 0-9 and `-`.
@@ -27,7 +27,7 @@ pub struct NewCategory {
 }
 
 /// A change to a category.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryPatch {
     /// A new name.

@@ -20,7 +20,7 @@ use crate::store::enterprise_query::{
 use crate::store::enterprises::{self as store, Enterprise, EnterpriseFields, GovernanceChange};
 
 /// A new enterprise as received.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnterpriseInput {
     /// Name.
@@ -56,7 +56,7 @@ pub struct EnterpriseInput {
 }
 
 /// A partial update; absent fields keep their value.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnterprisePatch {
     name: Option<String>,
@@ -162,7 +162,7 @@ pub fn patched(current: &Enterprise, patch: EnterprisePatch, maps: &Maps, admin:
 }
 
 /// A governance change as received.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GovernanceInput {
     /// The new status.
@@ -246,7 +246,7 @@ fn writable_at(conn: &Connection, scope: &Scope, id: i64, expected: Option<i64>)
 }
 
 /// A re-inspection of closed premises (回头看): the closure still holds.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReinspectionInput {
     /// The day it was done (YYYY-MM-DD); today when left out.

@@ -29,7 +29,7 @@ use crate::store::patrols::{self as store, PatrolRow};
 pub const COVERAGE_M: f64 = 100.0;
 
 /// One checklist line: a record type and what was seen.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChecklistItem {
     /// One of the eight record types (水体, 河面, ...).
@@ -43,7 +43,7 @@ pub struct ChecklistItem {
 }
 
 /// A finding: it becomes a `river` case snapped to its reach.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FindingInput {
     /// The record type it falls under (sets the case category).
@@ -63,7 +63,7 @@ pub struct FindingInput {
 }
 
 /// A patrol log as filed: the track as GeoJSON (`track`) or GPX 1.1 text (`gpx`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatrolInput {
     /// River code.
@@ -611,7 +611,7 @@ pub fn own_compliance(conn: &Connection, maps: &Maps, actor: &Actor, month: &str
 /// What a chief sends back with a returned log: the checklist and notes as
 /// the reviewer asked for them. The track, times and verdict stay as filed:
 /// they are the evidence, and the anti-fake rules judged them once.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resubmission {
     /// The checklist over the record types.

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -17,20 +17,40 @@ use crate::domain::time::{china_date, china_timestamp};
 use crate::error::{Error, Msg, Result};
 use crate::http::auth::Caller;
 use crate::http::download;
-use crate::http::extract::{JsonBody, Query};
+use crate::http::extract::{JsonBody, Path, Query};
 use crate::http::idempotency::{Keyed, Once};
 use crate::service::cases::{self, ActionInput, CaseInput};
 use crate::service::categories::{self, CategoryPatch, NewCategory};
 use crate::service::media;
 use crate::store::cases::CaseRow;
 
+/// The multipart form of `POST /api/v1/media`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // a schema only: the handler reads the form field by field
+struct MediaUpload {
+    /// 照片（JPEG、PNG 或 WebP，至多 10 MB）· the photo (JPEG, PNG or WebP, at most 10 MB).
+    #[schema(value_type = String, format = Binary)]
+    file: (),
+}
+
 /// `POST /api/v1/media`: one photo in multipart field `file` → `{id}`.
+#[utoipa::path(
+    post,
+    path = "/media",
+    tag = "cases",
+    params(crate::http::api::openapi::IdempotencyKey),
+    request_body(content = inline(MediaUpload), content_type = "multipart/form-data"),
+    responses((status = 201, description = "照片编号 · the photo's id", body = Object))
+)]
 pub async fn upload_media(
     State(app): State<App>,
     caller: Caller,
     headers: HeaderMap,
-    mut form: Multipart,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(StatusCode, Json<Value>)> {
+    let mut form = form.map_err(|e| {
+        Error::invalid("file", format!("须为 multipart/form-data 上传：{e}"), format!("expected a multipart/form-data upload: {e}"))
+    })?;
     let bad = |e: &axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Error::TooLarge(Msg::new("照片不能超过 10 MB", "a photo may not exceed 10 MB"))
@@ -60,7 +80,8 @@ pub async fn upload_media(
 }
 
 /// Query of `GET /api/v1/media/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MediaQuery {
     /// Serve the thumbnail instead of the photo.
@@ -71,6 +92,13 @@ pub struct MediaQuery {
 /// `GET /api/v1/media/{id}`: a stored photo (JPEG, immutable), to whoever
 /// uploaded it, the town office, and those who may read a case it belongs to.
 /// Anyone else gets 404: photos of sites and people are personal information.
+#[utoipa::path(
+    get,
+    path = "/media/{id}",
+    tag = "cases",
+    params(("id" = String, Path, description = "照片编号 · photo id"), MediaQuery),
+    responses((status = 200, description = "照片（JPEG）· the photo", content_type = "image/jpeg", body = Vec<u8>))
+)]
 pub async fn show_media(
     State(app): State<App>,
     caller: Caller,
@@ -84,6 +112,12 @@ pub async fn show_media(
 }
 
 /// `GET /api/v1/categories`: the taxonomy, grouped by kind and first level.
+#[utoipa::path(
+    get,
+    path = "/categories",
+    tag = "cases",
+    responses((status = 200, description = "隐患类别 · the categories", body = Vec<Object>))
+)]
 pub async fn list_categories(State(app): State<App>) -> Result<Json<Value>> {
     Ok(Json(app.store.read(categories::tree).await?))
 }
@@ -122,6 +156,14 @@ pub(super) fn earlier<T>(first: Option<(Option<String>, T)>, request_hash: &str)
 /// `POST /api/v1/cases`: files a case. With `Idempotency-Key`, a retry gets the
 /// same case back (201) and files nothing new; the key is recorded in the same
 /// transaction as the case, so a crash cannot separate them.
+#[utoipa::path(
+    post,
+    path = "/cases",
+    tag = "cases",
+    params(crate::http::api::openapi::IdempotencyKey),
+    request_body = crate::service::cases::CaseInput,
+    responses((status = 201, description = "已登记（或同键的首次结果）· filed (or what the first request with this key filed)", body = Object))
+)]
 pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMap, body: Bytes) -> Result<Response> {
     let key = crate::http::idempotency::idempotency_key(&headers)?;
     let input: CaseInput = crate::http::extract::parse_json(&body)?;
@@ -193,6 +235,13 @@ pub async fn file_once(
 }
 
 /// `GET /api/v1/cases/{number}`: the case with its timeline and the viewer's actions.
+#[utoipa::path(
+    get,
+    path = "/cases/{number}",
+    tag = "cases",
+    params(("number" = String, Path, description = "案件编号 · case number")),
+    responses((status = 200, description = "案件、时间线与可做的操作 · the case, its timeline and the caller's actions", body = Object))
+)]
 pub async fn show_case(State(app): State<App>, caller: Caller, Path(number): Path<String>) -> Result<Json<Value>> {
     let (maps, today) = (app.maps(), app.clock.today());
     let actor = caller.actor;
@@ -207,6 +256,14 @@ pub async fn show_case(State(app): State<App>, caller: Caller, Path(number): Pat
 }
 
 /// `POST /api/v1/cases/{number}/actions` with `If-Match: "<version>"`.
+#[utoipa::path(
+    post,
+    path = "/cases/{number}/actions",
+    tag = "cases",
+    params(("number" = String, Path, description = "案件编号 · case number"), crate::http::api::openapi::IfMatch),
+    request_body = crate::service::cases::ActionInput,
+    responses((status = 200, description = "操作后的案件 · the case after the action", body = Object))
+)]
 pub async fn act_on_case(
     State(app): State<App>,
     caller: Caller,
@@ -228,7 +285,8 @@ pub async fn act_on_case(
 }
 
 /// Query of `GET /api/v1/cases` (and of the case list page and the ledger downloads).
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CaseQuery {
     pub status: Option<String>,
@@ -257,6 +315,13 @@ pub struct CaseQuery {
 }
 
 /// `GET /api/v1/cases`: scoped, filtered, overdue first then newest, in keyset pages.
+#[utoipa::path(
+    get,
+    path = "/cases",
+    tag = "cases",
+    params(CaseQuery),
+    responses((status = 200, description = "案件（逾期在前，分页）· cases, overdue first, in pages", body = Object))
+)]
 pub async fn list_cases(State(app): State<App>, caller: Caller, Query(q): Query<CaseQuery>) -> Result<Json<Value>> {
     let filter = q.filter()?;
     let (maps, actor, today) = (app.maps(), caller.actor, app.clock.today());
@@ -297,6 +362,13 @@ impl CaseQuery {
 
 /// `GET /api/v1/ledger.csv`: the hazard ledger (UTF-8 with BOM), filtered
 /// like the case list, streamed as it is read.
+#[utoipa::path(
+    get,
+    path = "/ledger.csv",
+    tag = "cases",
+    params(CaseQuery),
+    responses((status = 200, description = "隐患台账 CSV · the ledger as CSV", content_type = "text/csv", body = String))
+)]
 pub async fn ledger_csv(State(app): State<App>, caller: Caller, Query(q): Query<CaseQuery>) -> Result<Response> {
     let (maps, actor, filter, today) = ledger_request(&app, caller, &q)?;
     let body =
@@ -307,6 +379,13 @@ pub async fn ledger_csv(State(app): State<App>, caller: Caller, Query(q): Query<
 /// `GET /api/v1/ledger.xlsx`: the ledger plus a sheet of KPIs per village
 /// over the period; the rows go to a temporary file as they are read
 /// (constant memory), then the file is streamed.
+#[utoipa::path(
+    get,
+    path = "/ledger.xlsx",
+    tag = "cases",
+    params(CaseQuery),
+    responses((status = 200, description = "隐患台账 XLSX · the ledger as XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>))
+)]
 pub async fn ledger_xlsx(State(app): State<App>, caller: Caller, Query(q): Query<CaseQuery>) -> Result<Response> {
     let (maps, actor, filter, today) = ledger_request(&app, caller, &q)?;
     let body = download::body(&app.store, move |c, out| {
@@ -338,7 +417,8 @@ fn ledger_request(
 }
 
 /// Query of `GET /api/v1/stats`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsQuery {
     /// First day of the period.
@@ -352,6 +432,13 @@ pub struct StatsQuery {
 }
 
 /// `GET /api/v1/stats?from=&to=&by=grid|person`: closure KPIs of the cases in the caller's scope.
+#[utoipa::path(
+    get,
+    path = "/stats",
+    tag = "cases",
+    params(StatsQuery),
+    responses((status = 200, description = "结案指标 · closure KPIs", body = Object))
+)]
 pub async fn show_stats(State(app): State<App>, caller: Caller, Query(q): Query<StatsQuery>) -> Result<Json<Value>> {
     use crate::domain::grid::GridLevel;
     let from = people::date("from", &q.from)?;
@@ -368,6 +455,14 @@ pub async fn show_stats(State(app): State<App>, caller: Caller, Query(q): Query<
 }
 
 /// `POST /api/v1/categories`: the town office extends the taxonomy.
+#[utoipa::path(
+    post,
+    path = "/categories",
+    tag = "cases",
+    params(crate::http::api::openapi::IdempotencyKey),
+    request_body = crate::service::categories::NewCategory,
+    responses((status = 201, description = "已添加 · added", body = Object))
+)]
 pub async fn create_category(
     State(app): State<App>,
     caller: Caller,
@@ -380,6 +475,14 @@ pub async fn create_category(
 }
 
 /// `PATCH /api/v1/categories/{code}`: rename or retire a category.
+#[utoipa::path(
+    patch,
+    path = "/categories/{code}",
+    tag = "cases",
+    params(("code" = String, Path, description = "类别编码 · category code")),
+    request_body = crate::service::categories::CategoryPatch,
+    responses((status = 204, description = "已更新 · updated"))
+)]
 pub async fn update_category(
     State(app): State<App>,
     caller: Caller,
@@ -392,7 +495,8 @@ pub async fn update_category(
 }
 
 /// Query of `GET /api/v1/cases/nearby`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NearbyQuery {
     /// Longitude of the point about to be reported.
@@ -409,6 +513,13 @@ pub const DUPLICATE_RADIUS_M: f64 = 100.0;
 /// `GET /api/v1/cases/nearby`: open cases of the category within
 /// [`DUPLICATE_RADIUS_M`] of the point that the caller may read, nearest
 /// first: possible duplicates, shown before a report is filed.
+#[utoipa::path(
+    get,
+    path = "/cases/nearby",
+    tag = "cases",
+    params(NearbyQuery),
+    responses((status = 200, description = "附近同类未结案件 · open cases of the category nearby", body = Object))
+)]
 pub async fn nearby_cases(State(app): State<App>, caller: Caller, Query(q): Query<NearbyQuery>) -> Result<Json<Value>> {
     let point = crate::domain::geo_point::Lonlat::parse(q.lon, q.lat)?;
     let (maps, actor) = (app.maps(), caller.actor);

@@ -3,7 +3,7 @@
 //! their public verification (`GET /api/v1/verify/{number}`).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -12,14 +12,14 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::http::auth::Caller;
-use crate::http::extract::{Query, if_none_match};
+use crate::http::extract::{Path, Query, if_none_match};
 use crate::http::idempotency::Keyed;
 use crate::service::cases::{self, NoticeItem};
 use crate::service::documents::{self, Verification};
 use crate::store::documents as store;
 
 /// Body of `POST /api/v1/notices`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeRequest {
     /// The responsible party (the enterprise or its person in charge).
@@ -29,6 +29,14 @@ pub struct NoticeRequest {
 }
 
 /// `POST /api/v1/notices`: dispatches registered cases at one enterprise under one notice.
+#[utoipa::path(
+    post,
+    path = "/notices",
+    tag = "documents",
+    params(crate::http::api::openapi::IdempotencyKey),
+    request_body = NoticeRequest,
+    responses((status = 201, description = "整改通知书 · the rectification notice", body = Object))
+)]
 pub async fn issue_notice(
     State(app): State<App>,
     caller: Caller,
@@ -46,7 +54,7 @@ pub async fn issue_notice(
 }
 
 /// Body of `POST /api/v1/documents/{code}/corrections`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectionRequest {
     /// Why the notice is corrected.
@@ -54,6 +62,14 @@ pub struct CorrectionRequest {
 }
 
 /// `POST /api/v1/documents/{code}/corrections`: a corrected notice with a new number (admin).
+#[utoipa::path(
+    post,
+    path = "/documents/{code}/corrections",
+    tag = "documents",
+    params(("code" = String, Path, description = "文书编号 · document code"), crate::http::api::openapi::IdempotencyKey),
+    request_body = CorrectionRequest,
+    responses((status = 201, description = "更正后的文书 · the corrected document", body = Object))
+)]
 pub async fn correct_document(
     State(app): State<App>,
     caller: Caller,
@@ -73,6 +89,13 @@ pub async fn correct_document(
 /// `GET /api/v1/documents/{code}`: the PDF exactly as issued (a case's notice
 /// or re-inspection opinion, or a joint notice). Its ETag is its SHA-256, so a
 /// client that sends it back in `If-None-Match` gets 304 without the bytes.
+#[utoipa::path(
+    get,
+    path = "/documents/{code}",
+    tag = "documents",
+    params(("code" = String, Path, description = "文书编号 · document code")),
+    responses((status = 200, description = "文书 PDF · the PDF", content_type = "application/pdf", body = Vec<u8>), (status = 304, description = "未变 · not modified"))
+)]
 pub async fn show_document(
     State(app): State<App>,
     caller: Caller,
@@ -84,6 +107,13 @@ pub async fn show_document(
 }
 
 /// `GET /api/v1/cases/{number}/notice.pdf`: the case's (latest) rectification notice.
+#[utoipa::path(
+    get,
+    path = "/cases/{number}/notice.pdf",
+    tag = "documents",
+    params(("number" = String, Path, description = "案件编号 · case number")),
+    responses((status = 200, description = "最新整改通知书 · the latest notice", content_type = "application/pdf", body = Vec<u8>), (status = 304, description = "未变 · not modified"))
+)]
 pub async fn show_case_notice(
     State(app): State<App>,
     caller: Caller,
@@ -95,6 +125,13 @@ pub async fn show_case_notice(
 }
 
 /// `GET /api/v1/cases/{number}/signoff.pdf`: the case's latest re-inspection opinion.
+#[utoipa::path(
+    get,
+    path = "/cases/{number}/signoff.pdf",
+    tag = "documents",
+    params(("number" = String, Path, description = "案件编号 · case number")),
+    responses((status = 200, description = "最新验收单 · the latest sign-off", content_type = "application/pdf", body = Vec<u8>), (status = 304, description = "未变 · not modified"))
+)]
 pub async fn show_case_signoff(
     State(app): State<App>,
     caller: Caller,
@@ -106,7 +143,8 @@ pub async fn show_case_signoff(
 }
 
 /// Query of `GET /api/v1/documents`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentsQuery {
     /// The month (YYYY-MM); this month when left out.
@@ -120,6 +158,13 @@ pub struct DocumentsQuery {
 /// `GET /api/v1/documents?month=YYYY-MM&limit=&after=`: a page of the
 /// month's notices, opinions, patrol logs and river reports with their PDF
 /// addresses (the town office), and the cursor of the next page.
+#[utoipa::path(
+    get,
+    path = "/documents",
+    tag = "documents",
+    params(DocumentsQuery),
+    responses((status = 200, description = "本月文书（分页）· the month's documents, in pages", body = Object))
+)]
 pub async fn list_month_documents(
     State(app): State<App>,
     caller: Caller,
@@ -137,6 +182,13 @@ pub async fn list_month_documents(
 
 /// `GET /api/v1/documents.zip?month=YYYY-MM`: every document of the month in
 /// one ZIP archive with a list (`清单.csv`), the town office only.
+#[utoipa::path(
+    get,
+    path = "/documents.zip",
+    tag = "documents",
+    params(super::patrols::MonthQuery),
+    responses((status = 200, description = "本月文书压缩包 · the month's documents as ZIP", content_type = "application/zip", body = Vec<u8>))
+)]
 pub async fn month_archive(
     State(app): State<App>,
     caller: Caller,
@@ -158,7 +210,8 @@ pub async fn month_archive(
 }
 
 /// Query of `GET /api/v1/verify/{number}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyQuery {
     /// The SHA-256 of the holder's copy, to compare with the stored one.
@@ -168,6 +221,14 @@ pub struct VerifyQuery {
 
 /// `GET /api/v1/verify/{number}?sha256=`: the public verification of an
 /// issued document (no session): what the QR code on the paper leads to.
+#[utoipa::path(
+    get,
+    path = "/verify/{number}",
+    tag = "documents",
+    security(()),
+    params(("number" = String, Path, description = "文书编号 · document number"), VerifyQuery),
+    responses((status = 200, description = "核验结果 · verification", body = Object))
+)]
 pub async fn verify_document(
     State(app): State<App>,
     Path(number): Path<String>,

@@ -2,7 +2,7 @@
 //! the town office or the grid's inspectors, and the governance lifecycle.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,12 +13,13 @@ use crate::domain::people::date;
 use crate::domain::time::china_timestamp;
 use crate::error::Result;
 use crate::http::auth::Caller;
-use crate::http::extract::{JsonBody, Query};
+use crate::http::extract::{JsonBody, Path, Query};
 use crate::http::idempotency::Keyed;
 use crate::service::enterprises::{self, EnterpriseInput, EnterprisePatch, GovernanceInput, ReinspectionInput};
 
 /// Query of `GET /api/v1/enterprises`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EnterpriseQuery {
     /// A grid code; enterprises in it or any grid below.
@@ -38,6 +39,13 @@ pub struct EnterpriseQuery {
 
 /// `GET /api/v1/enterprises`: the enterprises in the caller's scope, filtered,
 /// in keyset pages like the cases (`{"enterprises": [...], "next": cursor}`).
+#[utoipa::path(
+    get,
+    path = "/enterprises",
+    tag = "enterprises",
+    params(EnterpriseQuery),
+    responses((status = 200, description = "企业（分页）· enterprises, in pages", body = Object))
+)]
 pub async fn list_enterprises(
     State(app): State<App>,
     caller: Caller,
@@ -64,6 +72,13 @@ pub async fn list_enterprises(
 }
 
 /// `GET /api/v1/enterprises/{id}`: one enterprise with its closure checklist.
+#[utoipa::path(
+    get,
+    path = "/enterprises/{id}",
+    tag = "enterprises",
+    params(("id" = i64, Path, description = "企业编号 · enterprise id")),
+    responses((status = 200, description = "企业 · the enterprise", body = Object))
+)]
 pub async fn show_enterprise(State(app): State<App>, caller: Caller, Path(id): Path<i64>) -> Result<Json<Value>> {
     let scope = caller.actor.scope;
     let (enterprise, checklist) = app.store.read(move |c| enterprises::load_readable(c, &scope, id)).await?;
@@ -73,6 +88,14 @@ pub async fn show_enterprise(State(app): State<App>, caller: Caller, Path(id): P
 }
 
 /// `POST /api/v1/enterprises`: registers an enterprise or premises in the caller's grids.
+#[utoipa::path(
+    post,
+    path = "/enterprises",
+    tag = "enterprises",
+    params(crate::http::api::openapi::IdempotencyKey),
+    request_body = crate::service::enterprises::EnterpriseInput,
+    responses((status = 201, description = "已登记 · registered", body = Object))
+)]
 pub async fn create_enterprise(
     State(app): State<App>,
     caller: Caller,
@@ -87,6 +110,14 @@ pub async fn create_enterprise(
 }
 
 /// `PATCH /api/v1/enterprises/{id}`: edits fields; `If-Match` guards against lost updates.
+#[utoipa::path(
+    patch,
+    path = "/enterprises/{id}",
+    tag = "enterprises",
+    params(("id" = i64, Path, description = "企业编号 · enterprise id"), crate::http::api::openapi::IfMatch),
+    request_body = crate::service::enterprises::EnterprisePatch,
+    responses((status = 200, description = "已更新 · updated", body = Object))
+)]
 pub async fn update_enterprise(
     State(app): State<App>,
     caller: Caller,
@@ -102,6 +133,14 @@ pub async fn update_enterprise(
 }
 
 /// `POST /api/v1/enterprises/{id}/governance`: moves the 小散乱污 status.
+#[utoipa::path(
+    post,
+    path = "/enterprises/{id}/governance",
+    tag = "enterprises",
+    params(("id" = i64, Path, description = "企业编号 · enterprise id"), crate::http::api::openapi::IfMatch),
+    request_body = crate::service::enterprises::GovernanceInput,
+    responses((status = 200, description = "治理状态已变更 · governance changed", body = Object))
+)]
 pub async fn change_governance(
     State(app): State<App>,
     caller: Caller,
@@ -117,6 +156,14 @@ pub async fn change_governance(
 
 /// `POST /api/v1/enterprises/{id}/reinspections`: closed premises re-inspected
 /// (回头看); the next re-inspection falls due from that day.
+#[utoipa::path(
+    post,
+    path = "/enterprises/{id}/reinspections",
+    tag = "enterprises",
+    params(("id" = i64, Path, description = "企业编号 · enterprise id"), crate::http::api::openapi::IfMatch),
+    request_body = crate::service::enterprises::ReinspectionInput,
+    responses((status = 200, description = "已回头看 · re-inspected", body = Object))
+)]
 pub async fn reinspect(
     State(app): State<App>,
     caller: Caller,

@@ -1,7 +1,7 @@
 //! Grids, rivers, reaches and locate: read-only views of the in-memory [`Maps`].
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -9,14 +9,15 @@ use crate::app::App;
 use crate::domain::geo_point::Lonlat;
 use crate::domain::grid::GridLevel;
 use crate::error::{Error, Result};
-use crate::http::extract::Query;
+use crate::http::extract::{Path, Query};
 use crate::spatial::features::{GridFeature, RiverFeature, area_geometry, line_geometry};
 use crate::spatial::reach::length_m;
 use crate::spatial::validate::area_m2;
 use crate::spatial::{Located, Maps};
 
 /// Query of `GET /api/v1/grids`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GridsQuery {
     /// `town`, `community` or `village`; all levels when absent.
@@ -49,6 +50,14 @@ fn grid_json(maps: &Maps, feature: &GridFeature) -> Value {
 }
 
 /// `GET /api/v1/grids?level=`: the grids as a GeoJSON FeatureCollection.
+#[utoipa::path(
+    get,
+    path = "/grids",
+    tag = "geography",
+    security(()),
+    params(GridsQuery),
+    responses((status = 200, description = "网格（GeoJSON）· the grids as GeoJSON", content_type = "application/json", body = crate::http::api::openapi::FeatureCollection))
+)]
 pub async fn list_grids(State(app): State<App>, Query(query): Query<GridsQuery>) -> Result<Json<Value>> {
     let level = query.level.as_deref().map(GridLevel::parse).transpose()?;
     let maps = app.maps();
@@ -58,6 +67,14 @@ pub async fn list_grids(State(app): State<App>, Query(query): Query<GridsQuery>)
 }
 
 /// `GET /api/v1/grids/{code}`: one grid as a GeoJSON Feature.
+#[utoipa::path(
+    get,
+    path = "/grids/{code}",
+    tag = "geography",
+    security(()),
+    params(("code" = String, Path, description = "网格编码 · grid code")),
+    responses((status = 200, description = "一个网格 · one grid", body = crate::http::api::openapi::Feature))
+)]
 pub async fn show_grid(State(app): State<App>, Path(code): Path<String>) -> Result<Json<Value>> {
     let maps = app.maps();
     let feature = maps
@@ -67,7 +84,8 @@ pub async fn show_grid(State(app): State<App>, Path(code): Path<String>) -> Resu
 }
 
 /// Query of `GET /api/v1/locate`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LocateQuery {
     lon: Option<String>,
@@ -75,6 +93,14 @@ pub struct LocateQuery {
 }
 
 /// `GET /api/v1/locate?lon=&lat=`: village → community → town of a point.
+#[utoipa::path(
+    get,
+    path = "/locate",
+    tag = "geography",
+    security(()),
+    params(LocateQuery),
+    responses((status = 200, description = "所在网格与河段 · the grids and reach at the point", body = Object))
+)]
 pub async fn locate_point(State(app): State<App>, Query(query): Query<LocateQuery>) -> Result<Json<Located>> {
     let missing = |field: &str| {
         Error::invalid(field, format!("缺少查询参数 {field}"), format!("query parameter {field} is required"))
@@ -98,6 +124,13 @@ fn river_props(maps: &Maps, river: &RiverFeature) -> Value {
 }
 
 /// `GET /api/v1/rivers`: the rivers as a GeoJSON FeatureCollection.
+#[utoipa::path(
+    get,
+    path = "/rivers",
+    tag = "geography",
+    security(()),
+    responses((status = 200, description = "河流（GeoJSON）· the rivers as GeoJSON", body = crate::http::api::openapi::FeatureCollection))
+)]
 pub async fn list_rivers(State(app): State<App>) -> Json<Value> {
     let maps = app.maps();
     let features: Vec<Value> = maps
@@ -117,6 +150,14 @@ pub async fn list_rivers(State(app): State<App>) -> Json<Value> {
 
 /// `GET /api/v1/rivers/{code}`: one river with its reaches (a FeatureCollection), each
 /// with its chiefs, and the river's chiefs in force today (name, level, reaches).
+#[utoipa::path(
+    get,
+    path = "/rivers/{code}",
+    tag = "geography",
+    security(()),
+    params(("code" = String, Path, description = "河流编码 · river code")),
+    responses((status = 200, description = "河流、河段与河长 · the river, its reaches and chiefs", body = Object))
+)]
 pub async fn show_river(State(app): State<App>, Path(code): Path<String>) -> Result<Json<Value>> {
     let maps = app.maps();
     let river = maps

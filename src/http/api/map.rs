@@ -13,7 +13,8 @@ use crate::http::extract::Query;
 use crate::service::map::{self, MapCases, MapEnterprise, MapTrack, View};
 
 /// Query of `GET /api/v1/map/cases`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MapCaseQuery {
     /// `west,south,east,north` in degrees.
@@ -32,6 +33,13 @@ pub struct MapCaseQuery {
 
 /// `GET /api/v1/map/cases?bbox=&zoom=&kind=&status=&grade=&from=&to=`: the
 /// open cases in view, as clusters or points (see `service::map`).
+#[utoipa::path(
+    get,
+    path = "/map/cases",
+    tag = "map",
+    params(MapCaseQuery),
+    responses((status = 200, description = "视野内的案件或聚合 · cases or clusters in view", body = Object))
+)]
 pub async fn map_cases(
     State(app): State<App>,
     caller: Caller,
@@ -48,13 +56,20 @@ pub async fn map_cases(
 }
 
 /// `GET /api/v1/map/enterprises`: the enterprises in the caller's scope.
+#[utoipa::path(
+    get,
+    path = "/map/enterprises",
+    tag = "map",
+    responses((status = 200, description = "企业点位 · enterprise points", body = Vec<Object>))
+)]
 pub async fn map_enterprises(State(app): State<App>, caller: Caller) -> Result<Json<Vec<MapEnterprise>>> {
     let (maps, actor) = (app.maps(), caller.actor);
     Ok(Json(app.store.read(move |c| map::enterprises(c, &maps, &actor)).await?))
 }
 
 /// Query of `GET /api/v1/map/patrols`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MapPatrolQuery {
     /// `YYYY-MM`; this month when absent.
@@ -62,6 +77,13 @@ pub struct MapPatrolQuery {
 }
 
 /// `GET /api/v1/map/patrols?month=`: the month's tracks the caller may read.
+#[utoipa::path(
+    get,
+    path = "/map/patrols",
+    tag = "map",
+    params(MapPatrolQuery),
+    responses((status = 200, description = "本月轨迹 · the month's tracks", body = Vec<Object>))
+)]
 pub async fn map_patrols(
     State(app): State<App>,
     caller: Caller,

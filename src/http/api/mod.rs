@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`.
 
 pub mod cases;
+pub mod openapi;
 mod documents;
 mod enterprises;
 mod geography;
@@ -13,68 +14,87 @@ use axum::Json;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
-use axum::routing::{get, post};
 use serde_json::{Value, json};
+use utoipa::OpenApi as _;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::app::App;
 use crate::error::Result;
+use crate::http::auth;
 
-/// Routes under `/api/v1`.
+/// Routes under `/api/v1`, with `/openapi.json` describing them.
 pub fn routes() -> Router<App> {
-    Router::new()
-        .route("/grids", get(geography::list_grids))
-        .route("/grids/{code}", get(geography::show_grid))
-        .route("/locate", get(geography::locate_point))
-        .route("/rivers", get(geography::list_rivers))
-        .route("/rivers/{code}", get(geography::show_river))
-        .route("/login", post(crate::http::auth::login))
-        .route("/logout", post(crate::http::auth::logout))
-        .route("/me", get(people::me))
-        .route("/people", get(people::list_people).post(people::create_person))
-        .route("/people/{id}", get(people::show_person))
-        .route("/assignments", get(people::list_assignments).post(people::create_assignment))
-        .route("/assignments/{id}/end", post(people::end_assignment))
-        .route("/grids/{code}/responsible", get(people::responsible))
-        .route("/coverage", get(people::show_coverage))
-        .route("/enterprises", get(enterprises::list_enterprises).post(enterprises::create_enterprise))
-        .route("/enterprises/{id}", get(enterprises::show_enterprise).patch(enterprises::update_enterprise))
-        .route("/enterprises/{id}/governance", post(enterprises::change_governance))
-        .route("/enterprises/{id}/reinspections", post(enterprises::reinspect))
-        .route("/categories", get(cases::list_categories).post(cases::create_category))
-        .route("/categories/{code}", axum::routing::patch(cases::update_category))
-        .route("/cases", get(cases::list_cases).post(cases::file_case))
-        .route("/cases/nearby", get(cases::nearby_cases))
-        .route("/cases/{number}", get(cases::show_case))
-        .route("/stats", get(cases::show_stats))
-        .route("/ledger.csv", get(cases::ledger_csv))
-        .route("/ledger.xlsx", get(cases::ledger_xlsx))
-        .route("/cases/{number}/actions", post(cases::act_on_case))
-        .route("/cases/{number}/notice.pdf", get(documents::show_case_notice))
-        .route("/cases/{number}/signoff.pdf", get(documents::show_case_signoff))
-        .route("/media/{id}", get(cases::show_media))
-        .route("/notices", post(documents::issue_notice))
-        .route("/documents", get(documents::list_month_documents))
-        .route("/documents.zip", get(documents::month_archive))
-        .route("/documents/{code}", get(documents::show_document))
-        .route("/documents/{code}/corrections", post(documents::correct_document))
-        .route("/verify/{number}", get(documents::verify_document))
-        .route("/map/cases", get(map::map_cases))
-        .route("/map/enterprises", get(map::map_enterprises))
-        .route("/map/patrols", get(map::map_patrols))
-        .route("/patrols", get(patrols::list_patrols))
-        .route("/patrols/compliance", get(patrols::show_compliance))
-        .route("/patrols/{code}", get(patrols::show_patrol))
-        .route("/patrols/{code}/review", post(patrols::review_patrol))
-        .route("/patrols/{code}/resubmit", post(patrols::resubmit_patrol))
-        .route("/patrols/{code}/pdf", get(patrols::patrol_pdf))
-        .route("/rivers/{code}/report.pdf", get(patrols::river_report))
-        .route("/settings/patrol-rules", get(settings::show_patrol_rules).patch(settings::update_patrol_rules))
-        .route("/patrols", post(patrols::file_patrol).layer(DefaultBodyLimit::max(patrols::MAX_PATROL_BODY)))
-        .route(
-            "/media",
-            post(cases::upload_media).layer(DefaultBodyLimit::max(crate::service::media::MAX_UPLOAD_BYTES + 64 * 1024)),
+    let (router, doc) = documented().split_for_parts();
+    openapi::DOCUMENT.get_or_init(|| openapi::finish(doc));
+    router
+}
+
+/// The OpenAPI document of the routes, as served.
+pub fn openapi_document() -> &'static str {
+    let _ = routes();
+    openapi::DOCUMENT.get().map_or("{}", String::as_str)
+}
+
+/// Every route with its operation. Only `.routes(routes!(..))` here: a
+/// route added any other way would be missing from the document (the
+/// `openapi` tests check this file for that).
+fn documented() -> OpenApiRouter<App> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(openapi::show_document))
+        .routes(routes!(geography::list_grids))
+        .routes(routes!(geography::show_grid))
+        .routes(routes!(geography::locate_point))
+        .routes(routes!(geography::list_rivers))
+        .routes(routes!(geography::show_river))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(people::me))
+        .routes(routes!(people::list_people, people::create_person))
+        .routes(routes!(people::show_person))
+        .routes(routes!(people::list_assignments, people::create_assignment))
+        .routes(routes!(people::end_assignment))
+        .routes(routes!(people::responsible))
+        .routes(routes!(people::show_coverage))
+        .routes(routes!(enterprises::list_enterprises, enterprises::create_enterprise))
+        .routes(routes!(enterprises::show_enterprise, enterprises::update_enterprise))
+        .routes(routes!(enterprises::change_governance))
+        .routes(routes!(enterprises::reinspect))
+        .routes(routes!(cases::list_categories, cases::create_category))
+        .routes(routes!(cases::update_category))
+        .routes(routes!(cases::list_cases, cases::file_case))
+        .routes(routes!(cases::nearby_cases))
+        .routes(routes!(cases::show_case))
+        .routes(routes!(cases::show_stats))
+        .routes(routes!(cases::ledger_csv))
+        .routes(routes!(cases::ledger_xlsx))
+        .routes(routes!(cases::act_on_case))
+        .routes(routes!(documents::show_case_notice))
+        .routes(routes!(documents::show_case_signoff))
+        .routes(routes!(cases::show_media))
+        .routes(routes!(documents::issue_notice))
+        .routes(routes!(documents::list_month_documents))
+        .routes(routes!(documents::month_archive))
+        .routes(routes!(documents::show_document))
+        .routes(routes!(documents::correct_document))
+        .routes(routes!(documents::verify_document))
+        .routes(routes!(map::map_cases))
+        .routes(routes!(map::map_enterprises))
+        .routes(routes!(map::map_patrols))
+        .routes(routes!(patrols::list_patrols))
+        .routes(routes!(patrols::show_compliance))
+        .routes(routes!(patrols::show_patrol))
+        .routes(routes!(patrols::review_patrol))
+        .routes(routes!(patrols::resubmit_patrol))
+        .routes(routes!(patrols::patrol_pdf))
+        .routes(routes!(patrols::river_report))
+        .routes(routes!(settings::show_patrol_rules, settings::update_patrol_rules))
+        .routes(routes!(patrols::file_patrol).layer(DefaultBodyLimit::max(patrols::MAX_PATROL_BODY)))
+        .routes(
+            routes!(cases::upload_media)
+                .layer(DefaultBodyLimit::max(crate::service::media::MAX_UPLOAD_BYTES + 64 * 1024)),
         )
-        // JSON bodies are small; photos get their own limit on their own route.
+        // JSON bodies are small; photos and tracks get their own limits on their own routes.
         .layer(DefaultBodyLimit::max(256 * 1024))
 }
 

@@ -3,7 +3,7 @@
 //! compliance, and the patrol log and monthly report PDFs.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -13,13 +13,21 @@ use crate::app::App;
 use crate::docs::pdf::Pdf;
 use crate::error::{Error, Result};
 use crate::http::auth::Caller;
-use crate::http::extract::{JsonBody, Query};
+use crate::http::extract::{JsonBody, Path, Query};
 use crate::service::patrols::{self, PatrolInput};
 
 /// Largest patrol body: a track at the point limit in GeoJSON with times.
 pub const MAX_PATROL_BODY: usize = 16 * 1024 * 1024;
 
 /// `POST /api/v1/patrols`: files a log. With `Idempotency-Key` a retry gets the first log back.
+#[utoipa::path(
+    post,
+    path = "/patrols",
+    tag = "patrols",
+    params(crate::http::api::openapi::IdempotencyKey),
+    request_body = crate::service::patrols::PatrolInput,
+    responses((status = 201, description = "已记录 · filed", body = Object), (status = 200, description = "同键的首次结果 · what the first request with this key filed", body = Object))
+)]
 pub async fn file_patrol(
     State(app): State<App>,
     caller: Caller,
@@ -89,7 +97,8 @@ pub async fn file_once(
 }
 
 /// Query of `GET /api/v1/patrols`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PatrolQuery {
     river: Option<String>,
@@ -102,6 +111,13 @@ pub struct PatrolQuery {
 
 /// `GET /api/v1/patrols`: the logs the caller may read, newest walk first
 /// (without tracks), in keyset pages like the cases.
+#[utoipa::path(
+    get,
+    path = "/patrols",
+    tag = "patrols",
+    params(PatrolQuery),
+    responses((status = 200, description = "巡河记录（分页）· patrol logs, in pages", body = Object))
+)]
 pub async fn list_patrols(State(app): State<App>, caller: Caller, Query(q): Query<PatrolQuery>) -> Result<Json<Value>> {
     let maps = app.maps();
     let actor = caller.actor;
@@ -124,6 +140,13 @@ pub async fn list_patrols(State(app): State<App>, caller: Caller, Query(q): Quer
 }
 
 /// `GET /api/v1/patrols/{code}`: one log with its track.
+#[utoipa::path(
+    get,
+    path = "/patrols/{code}",
+    tag = "patrols",
+    params(("code" = String, Path, description = "巡河记录编号 · patrol code")),
+    responses((status = 200, description = "巡河记录 · the log", body = Object))
+)]
 pub async fn show_patrol(State(app): State<App>, caller: Caller, Path(code): Path<String>) -> Result<Json<Value>> {
     let maps = app.maps();
     let actor = caller.actor;
@@ -132,7 +155,7 @@ pub async fn show_patrol(State(app): State<App>, caller: Caller, Path(code): Pat
 }
 
 /// Body of `POST /api/v1/patrols/{code}/review`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewInput {
     /// `approve` or `return`.
@@ -142,6 +165,14 @@ pub struct ReviewInput {
 }
 
 /// `POST /api/v1/patrols/{code}/review`, optionally with `If-Match: "<version>"`.
+#[utoipa::path(
+    post,
+    path = "/patrols/{code}/review",
+    tag = "patrols",
+    params(("code" = String, Path, description = "巡河记录编号 · patrol code"), crate::http::api::openapi::IfMatch),
+    request_body = ReviewInput,
+    responses((status = 200, description = "审核后的记录 · the log after review", body = Object))
+)]
 pub async fn review_patrol(
     State(app): State<App>,
     caller: Caller,
@@ -165,6 +196,14 @@ pub async fn review_patrol(
 
 /// `POST /api/v1/patrols/{code}/resubmit` `{checklist, notes}`, optionally
 /// with `If-Match`: the chief sends a returned log back for review.
+#[utoipa::path(
+    post,
+    path = "/patrols/{code}/resubmit",
+    tag = "patrols",
+    params(("code" = String, Path, description = "巡河记录编号 · patrol code"), crate::http::api::openapi::IfMatch),
+    request_body = crate::service::patrols::Resubmission,
+    responses((status = 200, description = "重新提交的记录 · the log resubmitted", body = Object))
+)]
 pub async fn resubmit_patrol(
     State(app): State<App>,
     caller: Caller,
@@ -186,7 +225,8 @@ pub async fn resubmit_patrol(
 }
 
 /// Query naming a month.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MonthQuery {
     month: Option<String>,
@@ -200,6 +240,13 @@ pub(super) fn month_of(q: &MonthQuery, today: &str) -> Result<String> {
 /// `GET /api/v1/patrols/compliance?month=YYYY-MM`: per chief, required and valid
 /// patrols, rate, reach coverage. The town office sees all; a chief sees their
 /// own rivers' lines at their level and below.
+#[utoipa::path(
+    get,
+    path = "/patrols/compliance",
+    tag = "patrols",
+    params(MonthQuery),
+    responses((status = 200, description = "本月巡河达标 · the month's patrol compliance", body = Object))
+)]
 pub async fn show_compliance(
     State(app): State<App>,
     caller: Caller,
@@ -227,6 +274,13 @@ fn pdf(pdf: Pdf, name: &str) -> Response {
 }
 
 /// `GET /api/v1/patrols/{code}/pdf`: the patrol log as a PDF.
+#[utoipa::path(
+    get,
+    path = "/patrols/{code}/pdf",
+    tag = "patrols",
+    params(("code" = String, Path, description = "巡河记录编号 · patrol code")),
+    responses((status = 200, description = "巡河记录 PDF · the log as PDF", content_type = "application/pdf", body = Vec<u8>))
+)]
 pub async fn patrol_pdf(State(app): State<App>, caller: Caller, Path(code): Path<String>) -> Result<Response> {
     let (maps, now) = (app.maps(), app.now_s());
     let actor = caller.actor;
@@ -243,6 +297,13 @@ pub async fn patrol_pdf(State(app): State<App>, caller: Caller, Path(code): Path
 
 /// `GET /api/v1/rivers/{code}/report.pdf?month=`: the monthly river report
 /// (the town office and the river's chiefs).
+#[utoipa::path(
+    get,
+    path = "/rivers/{code}/report.pdf",
+    tag = "patrols",
+    params(("code" = String, Path, description = "河流编码 · river code"), MonthQuery),
+    responses((status = 200, description = "河流月报 PDF · the river's monthly report", content_type = "application/pdf", body = Vec<u8>))
+)]
 pub async fn river_report(
     State(app): State<App>,
     caller: Caller,

@@ -2,7 +2,7 @@
 //! Reads are filtered by the caller's scope; writes are the town office's.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -12,12 +12,18 @@ use crate::domain::people::date;
 use crate::domain::time::china_timestamp;
 use crate::error::{Error, Result};
 use crate::http::auth::Caller;
-use crate::http::extract::{JsonBody, Query};
+use crate::http::extract::{JsonBody, Path, Query};
 use crate::http::idempotency::Keyed;
 use crate::service::accounts::{self, AssignmentInput, PersonInput};
 use crate::service::people;
 
 /// `GET /api/v1/me`: the caller, their assignments in force today and their scope.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "accounts",
+    responses((status = 200, description = "当前用户及其职责 · the caller and their duties", body = Object))
+)]
 pub async fn me(caller: Caller) -> Json<Value> {
     let mut body = json!(caller.actor);
     // Scripts of a page opened from the offline cache fetch the session's
@@ -27,7 +33,8 @@ pub async fn me(caller: Caller) -> Json<Value> {
 }
 
 /// Query of `GET /api/v1/people`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PeopleQuery {
     /// Words the name, login or phone contains.
@@ -40,6 +47,13 @@ pub struct PeopleQuery {
 
 /// `GET /api/v1/people`: everyone for the town office, only oneself for
 /// anyone else, by login in keyset pages (`{"people": [...], "next": cursor}`).
+#[utoipa::path(
+    get,
+    path = "/people",
+    tag = "accounts",
+    params(PeopleQuery),
+    responses((status = 200, description = "人员（分页）· people, in pages", body = Object))
+)]
 pub async fn list_people(
     State(app): State<App>,
     caller: Caller,
@@ -53,6 +67,13 @@ pub async fn list_people(
 }
 
 /// `GET /api/v1/people/{id}`: oneself, or anyone for the town office; otherwise 404.
+#[utoipa::path(
+    get,
+    path = "/people/{id}",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "人员编号 · person id")),
+    responses((status = 200, description = "人员及其任职 · the person and assignments", body = Object))
+)]
 pub async fn show_person(State(app): State<App>, caller: Caller, Path(id): Path<i64>) -> Result<Json<Value>> {
     let actor = caller.actor;
     let (person, assignments) = app.store.read(move |c| people::with_assignments(c, &actor, id)).await?;
@@ -60,6 +81,14 @@ pub async fn show_person(State(app): State<App>, caller: Caller, Path(id): Path<
 }
 
 /// `POST /api/v1/people`: the town office registers a person.
+#[utoipa::path(
+    post,
+    path = "/people",
+    tag = "accounts",
+    params(crate::http::api::openapi::IdempotencyKey),
+    request_body = crate::service::accounts::PersonInput,
+    responses((status = 201, description = "已创建 · created", body = Object))
+)]
 pub async fn create_person(
     State(app): State<App>,
     caller: Caller,
@@ -75,7 +104,8 @@ pub async fn create_person(
 }
 
 /// Query of `GET /api/v1/assignments`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentsQuery {
     person: Option<i64>,
@@ -84,6 +114,13 @@ pub struct AssignmentsQuery {
 }
 
 /// `GET /api/v1/assignments`: all (town office) or one's own, optionally on a date.
+#[utoipa::path(
+    get,
+    path = "/assignments",
+    tag = "accounts",
+    params(AssignmentsQuery),
+    responses((status = 200, description = "任职 · assignments", body = Vec<Object>))
+)]
 pub async fn list_assignments(
     State(app): State<App>,
     caller: Caller,
@@ -96,6 +133,14 @@ pub async fn list_assignments(
 }
 
 /// `POST /api/v1/assignments`: the town office assigns a role over a scope.
+#[utoipa::path(
+    post,
+    path = "/assignments",
+    tag = "accounts",
+    params(crate::http::api::openapi::IdempotencyKey),
+    request_body = crate::service::accounts::AssignmentInput,
+    responses((status = 201, description = "已任命 · assigned", body = Object))
+)]
 pub async fn create_assignment(
     State(app): State<App>,
     caller: Caller,
@@ -110,7 +155,7 @@ pub async fn create_assignment(
 }
 
 /// Body of `POST /api/v1/assignments/{id}/end`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndInput {
     /// Last day in force (default today).
@@ -121,6 +166,14 @@ pub struct EndInput {
 }
 
 /// `POST /api/v1/assignments/{id}/end`: ends an assignment; the record stays.
+#[utoipa::path(
+    post,
+    path = "/assignments/{id}/end",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "任职编号 · assignment id")),
+    request_body = EndInput,
+    responses((status = 200, description = "已结束 · ended", body = Object))
+)]
 pub async fn end_assignment(
     State(app): State<App>,
     caller: Caller,
@@ -138,7 +191,8 @@ pub async fn end_assignment(
 }
 
 /// Query of `GET /api/v1/grids/{code}/responsible`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ResponsibleQuery {
     /// The date asked about (default today).
@@ -147,6 +201,13 @@ pub struct ResponsibleQuery {
 
 /// `GET /api/v1/grids/{code}/responsible?date=`: who answered for a grid on a
 /// date: inspectors and grid leaders of the grid or any grid above it.
+#[utoipa::path(
+    get,
+    path = "/grids/{code}/responsible",
+    tag = "accounts",
+    params(("code" = String, Path, description = "网格编码 · grid code"), ResponsibleQuery),
+    responses((status = 200, description = "责任人 · who is responsible", body = Object))
+)]
 pub async fn responsible(
     State(app): State<App>,
     caller: Caller,
@@ -165,6 +226,12 @@ pub async fn responsible(
 }
 
 /// `GET /api/v1/coverage`: every gap in the responsibility net (town office only).
+#[utoipa::path(
+    get,
+    path = "/coverage",
+    tag = "accounts",
+    responses((status = 200, description = "覆盖缺口 · coverage gaps", body = Object))
+)]
 pub async fn show_coverage(State(app): State<App>, caller: Caller) -> Result<Json<Value>> {
     let (maps, actor, today) = (app.maps(), caller.actor, app.clock.today());
     let gaps = app.store.read(move |c| people::coverage(c, &maps, &actor, &today)).await?;

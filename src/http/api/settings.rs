@@ -19,6 +19,12 @@ fn answer(view: &RulesView) -> Response {
 }
 
 /// `GET /api/v1/settings/patrol-rules`: every level's rules and their version (ETag), admin only.
+#[utoipa::path(
+    get,
+    path = "/settings/patrol-rules",
+    tag = "settings",
+    responses((status = 200, description = "巡河规则 · the patrol rules", body = Object))
+)]
 pub async fn show_patrol_rules(State(app): State<App>, caller: Caller) -> Result<Response> {
     let actor = caller.actor;
     let view = app.store.read(move |c| patrol_rules::settings(c, &actor)).await?;
@@ -27,6 +33,14 @@ pub async fn show_patrol_rules(State(app): State<App>, caller: Caller) -> Result
 
 /// `PATCH /api/v1/settings/patrol-rules` `{level: {field: value}}`, optionally
 /// with `If-Match: "<version>"`: changes some rules (admin only), audited.
+#[utoipa::path(
+    patch,
+    path = "/settings/patrol-rules",
+    tag = "settings",
+    params(crate::http::api::openapi::IfMatch),
+    request_body(content = Object, description = "按级别的规则值 · rule values by chief level: `{level: {rule: number}}`"),
+    responses((status = 200, description = "更新后的规则 · the rules after the change", body = Object))
+)]
 pub async fn update_patrol_rules(
     State(app): State<App>,
     caller: Caller,
