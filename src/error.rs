@@ -38,6 +38,7 @@ impl Error {
             | Self::Unauthenticated(m)
             | Self::Stale(m)
             | Self::TooLarge(m)
+            | Self::UnsupportedMedia(m)
             | Self::Busy(m) => Some(m),
             Self::Rejected { summary, .. } => Some(summary),
             Self::Invalid { reason, .. } | Self::Refused { reason, .. } | Self::RateLimited { reason, .. } => {
@@ -101,6 +102,9 @@ pub enum Error {
     /// The request body is larger than allowed.
     #[error("too large: {0}")]
     TooLarge(Msg),
+    /// The request body is not of the media type the route takes (JSON).
+    #[error("unsupported media type: {0}")]
+    UnsupportedMedia(Msg),
     /// Too many attempts; wait before retrying.
     #[error("rate limited: {reason}")]
     RateLimited {

@@ -32,6 +32,7 @@ pub fn status(error: &Error) -> StatusCode {
         Error::Forbidden(_) => StatusCode::FORBIDDEN,
         Error::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         Error::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::Stale(_) => StatusCode::PRECONDITION_FAILED,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         Error::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -56,6 +57,9 @@ impl IntoResponse for Error {
             Error::Forbidden(msg) => body(StatusCode::FORBIDDEN, "forbidden", &msg, &Value::Null),
             Error::Unauthenticated(msg) => body(StatusCode::UNAUTHORIZED, "unauthenticated", &msg, &Value::Null),
             Error::TooLarge(msg) => body(StatusCode::PAYLOAD_TOO_LARGE, "too_large", &msg, &Value::Null),
+            Error::UnsupportedMedia(msg) => {
+                body(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", &msg, &Value::Null)
+            }
             Error::Stale(msg) => body(StatusCode::PRECONDITION_FAILED, "stale", &msg, &Value::Null),
             Error::RateLimited { reason, retry_after_s } => {
                 let details = json!({"retry_after_s": retry_after_s});

@@ -123,13 +123,30 @@ fn json_error(rejection: &JsonRejection) -> Error {
             let field = path.or_else(|| named_field(inner)).unwrap_or("body");
             Error::invalid(field, format!("请求内容有误：{inner}"), format!("invalid request body: {inner}"))
         }
-        JsonRejection::MissingJsonContentType(_) => Error::invalid(
-            "body",
-            "请求须为 JSON（Content-Type: application/json）",
-            "the body must be JSON (Content-Type: application/json)",
-        ),
+        JsonRejection::MissingJsonContentType(_) => not_json(),
         JsonRejection::BytesRejection(_) => Error::TooLarge(Msg::new("请求内容过大", "the request body is too large")),
         _ => Error::invalid("body", format!("JSON 格式错误：{detail}"), format!("malformed JSON: {detail}")),
+    }
+}
+
+/// The answer to a body sent without a JSON content type: 415.
+fn not_json() -> Error {
+    Error::UnsupportedMedia(Msg::new(
+        "请求须为 JSON（Content-Type: application/json）",
+        "the body must be JSON (Content-Type: application/json)",
+    ))
+}
+
+/// Refuses a body whose `Content-Type` is not JSON (`application/json` or a
+/// `+json` type), as `axum::Json` does, for handlers that read the raw bytes.
+pub fn require_json(headers: &axum::http::HeaderMap) -> Result<(), Error> {
+    let media = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    match media {
+        Some(m) if m == "application/json" || (m.starts_with("application/") && m.ends_with("+json")) => Ok(()),
+        _ => Err(not_json()),
     }
 }
 

@@ -22,6 +22,7 @@ mod map_pages;
 mod office_pages;
 mod ogc;
 mod open311;
+mod openapi;
 mod pages;
 mod patrol_docs;
 mod patrol_pages;

@@ -49,7 +49,10 @@ pub async fn upload_media(
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(StatusCode, Json<Value>)> {
     let mut form = form.map_err(|e| {
-        Error::invalid("file", format!("须为 multipart/form-data 上传：{e}"), format!("expected a multipart/form-data upload: {e}"))
+        Error::UnsupportedMedia(Msg::new(
+            format!("照片须以 multipart/form-data 上传：{e}"),
+            format!("a photo is sent as multipart/form-data: {e}"),
+        ))
     })?;
     let bad = |e: &axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -116,6 +119,7 @@ pub async fn show_media(
     get,
     path = "/categories",
     tag = "cases",
+    security(()),
     responses((status = 200, description = "隐患类别 · the categories", body = Vec<Object>))
 )]
 pub async fn list_categories(State(app): State<App>) -> Result<Json<Value>> {
@@ -165,6 +169,7 @@ pub(super) fn earlier<T>(first: Option<(Option<String>, T)>, request_hash: &str)
     responses((status = 201, description = "已登记（或同键的首次结果）· filed (or what the first request with this key filed)", body = Object))
 )]
 pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMap, body: Bytes) -> Result<Response> {
+    crate::http::extract::require_json(&headers)?;
     let key = crate::http::idempotency::idempotency_key(&headers)?;
     let input: CaseInput = crate::http::extract::parse_json(&body)?;
     let request_hash = crate::domain::audit::sha256_hex(&body);

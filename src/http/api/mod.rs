@@ -1,11 +1,11 @@
 //! The JSON API under `/api/v1`.
 
 pub mod cases;
-pub mod openapi;
 mod documents;
 mod enterprises;
 mod geography;
 mod map;
+pub mod openapi;
 pub mod patrols;
 mod people;
 mod settings;

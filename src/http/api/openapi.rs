@@ -173,7 +173,8 @@ pub fn add_errors(doc: &mut OpenApi) {
         for (method, op) in operations(item) {
             let secured = op.security.as_ref().map_or(global_security, |s| {
                 // `security(())` is one empty requirement: public.
-                serde_json::to_value(s).is_ok_and(|v| v.as_array().is_some_and(|a| a.iter().any(|r| r != &serde_json::json!({}))))
+                serde_json::to_value(s)
+                    .is_ok_and(|v| v.as_array().is_some_and(|a| a.iter().any(|r| r != &serde_json::json!({}))))
             });
             let params = op.parameters.as_deref().unwrap_or_default();
             let has = |place: ParameterIn| params.iter().any(|p| p.parameter_in == place);
@@ -195,7 +196,10 @@ pub fn add_errors(doc: &mut OpenApi) {
             }
             if writes {
                 // A body may name a case, person or record that is not there.
-                add("404", "所指对象不存在或不在权限范围内 · something it names is not there, or outside the caller's scope");
+                add(
+                    "404",
+                    "所指对象不存在或不在权限范围内 · something it names is not there, or outside the caller's scope",
+                );
                 add("409", "当前状态不允许或重复 · refused in this state, a duplicate, or a reused Idempotency-Key");
             }
             if if_match {

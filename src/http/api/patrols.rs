@@ -34,6 +34,7 @@ pub async fn file_patrol(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
+    crate::http::extract::require_json(&headers)?;
     let key = crate::http::idempotency::idempotency_key(&headers)?;
     let input: PatrolInput = crate::http::extract::parse_json(&body)?;
     let request_hash = crate::domain::audit::sha256_hex(&body);
