@@ -93,7 +93,7 @@ pub fn session_cookie(app: &App, token: Option<&str>) -> HeaderValue {
     tag = "accounts",
     security(()),
     request_body = LoginInput,
-    responses((status = 200, description = "令牌与用户 · the token and the user", body = Object), (status = 401, description = "用户名或密码错误 · wrong user name or password", body = crate::http::api::openapi::ErrorBody), (status = 429, description = "登录尝试过多 · too many attempts", body = crate::http::api::openapi::ErrorBody))
+    responses((status = 200, description = "令牌与用户 · the token and the user", body = crate::http::api::openapi::SignedIn), (status = 401, description = "用户名或密码错误 · wrong user name or password", body = crate::http::api::openapi::ErrorBody), (status = 429, description = "登录尝试过多 · too many attempts", body = crate::http::api::openapi::ErrorBody))
 )]
 pub async fn login(
     State(app): State<App>,

@@ -7,7 +7,7 @@ use crate::domain::time::{format_date, parse_date};
 use crate::error::{Error, Msg, Result};
 
 /// A case as stored.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CaseRow {
     /// Row id.
     #[serde(skip)]
@@ -47,6 +47,7 @@ pub struct CaseRow {
     /// Current deadline.
     pub deadline: Option<String>,
     /// The 五落实 plan (JSON).
+    #[schema(value_type = Option<Object>)]
     pub plan: Option<serde_json::Value>,
     /// The county department it was handed to.
     pub transferred_to: Option<String>,

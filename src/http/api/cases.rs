@@ -40,7 +40,7 @@ struct MediaUpload {
     tag = "cases",
     params(crate::http::api::openapi::IdempotencyKey),
     request_body(content = inline(MediaUpload), content_type = "multipart/form-data"),
-    responses((status = 201, description = "照片编号 · the photo's id", body = Object))
+    responses((status = 201, description = "照片编号 · the photo's id", body = crate::http::api::openapi::Uploaded))
 )]
 pub async fn upload_media(
     State(app): State<App>,
@@ -166,7 +166,7 @@ pub(super) fn earlier<T>(first: Option<(Option<String>, T)>, request_hash: &str)
     tag = "cases",
     params(crate::http::api::openapi::IdempotencyKey),
     request_body = crate::service::cases::CaseInput,
-    responses((status = 201, description = "已登记（或同键的首次结果）· filed (or what the first request with this key filed)", body = Object))
+    responses((status = 201, description = "已登记（或同键的首次结果）· filed (or what the first request with this key filed)", body = crate::http::api::openapi::CaseView))
 )]
 pub async fn file_case(State(app): State<App>, caller: Caller, headers: HeaderMap, body: Bytes) -> Result<Response> {
     crate::http::extract::require_json(&headers)?;
@@ -245,7 +245,7 @@ pub async fn file_once(
     path = "/cases/{number}",
     tag = "cases",
     params(("number" = String, Path, description = "案件编号 · case number")),
-    responses((status = 200, description = "案件、时间线与可做的操作 · the case, its timeline and the caller's actions", body = Object))
+    responses((status = 200, description = "案件、时间线与可做的操作 · the case, its timeline and the caller's actions", body = crate::http::api::openapi::CaseView))
 )]
 pub async fn show_case(State(app): State<App>, caller: Caller, Path(number): Path<String>) -> Result<Json<Value>> {
     let (maps, today) = (app.maps(), app.clock.today());
@@ -267,7 +267,7 @@ pub async fn show_case(State(app): State<App>, caller: Caller, Path(number): Pat
     tag = "cases",
     params(("number" = String, Path, description = "案件编号 · case number"), crate::http::api::openapi::IfMatch),
     request_body = crate::service::cases::ActionInput,
-    responses((status = 200, description = "操作后的案件 · the case after the action", body = Object))
+    responses((status = 200, description = "操作后的案件 · the case after the action", body = crate::http::api::openapi::CaseView))
 )]
 pub async fn act_on_case(
     State(app): State<App>,
@@ -325,7 +325,7 @@ pub struct CaseQuery {
     path = "/cases",
     tag = "cases",
     params(CaseQuery),
-    responses((status = 200, description = "案件（逾期在前，分页）· cases, overdue first, in pages", body = Object))
+    responses((status = 200, description = "案件（逾期在前，分页）· cases, overdue first, in pages", body = crate::http::api::openapi::CasePage))
 )]
 pub async fn list_cases(State(app): State<App>, caller: Caller, Query(q): Query<CaseQuery>) -> Result<Json<Value>> {
     let filter = q.filter()?;

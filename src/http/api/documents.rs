@@ -163,7 +163,7 @@ pub struct DocumentsQuery {
     path = "/documents",
     tag = "documents",
     params(DocumentsQuery),
-    responses((status = 200, description = "本月文书（分页）· the month's documents, in pages", body = Object))
+    responses((status = 200, description = "本月文书（分页）· the month's documents, in pages", body = crate::http::api::openapi::DocumentPage))
 )]
 pub async fn list_month_documents(
     State(app): State<App>,

@@ -44,7 +44,7 @@ pub struct EnterpriseQuery {
     path = "/enterprises",
     tag = "enterprises",
     params(EnterpriseQuery),
-    responses((status = 200, description = "企业（分页）· enterprises, in pages", body = Object))
+    responses((status = 200, description = "企业（分页）· enterprises, in pages", body = crate::http::api::openapi::EnterprisePage))
 )]
 pub async fn list_enterprises(
     State(app): State<App>,

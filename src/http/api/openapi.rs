@@ -273,3 +273,127 @@ pub struct IfMatch {
     #[param(rename = "If-Match")]
     version: Option<String>,
 }
+
+// What the main answers hold. The handlers build them as JSON from the
+// service's rows; these describe them, and schemathesis checks each answer
+// it sees against them (`.ci/schemathesis.sh`).
+
+/// A case in a list: the stored case and whether it is overdue today.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // a schema only
+pub struct CaseListItem {
+    /// The case.
+    #[serde(flatten)]
+    case: crate::store::cases::CaseRow,
+    /// Past its deadline and not yet fixed.
+    overdue: bool,
+}
+
+/// A page of cases, overdue first, then newest.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // a schema only
+pub struct CasePage {
+    /// The cases of this page.
+    items: Vec<CaseListItem>,
+    /// The cursor of the next page (`after`), null on the last.
+    next: Option<String>,
+}
+
+/// A photo of a case, by the stage it was taken at.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // a schema only
+pub struct CasePhoto {
+    /// `report`, `fix`...
+    stage: String,
+    /// Its media id (`GET /media/{id}`).
+    id: String,
+}
+
+/// A case with what its reader needs: the timeline and what they may do next.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // a schema only
+pub struct CaseView {
+    /// The case.
+    #[serde(flatten)]
+    case: crate::store::cases::CaseRow,
+    /// Past its deadline and not yet fixed.
+    overdue: bool,
+    /// The grids from the town down to its village.
+    #[schema(value_type = Vec<Object>)]
+    grid_chain: (),
+    /// The actions this reader may take now.
+    allowed_actions: Vec<String>,
+    /// Its photos.
+    photos: Vec<CasePhoto>,
+    /// Its audit entries, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    timeline: (),
+    /// Its documents (absent in the answer to a filing).
+    #[schema(value_type = Option<Vec<Object>>)]
+    documents: (),
+}
+
+/// A page of people.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // a schema only
+pub struct PeoplePage {
+    /// This page: the people the caller may see.
+    #[schema(value_type = Vec<Object>)]
+    people: (),
+    /// The cursor of the next page (`after`), null on the last.
+    next: Option<String>,
+}
+
+/// A page of enterprises.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // a schema only
+pub struct EnterprisePage {
+    /// This page: the enterprises the caller may read.
+    #[schema(value_type = Vec<Object>)]
+    enterprises: (),
+    /// The cursor of the next page (`after`), null on the last.
+    next: Option<String>,
+}
+
+/// A page of patrols.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // a schema only
+pub struct PatrolPage {
+    /// This page: the patrol logs the caller may read, newest walk first.
+    #[schema(value_type = Vec<Object>)]
+    patrols: (),
+    /// The cursor of the next page (`after`), null on the last.
+    next: Option<String>,
+}
+
+/// A page of documents.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // a schema only
+pub struct DocumentPage {
+    /// The month, `YYYY-MM`.
+    month: String,
+    /// This page: the month's documents the caller may read.
+    #[schema(value_type = Vec<Object>)]
+    documents: (),
+    /// The cursor of the next page (`after`), null on the last.
+    next: Option<String>,
+}
+
+/// The answer to a sign-in.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // a schema only
+pub struct SignedIn {
+    /// The session token, for `Authorization: Bearer`.
+    token: String,
+    /// Who signed in, with their duties.
+    #[schema(value_type = Object)]
+    user: (),
+}
+
+/// A stored photo.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // a schema only
+pub struct Uploaded {
+    /// Its media id, to name in a filing's `photos`.
+    id: String,
+}

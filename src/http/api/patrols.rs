@@ -117,7 +117,7 @@ pub struct PatrolQuery {
     path = "/patrols",
     tag = "patrols",
     params(PatrolQuery),
-    responses((status = 200, description = "巡河记录（分页）· patrol logs, in pages", body = Object))
+    responses((status = 200, description = "巡河记录（分页）· patrol logs, in pages", body = crate::http::api::openapi::PatrolPage))
 )]
 pub async fn list_patrols(State(app): State<App>, caller: Caller, Query(q): Query<PatrolQuery>) -> Result<Json<Value>> {
     let maps = app.maps();

@@ -52,7 +52,7 @@ pub struct PeopleQuery {
     path = "/people",
     tag = "accounts",
     params(PeopleQuery),
-    responses((status = 200, description = "人员（分页）· people, in pages", body = Object))
+    responses((status = 200, description = "人员（分页）· people, in pages", body = crate::http::api::openapi::PeoplePage))
 )]
 pub async fn list_people(
     State(app): State<App>,
