@@ -43,23 +43,23 @@ async fn roundtrip(stream: &mut TcpStream, request: &[u8], buffer: &mut Vec<u8>)
         let n = stream.read(&mut chunk).await.expect("response read");
         assert!(n > 0, "server closed the connection");
         buffer.extend_from_slice(&chunk[..n]);
-        if head_end.is_none() {
-            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                head_end = Some(end);
-                length = content_length(&buffer[..end]);
-            }
+        if head_end.is_none()
+            && let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n")
+        {
+            head_end = Some(end);
+            length = content_length(&buffer[..end]);
         }
-        if let Some(end) = head_end {
-            if buffer.len() >= end + 4 + length {
-                let status = std::str::from_utf8(&buffer[9..12]).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
-                // A filing's 201 body is not needed; anything else is kept for the message.
-                let body = if status == 201 {
-                    String::new()
-                } else {
-                    String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).into_owned()
-                };
-                return (status, body);
-            }
+        if let Some(end) = head_end
+            && buffer.len() >= end + 4 + length
+        {
+            let status = std::str::from_utf8(&buffer[9..12]).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+            // A filing's 201 body is not needed; anything else is kept for the message.
+            let body = if status == 201 {
+                String::new()
+            } else {
+                String::from_utf8_lossy(&buffer[end + 4..end + 4 + length]).into_owned()
+            };
+            return (status, body);
         }
     }
 }

@@ -14,6 +14,7 @@ macro_rules! outln {
 
 pub mod assign;
 pub mod audit;
+pub mod backup;
 pub mod coverage;
 pub mod export;
 pub mod generate;
@@ -69,6 +70,10 @@ pub enum Command {
     Coverage(coverage::Args),
     /// Check the audit log's hash chain.
     Audit(audit::Args),
+    /// Copy the database while it serves, then verify the copy (integrity, audit chain, documents).
+    Backup(backup::Args),
+    /// Replace the database with a verified backup (refused while a server has it open).
+    Restore(backup::RestoreArgs),
     /// Export the hazard ledger as CSV or XLSX.
     Export(export::Args),
     /// River patrol reports (compliance per chief).
@@ -92,6 +97,8 @@ impl Cli {
             Command::Assign(args) => assign::run(&args, &clock),
             Command::Coverage(args) => coverage::run(&args, &clock),
             Command::Audit(args) => audit::run(&args),
+            Command::Backup(args) => backup::run(&args),
+            Command::Restore(args) => backup::restore(&args, &clock),
             Command::Export(args) => export::run(&args, &clock),
             Command::Pdf(args) => pdf::run(&args),
             Command::Patrols(args) => patrols::run(&args),

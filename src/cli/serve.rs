@@ -33,6 +33,8 @@ pub fn run(args: Args, clock: Clock) -> anyhow::Result<()> {
 
 async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
     let path = config.db.db.clone();
+    // Held while serving: `gridsafe restore` refuses a database a server has open.
+    let _lock = crate::service::backup::ServerLock::take(&path)?;
     let store =
         Store::open(&path, &config.store_options()).with_context(|| format!("cannot open {}", path.display()))?;
     if config.demo {

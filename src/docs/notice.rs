@@ -423,7 +423,7 @@ pub fn chinese_date(date: &str) -> String {
             0..=9 => DIGITS[n as usize].to_string(),
             10 => "十".into(),
             11..=19 => format!("十{}", DIGITS[(n - 10) as usize]),
-            _ if n % 10 == 0 => format!("{}十", DIGITS[(n / 10) as usize]),
+            _ if n.is_multiple_of(10) => format!("{}十", DIGITS[(n / 10) as usize]),
             _ => format!("{}十{}", DIGITS[(n / 10) as usize], DIGITS[(n % 10) as usize]),
         }
     };

@@ -5,6 +5,8 @@
 
 /// Accounts: passwords, sessions, actors and their scope, assignments, coverage.
 pub mod accounts;
+/// Verified online backups and restores.
+pub mod backup;
 /// Cases (隐患): filing, actions through the state machine, views.
 pub mod cases;
 /// The editable taxonomy of case categories.

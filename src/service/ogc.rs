@@ -864,10 +864,10 @@ impl CaseNames {
             crate::store::cases::categories_with_retired(conn)?.into_iter().map(|(c, _)| (c.code, c.name)).collect();
         let mut enterprises = BTreeMap::new();
         for id in rows.iter().filter_map(|c| c.enterprise_id) {
-            if let std::collections::btree_map::Entry::Vacant(slot) = enterprises.entry(id) {
-                if let Some(e) = crate::store::enterprises::get(conn, id)? {
-                    slot.insert(e.name);
-                }
+            if let std::collections::btree_map::Entry::Vacant(slot) = enterprises.entry(id)
+                && let Some(e) = crate::store::enterprises::get(conn, id)?
+            {
+                slot.insert(e.name);
             }
         }
         Ok(Self { categories, enterprises })
@@ -926,10 +926,11 @@ fn patrol_page(conn: &Connection, maps: &Maps, actor: &Actor, q: &ItemsQuery) ->
     };
     let view = box_of(bbox);
     let ranges = crate::spatial::track::cell_ranges(bbox);
-    if ranges.iter().map(|(low, high)| high - low + 1).sum::<i64>() <= MAX_BOX_CELLS && cells_indexed(conn)? {
-        if let Some(ids) = patrol_store::ids_in_cells(conn, &ranges, MAX_BOX_LOGS)? {
-            return patrols_among(conn, maps, actor, q, window, after, &ids);
-        }
+    if ranges.iter().map(|(low, high)| high - low + 1).sum::<i64>() <= MAX_BOX_CELLS
+        && cells_indexed(conn)?
+        && let Some(ids) = patrol_store::ids_in_cells(conn, &ranges, MAX_BOX_LOGS)?
+    {
+        return patrols_among(conn, maps, actor, q, window, after, &ids);
     }
     // A wide box: read the reader's logs a chunk at a time and keep those
     // whose track crosses it, up to a bound (a page may then come short, or
@@ -969,10 +970,10 @@ fn patrol_page(conn: &Connection, maps: &Maps, actor: &Actor, q: &ItemsQuery) ->
 fn cells_indexed(conn: &Connection) -> Result<bool> {
     let Some((first, last)) = patrol_store::first_and_last(conn)? else { return Ok(true) };
     for p in [first, last] {
-        if let Some(&cell) = crate::spatial::track::cells(&patrols::stored_line(&p.track)).first() {
-            if !patrol_store::in_cell(conn, cell, p.id)? {
-                return Ok(false);
-            }
+        if let Some(&cell) = crate::spatial::track::cells(&patrols::stored_line(&p.track)).first()
+            && !patrol_store::in_cell(conn, cell, p.id)?
+        {
+            return Ok(false);
         }
     }
     Ok(true)

@@ -399,11 +399,11 @@ pub fn parse_rivers(text: &str) -> Result<Vec<RiverFeature>, Vec<Problem>> {
             }
             (problems.len() == before).then(|| MultiLineString::new(parts.iter().map(|p| to_line(p)).collect()))
         });
-        if let Some(code) = &code {
-            if out.iter().any(|r| &r.river.code == code) {
-                problems.push(Problem::at(index, code_ref, "河流编码重复", "duplicate river code"));
-                continue;
-            }
+        if let Some(code) = &code
+            && out.iter().any(|r| &r.river.code == code)
+        {
+            problems.push(Problem::at(index, code_ref, "河流编码重复", "duplicate river code"));
+            continue;
         }
         if let (Some(code), Some(name), Some(line)) = (code, name, line) {
             out.push(RiverFeature { river: River { code, name }, line });

@@ -345,10 +345,11 @@ fn run_batch(
             }
         }
         i += 1;
-        if i == batch.len() && batch.len() < MAX_BATCH {
-            if let Ok(next) = rx.try_recv() {
-                batch.push(next);
-            }
+        if i == batch.len()
+            && batch.len() < MAX_BATCH
+            && let Ok(next) = rx.try_recv()
+        {
+            batch.push(next);
         }
     }
     conn.execute_batch("COMMIT")

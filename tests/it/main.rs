@@ -3,6 +3,7 @@
 
 mod access;
 mod admin_pages;
+mod backup;
 mod browser;
 mod cases;
 mod cli;

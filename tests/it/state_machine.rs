@@ -353,7 +353,7 @@ fn payload(step: &Step, photo: &str, n: usize) -> ActionInput {
     }
     // The plan is part of a dispatch's payload only sometimes (n odd), so a
     // major hazard is dispatched both with and without one.
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         p.plan = None;
     }
     p

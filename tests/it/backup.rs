@@ -1,0 +1,146 @@
+//! `gridsafe backup` / `restore`: a copy taken while clients file holds every
+//! case acknowledged before it began and verifies; a restore verifies first,
+//! refuses a database a server holds, and keeps what it replaces.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use gridsafe::service::backup;
+use rusqlite::Connection;
+
+use crate::cases::{hazard, photo};
+use crate::helpers::TestApp;
+
+fn numbers(db: &std::path::Path) -> std::collections::HashSet<String> {
+    let conn = Connection::open(db).unwrap();
+    let mut stmt = conn.prepare("SELECT number FROM cases").unwrap();
+    stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_taken_while_eight_clients_file_holds_every_case_acknowledged_before_it() {
+    let app = Arc::new(TestApp::demo().await);
+    let admin = app.login("admin").await;
+    let body = hazard(&app, &[photo(&app, &admin, 7).await]);
+    // One dispatched case, so the copy has an issued notice to check.
+    let dispatched = crate::cases::registered(&app, &admin, 9).await;
+    let dispatch = serde_json::json!({"action": "dispatch", "responsible": "世邦机械", "measures": "整改", "deadline": "2099-01-31"});
+    crate::cases::act(&app, &admin, &dispatched, None, dispatch).await.expect(200);
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let filers: Vec<_> = (0..8)
+        .map(|_| {
+            let (app, admin, body, acknowledged, stop) =
+                (app.clone(), admin.clone(), body.clone(), acknowledged.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let filed = app.json_as("POST", Some(&admin), "/api/v1/cases", &body).await.expect(201);
+                    acknowledged.lock().unwrap().push(filed["number"].as_str().unwrap().to_owned());
+                }
+            })
+        })
+        .collect();
+    while acknowledged.lock().unwrap().len() < 80 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let before: Vec<String> = acknowledged.lock().unwrap().clone();
+    let (db, out) = (app.db_path(), app.dir.path().join("backup.db"));
+    let copy = out.clone();
+    let verified = tokio::task::spawn_blocking(move || backup::take(&Connection::open(db).unwrap(), &copy))
+        .await
+        .unwrap()
+        .unwrap();
+    // Filing goes on after the copy, and the copy does not stop it.
+    let at_backup = acknowledged.lock().unwrap().len();
+    while acknowledged.lock().unwrap().len() < at_backup + 40 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    for filer in filers {
+        filer.await.unwrap();
+    }
+    let in_backup = numbers(&out);
+    let missing: Vec<&String> = before.iter().filter(|n| !in_backup.contains(*n)).collect();
+    assert!(missing.is_empty(), "acknowledged before the backup but not in it: {missing:?}");
+    assert_eq!(verified.cases, in_backup.len() as i64);
+    assert!(verified.audit_entries >= verified.cases);
+    assert!(verified.documents >= 1);
+    assert_eq!(backup::verify(&out).unwrap(), verified);
+    assert!(!app.dir.path().join("backup.db.partial").exists());
+    // A backup never overwrites.
+    let again = backup::take(&Connection::open(app.db_path()).unwrap(), &out).unwrap_err();
+    assert!(again.to_string().contains("exists"), "{again}");
+    // A copy whose document no longer matches its hash does not verify.
+    let conn = Connection::open(&out).unwrap();
+    conn.execute("DROP TRIGGER IF EXISTS documents_no_update", []).unwrap();
+    let changed =
+        conn.execute("UPDATE documents SET bytes = x'00' WHERE id = (SELECT min(id) FROM documents)", []).unwrap();
+    assert_eq!(changed, 1, "the demo has issued documents");
+    drop(conn);
+    let error = backup::verify(&out).unwrap_err();
+    assert!(error.to_string().contains("does not match its recorded SHA-256"), "{error}");
+}
+
+#[test]
+fn a_restore_verifies_first_refuses_a_served_database_and_keeps_the_one_it_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gridsafe")).args(args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let (db, copy, live) = (path("town.db"), path("town-backup.db"), path("live.db"));
+    let (ok, text) = run(&["generate", "--db", &db, "--villages", "20", "--cases", "300", "--patrols", "10"]);
+    assert!(ok, "{text}");
+    let (ok, text) = run(&["backup", &copy, "--db", &db]);
+    assert!(ok, "{text}");
+    assert!(text.contains("已备份并校验"), "{text}");
+    let cases = numbers(std::path::Path::new(&db));
+
+    // A server holds its database: restore refuses and leaves it as it was.
+    {
+        let _served = backup::ServerLock::take(std::path::Path::new(&live)).unwrap();
+        let (ok, text) = run(&["restore", &copy, "--db", &live]);
+        assert!(!ok && text.contains("stop it first"), "{text}");
+        assert!(!std::path::Path::new(&live).exists());
+    }
+    let (ok, text) = run(&["restore", &copy, "--db", &live]);
+    assert!(ok, "{text}");
+    assert_eq!(numbers(std::path::Path::new(&live)), cases);
+    let (ok, text) = run(&["audit", "verify", "--db", &live]);
+    assert!(ok, "{text}");
+
+    // A tampered backup is refused, and the database it would replace stays.
+    let tampered = path("tampered.db");
+    std::fs::copy(&copy, &tampered).unwrap();
+    {
+        let conn = Connection::open(&tampered).unwrap();
+        let triggers: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        for name in triggers {
+            conn.execute(&format!("DROP TRIGGER {name}"), []).unwrap();
+        }
+        assert_eq!(conn.execute("UPDATE audit_log SET comment = '改过' WHERE seq = 1", []).unwrap(), 1);
+    }
+    let (ok, text) = run(&["restore", &tampered, "--db", &live]);
+    assert!(!ok && text.contains("audit chain is broken"), "{text}");
+    assert_eq!(numbers(std::path::Path::new(&live)), cases);
+    // Restoring over a database keeps the one replaced beside it.
+    let (ok, text) = run(&["restore", &copy, "--db", &live]);
+    assert!(ok, "{text}");
+    let kept = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("live.db.before-restore-") && !n.ends_with("-wal"))
+        .count();
+    assert_eq!(kept, 1);
+}
