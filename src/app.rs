@@ -30,6 +30,17 @@ pub struct App {
     pub sessions: Arc<crate::service::login::SessionCache>,
     /// Where every handler reads the time (fixed in tests).
     pub clock: Clock,
+    /// The backup schedule, if any, and the last scheduled backup's outcome.
+    pub backups: Arc<Backups>,
+}
+
+/// The server's scheduled backups: how, and how the last one went.
+#[derive(Debug, Default)]
+pub struct Backups {
+    /// The schedule (`serve --backup-dir`), if set.
+    pub schedule: Option<crate::service::backup::Schedule>,
+    /// The last outcome.
+    pub last: std::sync::Mutex<Option<crate::service::backup::LastBackup>>,
 }
 
 impl App {
@@ -42,7 +53,15 @@ impl App {
             limiter: Arc::default(),
             sessions: Arc::default(),
             clock: Clock::system(),
+            backups: Arc::default(),
         }
+    }
+
+    /// The same application with this backup schedule.
+    #[must_use]
+    pub fn with_backups(mut self, schedule: Option<crate::service::backup::Schedule>) -> Self {
+        self.backups = Arc::new(Backups { schedule, last: std::sync::Mutex::default() });
+        self
     }
 
     /// The same application reading the time from `clock`.

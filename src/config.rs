@@ -58,12 +58,31 @@ pub struct Config {
     /// Pooled read-only database connections.
     #[arg(long, env = "GRIDSAFE_READERS", default_value_t = 4)]
     pub readers: usize,
+    /// Take verified backups into this directory while serving (one at start,
+    /// then every `--backup-every`); off when not set.
+    #[arg(long, env = "GRIDSAFE_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// Time between scheduled backups: a number with `s`, `m`, `h` or `d` (e.g. `6h`).
+    #[arg(long, env = "GRIDSAFE_BACKUP_EVERY", default_value = "6h", value_parser = parse_interval)]
+    pub backup_every: u64,
+    /// How many scheduled backups to keep (the oldest beyond are deleted).
+    #[arg(long, env = "GRIDSAFE_BACKUP_KEEP", default_value_t = 28, value_parser = clap::value_parser!(u64).range(1..))]
+    pub backup_keep: u64,
     /// Milliseconds a request waits for the database before it is answered 503.
     #[arg(long, env = "GRIDSAFE_DB_WAIT_MS", default_value_t = 5000)]
     pub db_wait_ms: u64,
 }
 
 impl Config {
+    /// The backup schedule the flags ask for, if any.
+    pub fn backup_schedule(&self) -> Option<crate::service::backup::Schedule> {
+        self.backup_dir.clone().map(|dir| crate::service::backup::Schedule {
+            dir,
+            every_s: self.backup_every,
+            keep: usize::try_from(self.backup_keep).unwrap_or(usize::MAX),
+        })
+    }
+
     /// The store settings these flags describe.
     pub fn store_options(&self) -> StoreOptions {
         StoreOptions {
@@ -72,4 +91,23 @@ impl Config {
             ..StoreOptions::default()
         }
     }
+}
+
+/// Parses `90s`, `30m`, `6h` or `1d` as seconds (at least one).
+fn parse_interval(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 =
+        number.parse().map_err(|_| format!("须为数字加单位 s/m/h/d，如 6h / a number with s, m, h or d: {text}"))?;
+    let scale = match unit {
+        "s" | "" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("单位须为 s、m、h 或 d / the unit must be s, m, h or d: {text}")),
+    };
+    n.checked_mul(scale)
+        .filter(|s| *s > 0)
+        .ok_or_else(|| format!("间隔须大于 0 / the interval must be positive: {text}"))
 }

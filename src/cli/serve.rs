@@ -96,11 +96,41 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
     }
     let app =
         App::new(store, maps, UiSettings { tile_url: config.tile_url.clone(), public_url: config.public_url.clone() })
-            .with_clock(clock);
+            .with_clock(clock)
+            .with_backups(config.backup_schedule());
+    if app.backups.schedule.is_some() {
+        tokio::spawn(run_backups(app.clone(), path.clone()));
+    }
     outln!("gridsafe 已启动 / listening on http://{address}/  (数据库 / database: {})", path.display())?;
     crate::http::serve(listener, app, shutdown_signal()).await?;
     outln!("gridsafe 已停止 / stopped")?;
     Ok(())
+}
+
+/// Takes a scheduled backup now and then every interval, each on a blocking
+/// thread with its own connection (filing goes on meanwhile), logging and
+/// keeping each outcome for `/healthz`.
+async fn run_backups(app: App, db: std::path::PathBuf) {
+    let Some(schedule) = app.backups.schedule.clone() else { return };
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(schedule.every_s));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let (db, schedule, now) = (db.clone(), schedule.clone(), app.now_s());
+        let Ok(last) =
+            tokio::task::spawn_blocking(move || crate::service::backup::scheduled(&db, &schedule, now)).await
+        else {
+            tracing::error!("the backup task panicked");
+            continue;
+        };
+        match (&last.file, &last.error) {
+            (Some(file), _) => tracing::info!(file = %file.display(), "backup taken and verified"),
+            (_, error) => tracing::error!(error = error.as_deref().unwrap_or("unknown"), "BACKUP FAILED"),
+        }
+        if let Ok(mut slot) = app.backups.last.lock() {
+            *slot = Some(last);
+        }
+    }
 }
 
 /// The server's own address for links in documents: `http://<listen address>`,

@@ -168,3 +168,93 @@ pub fn restore(backup: &Path, db: &Path, now: i64) -> Result<Verified> {
     sync_dir(db)?;
     Ok(verified)
 }
+
+/// The outcome of the last scheduled backup, for `/healthz` and the log.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastBackup {
+    /// When it ran (Unix seconds, by the server's clock).
+    pub at: i64,
+    /// The file written, when it succeeded.
+    pub file: Option<PathBuf>,
+    /// What it holds, when it succeeded.
+    pub verified: Option<Verified>,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+/// Where the scheduled backups go and how many stay.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// The directory of the backups.
+    pub dir: PathBuf,
+    /// Seconds between two backups.
+    pub every_s: u64,
+    /// How many of the newest are kept.
+    pub keep: usize,
+}
+
+/// Takes one scheduled backup of `db` into the schedule's directory as
+/// `gridsafe-<YYYYMMDDhhmmss>.db` (China time at `now`), verified, then
+/// prunes the oldest beyond `keep`. Never fails silently: the outcome is the
+/// answer, success or not.
+pub fn scheduled(db: &Path, schedule: &Schedule, now: i64) -> LastBackup {
+    let outcome = (|| {
+        fs::create_dir_all(&schedule.dir).map_err(|e| io("cannot create", &schedule.dir, &e))?;
+        let stamp: String =
+            crate::domain::time::china_timestamp(now).chars().take(19).filter(char::is_ascii_digit).collect();
+        let mut out = schedule.dir.join(format!("gridsafe-{stamp}.db"));
+        for n in 1.. {
+            if !out.exists() {
+                break;
+            }
+            out = schedule.dir.join(format!("gridsafe-{stamp}-{n}.db"));
+        }
+        let conn = crate::store::open_connection(db)?;
+        let verified = take(&conn, &out)?;
+        prune(&schedule.dir, schedule.keep)?;
+        Ok::<_, Error>((out, verified))
+    })();
+    match outcome {
+        Ok((file, verified)) => LastBackup { at: now, file: Some(file), verified: Some(verified), error: None },
+        Err(e) => LastBackup { at: now, file: None, verified: None, error: Some(e.to_string()) },
+    }
+}
+
+/// Deletes all but the `keep` newest scheduled backups (by modification time) in `dir`.
+pub fn prune(dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
+    let mut backups: Vec<(std::time::SystemTime, PathBuf)> = fs::read_dir(dir)
+        .map_err(|e| io("cannot list", dir, &e))?
+        .filter_map(std::result::Result::ok)
+        .filter(|e| {
+            let path = e.path();
+            path.extension().is_some_and(|x| x == "db")
+                && path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("gridsafe-"))
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    backups.sort();
+    let excess = backups.len().saturating_sub(keep);
+    let removed: Vec<PathBuf> = backups.into_iter().take(excess).map(|(_, path)| path).collect();
+    for path in &removed {
+        fs::remove_file(path).map_err(|e| io("cannot remove", path, &e))?;
+    }
+    Ok(removed)
+}
+
+/// What `/healthz` says of the backups: none configured, or the last outcome
+/// and whether it is a reason for concern (failed, or older than two intervals).
+pub fn health(schedule: Option<&Schedule>, last: Option<&LastBackup>, now: i64) -> (serde_json::Value, Option<String>) {
+    let Some(schedule) = schedule else { return (serde_json::json!({"scheduled": false}), None) };
+    let Some(last) = last else {
+        return (serde_json::json!({"scheduled": true, "last": null}), None);
+    };
+    let age_s = now - last.at;
+    let concern = if let Some(error) = &last.error {
+        Some(format!("last backup failed: {error}"))
+    } else if age_s > 2 * schedule.every_s as i64 {
+        Some(format!("last backup is {age_s} s old"))
+    } else {
+        None
+    };
+    (serde_json::json!({"scheduled": true, "last": last, "age_s": age_s}), concern)
+}

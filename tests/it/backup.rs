@@ -144,3 +144,68 @@ fn a_restore_verifies_first_refuses_a_served_database_and_keeps_the_one_it_repla
         .count();
     assert_eq!(kept, 1);
 }
+
+#[test]
+fn the_server_takes_verified_backups_on_schedule_keeps_the_newest_and_says_so_in_healthz() {
+    let dir = tempfile::tempdir().unwrap();
+    let backups = dir.path().join("backups");
+    let args = ["--demo", "--backup-dir", backups.to_str().unwrap(), "--backup-every", "1s", "--backup-keep", "2"];
+    let mut server =
+        crate::durability::start_with(&dir.path().join("town.db"), dir.path().join("stderr"), &args, false);
+    let listed = || -> Vec<std::path::PathBuf> {
+        // Finished backups only: one being written is a `.partial` beside them.
+        std::fs::read_dir(&backups)
+            .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "db")).collect())
+            .unwrap_or_default()
+    };
+    // Four backups at one a second: the two newest stay.
+    let started = std::time::Instant::now();
+    let mut health = serde_json::Value::Null;
+    while started.elapsed() < std::time::Duration::from_secs(60) {
+        let (status, body) = crate::durability::request(&server.address, "GET", "/healthz", None, None);
+        assert_eq!(status, 200, "{body}");
+        health = serde_json::from_str(&body).unwrap();
+        if started.elapsed() > std::time::Duration::from_secs(4) && health["backup"]["last"]["file"].is_string() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["backup"]["scheduled"], true);
+    let files = listed();
+    assert_eq!(files.len(), 2, "{files:?}");
+    for file in &files {
+        let verified = backup::verify(file).unwrap();
+        assert!(verified.cases > 0 && verified.audit_entries > 0, "{verified:?}");
+    }
+    // A second server on the same database is refused: it is held.
+    let refused = Command::new(env!("CARGO_BIN_EXE_gridsafe"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("town.db"))
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("stop it first"));
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    // Backups that cannot be written make the server say it is degraded.
+    let blocked = dir.path().join("not-a-directory");
+    std::fs::write(&blocked, b"").unwrap();
+    let args = ["--backup-dir", blocked.to_str().unwrap(), "--backup-every", "1s"];
+    let mut server =
+        crate::durability::start_with(&dir.path().join("town.db"), dir.path().join("stderr2"), &args, false);
+    let started = std::time::Instant::now();
+    loop {
+        let (_, body) = crate::durability::request(&server.address, "GET", "/healthz", None, None);
+        health = serde_json::from_str(&body).unwrap();
+        if health["status"] == "degraded" || started.elapsed() > std::time::Duration::from_secs(30) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert!(health["reasons"][0].as_str().unwrap().contains("last backup failed"), "{health}");
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}

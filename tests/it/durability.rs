@@ -13,7 +13,13 @@ use serde_json::{Value, json};
 
 /// One request on a fresh connection (`Connection: close`); returns status and
 /// body, or status 0 when the server cannot be reached (it may have just been killed).
-fn request(address: &str, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+pub(crate) fn request(
+    address: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
     let Ok(mut stream) = TcpStream::connect(address) else {
         return (0, String::new());
     };
@@ -37,9 +43,9 @@ fn request(address: &str, method: &str, path: &str, token: Option<&str>, body: O
 }
 
 /// A server under test: the child, its address and the file its stderr goes to.
-struct Server {
-    child: Child,
-    address: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) address: String,
     stderr: std::path::PathBuf,
 }
 
@@ -54,16 +60,19 @@ impl Server {
 
 /// Starts `gridsafe serve --demo` on a free port, its stderr kept in `stderr`.
 fn start(db: &std::path::Path, stderr: std::path::PathBuf) -> Server {
+    start_with(db, stderr, &["--demo"], true)
+}
+
+/// Starts `gridsafe serve` with `args` on a free port, its stderr kept in
+/// `stderr`, at the tests' fixed moment or on the real clock.
+pub(crate) fn start_with(db: &std::path::Path, stderr: std::path::PathBuf, args: &[&str], fixed_clock: bool) -> Server {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(&stderr).expect("log file");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gridsafe"))
-        .args(["serve", "--demo", "--bind", "127.0.0.1:0", "--db"])
-        .arg(db)
-        .env("RUST_LOG", "warn")
-        .env("GRIDSAFE_NOW", crate::helpers::NOW.to_string())
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .expect("server starts");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_gridsafe"));
+    command.args(["serve", "--bind", "127.0.0.1:0", "--db"]).arg(db).args(args).env("RUST_LOG", "warn");
+    if fixed_clock {
+        command.env("GRIDSAFE_NOW", crate::helpers::NOW.to_string());
+    }
+    let mut child = command.stdout(Stdio::piped()).stderr(log).spawn().expect("server starts");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let address = loop {

@@ -98,8 +98,20 @@ fn documented() -> OpenApiRouter<App> {
         .layer(DefaultBodyLimit::max(256 * 1024))
 }
 
-/// `GET /healthz`: the database answers and the geography is loaded.
+/// `GET /healthz`: the database answers, the geography is loaded, and the
+/// scheduled backups (if any) are recent and succeeding; `degraded` with the
+/// reasons otherwise.
 pub async fn health(State(app): State<App>) -> Result<Json<Value>> {
     let grids = app.store.read(crate::store::grids::count).await?;
-    Ok(Json(json!({"status": "ok", "grids": grids, "grids_in_memory": app.maps().grids().len()})))
+    let last = app.backups.last.lock().map(|last| last.clone()).unwrap_or_default();
+    let (backup, concern) = crate::service::backup::health(app.backups.schedule.as_ref(), last.as_ref(), app.now_s());
+    let reasons: Vec<String> = concern.into_iter().collect();
+    let status = if reasons.is_empty() { "ok" } else { "degraded" };
+    Ok(Json(json!({
+        "status": status,
+        "reasons": reasons,
+        "grids": grids,
+        "grids_in_memory": app.maps().grids().len(),
+        "backup": backup,
+    })))
 }
