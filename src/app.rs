@@ -32,6 +32,8 @@ pub struct App {
     pub clock: Clock,
     /// The backup schedule, if any, and the last scheduled backup's outcome.
     pub backups: Arc<Backups>,
+    /// What the tamper alarm found last (the audit chain and its guards).
+    pub audit: Arc<std::sync::Mutex<crate::service::integrity::AuditState>>,
 }
 
 /// The server's scheduled backups: how, and how the last one went.
@@ -54,6 +56,7 @@ impl App {
             sessions: Arc::default(),
             clock: Clock::system(),
             backups: Arc::default(),
+            audit: Arc::default(),
         }
     }
 
@@ -69,6 +72,11 @@ impl App {
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// What the tamper alarm found last.
+    pub fn audit_state(&self) -> crate::service::integrity::AuditState {
+        self.audit.lock().map(|state| state.clone()).unwrap_or_default()
     }
 
     /// The current Unix time in seconds, from the application's clock.

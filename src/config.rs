@@ -68,6 +68,14 @@ pub struct Config {
     /// How many scheduled backups to keep (the oldest beyond are deleted).
     #[arg(long, env = "GRIDSAFE_BACKUP_KEEP", default_value_t = 28, value_parser = clap::value_parser!(u64).range(1..))]
     pub backup_keep: u64,
+    /// Minutes between two checks of the audit chain and its append-only
+    /// triggers (the first runs at start).
+    #[arg(long, env = "GRIDSAFE_AUDIT_EVERY", default_value = "5m", value_parser = parse_interval)]
+    pub audit_every: u64,
+    /// Start even though the audit log's append-only triggers are missing or
+    /// altered: they are re-created and the start is recorded in the audit log.
+    #[arg(long)]
+    pub accept_missing_triggers: bool,
     /// Milliseconds a request waits for the database before it is answered 503.
     #[arg(long, env = "GRIDSAFE_DB_WAIT_MS", default_value_t = 5000)]
     pub db_wait_ms: u64,

@@ -39,7 +39,8 @@ impl Error {
             | Self::Stale(m)
             | Self::TooLarge(m)
             | Self::UnsupportedMedia(m)
-            | Self::Busy(m) => Some(m),
+            | Self::Busy(m)
+            | Self::Full(m) => Some(m),
             Self::Rejected { summary, .. } => Some(summary),
             Self::Invalid { reason, .. } | Self::Refused { reason, .. } | Self::RateLimited { reason, .. } => {
                 Some(reason)
@@ -116,6 +117,9 @@ pub enum Error {
     /// The store could not take the work within the bounded wait.
     #[error("busy: {0}")]
     Busy(Msg),
+    /// The server's storage is full: nothing was written; retry later.
+    #[error("storage full: {0}")]
+    Full(Msg),
     /// A database failure.
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),

@@ -37,6 +37,7 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
     let _lock = crate::service::backup::ServerLock::take(&path)?;
     let store =
         Store::open(&path, &config.store_options()).with_context(|| format!("cannot open {}", path.display()))?;
+    guard_check(&store, &config, clock.now_s()).await?;
     if config.demo {
         let loaded = store
             .write(|c| {
@@ -101,10 +102,74 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
     if app.backups.schedule.is_some() {
         tokio::spawn(run_backups(app.clone(), path.clone()));
     }
+    tokio::spawn(watch_audit(app.clone(), path.clone(), config.audit_every));
     outln!("gridsafe 已启动 / listening on http://{address}/  (数据库 / database: {})", path.display())?;
     crate::http::serve(listener, app, shutdown_signal()).await?;
     outln!("gridsafe 已停止 / stopped")?;
     Ok(())
+}
+
+/// Refuses to serve a database whose append-only triggers are missing or
+/// altered (someone could edit the audit log unseen), unless told to with
+/// `--accept-missing-triggers`: then they are re-created and the audit log
+/// records the start.
+async fn guard_check(store: &Store, config: &Config, now: i64) -> anyhow::Result<()> {
+    let missing = store.read(store::audit::missing_guards).await.context("cannot check the audit triggers")?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let names = missing.join(", ");
+    if !config.accept_missing_triggers {
+        anyhow::bail!(
+            "审计日志的防篡改触发器缺失或被改动（{names}）：记录可能被篡改过，拒绝启动。请先运行 `gridsafe audit verify` \
+             核查（必要时从备份恢复），确认后可加 --accept-missing-triggers 启动：触发器将被重建，并记入审计日志。\n\
+             the audit log's append-only triggers are missing or altered ({names}): records may have been tampered \
+             with, so the server refuses to start. Check with `gridsafe audit verify` (restore a backup if need be), \
+             then start with --accept-missing-triggers: the triggers are re-created and the start is recorded in the audit log."
+        );
+    }
+    tracing::error!(triggers = %names, "AUDIT TRIGGERS MISSING: started with --accept-missing-triggers; re-creating them");
+    let at = crate::domain::time::china_timestamp(now);
+    store
+        .write(move |c| crate::service::integrity::accept_missing_guards(c, &missing, at.clone()))
+        .await
+        .context("cannot re-create the audit triggers")?;
+    Ok(())
+}
+
+/// The tamper alarm: checks the audit chain (from the last verified entry on)
+/// and its guards at start and then every `every_s` seconds, on a blocking
+/// thread with its own read-only connection, logging loudly what is wrong.
+async fn watch_audit(app: App, db: std::path::PathBuf, every_s: u64) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(every_s));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let (db, previous, now) = (db.clone(), app.audit_state(), app.now_s());
+        let checked = tokio::task::spawn_blocking(move || {
+            let conn = store::open_connection(&db)?;
+            conn.execute_batch("PRAGMA query_only = ON;")?;
+            Ok::<_, rusqlite::Error>(crate::service::integrity::check(&conn, &previous, now))
+        })
+        .await;
+        let state = match checked {
+            Ok(Ok(state)) => state,
+            Ok(Err(e)) => app.audit_state().failed(e.to_string()),
+            Err(_) => {
+                tracing::error!("the audit check panicked");
+                continue;
+            }
+        };
+        let concerns = state.concerns();
+        if concerns.is_empty() {
+            tracing::debug!(entries = state.verified_entries, "audit chain verified");
+        } else {
+            tracing::error!(concerns = %concerns.join("; "), "AUDIT ALARM");
+        }
+        if let Ok(mut slot) = app.audit.lock() {
+            *slot = state;
+        }
+    }
 }
 
 /// Takes a scheduled backup now and then every interval, each on a blocking

@@ -103,6 +103,9 @@ pub fn link(head: Option<(i64, &str)>, record: Record) -> Entry {
     entry
 }
 
+/// The actor of entries the server itself records (no person did it).
+pub const SYSTEM_ACTOR: i64 = 0;
+
 /// The first place the chain is broken.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Broken {
@@ -114,8 +117,18 @@ pub struct Broken {
 
 /// Walks entries in `seq` order; returns the number checked or the first break.
 pub fn verify(entries: impl IntoIterator<Item = Entry>) -> Result<i64, Broken> {
-    let mut prev = GENESIS.to_owned();
-    let mut expected_seq = 1;
+    verify_after(None, entries).map(|(checked, _)| checked)
+}
+
+/// Walks entries in `seq` order that follow `head` (the last entry already
+/// verified, its `seq` and hash; `None`: from the first); returns how many
+/// were checked and the new head, or the first break.
+pub fn verify_after(
+    head: Option<(i64, String)>,
+    entries: impl IntoIterator<Item = Entry>,
+) -> Result<(i64, Option<(i64, String)>), Broken> {
+    let (mut expected_seq, mut prev) = head.clone().map_or((1, GENESIS.to_owned()), |(seq, hash)| (seq + 1, hash));
+    let first = expected_seq;
     for e in entries {
         if e.seq != expected_seq {
             return Err(Broken {
@@ -132,5 +145,7 @@ pub fn verify(entries: impl IntoIterator<Item = Entry>) -> Result<i64, Broken> {
         prev = e.hash;
         expected_seq += 1;
     }
-    Ok(expected_seq - 1)
+    let checked = expected_seq - first;
+    let head = if checked == 0 { head } else { Some((expected_seq - 1, prev)) };
+    Ok((checked, head))
 }

@@ -35,7 +35,7 @@ pub fn status(error: &Error) -> StatusCode {
         Error::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         Error::Stale(_) => StatusCode::PRECONDITION_FAILED,
         Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-        Error::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+        Error::Busy(_) | Error::Full(_) => StatusCode::SERVICE_UNAVAILABLE,
         Error::Sqlite(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -72,6 +72,13 @@ impl IntoResponse for Error {
                 response
                     .headers_mut()
                     .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+                response
+            }
+            Error::Full(msg) => {
+                let mut response = body(StatusCode::SERVICE_UNAVAILABLE, "storage_full", &msg, &Value::Null);
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("60"));
                 response
             }
             internal @ (Error::Sqlite(_) | Error::Internal(_)) => {

@@ -17,6 +17,10 @@ pub mod documents;
 pub mod enterprises;
 /// Importing, storing and loading the town's geography.
 pub mod geography;
+/// What `/healthz` says of the server.
+pub mod health;
+/// The tamper alarm: the audit chain and its append-only guards, checked while serving.
+pub mod integrity;
 /// The failed-login limiter and the cache of resolved sessions.
 pub mod login;
 /// The map of everything: open cases aggregated by zoom, enterprises, patrol tracks, in scope.

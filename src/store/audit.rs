@@ -125,19 +125,33 @@ pub fn for_case(conn: &Connection, case_id: i64) -> Result<Vec<Entry>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Walks the whole chain; also checks that every case has as many entries as its version says.
-pub fn verify(conn: &Connection) -> Result<std::result::Result<i64, crate::domain::audit::Broken>> {
-    // Row by row: ten years of a county are tens of millions of entries.
-    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM audit_log ORDER BY seq"))?;
+/// The head of a verified chain: the last entry's `seq` and hash.
+pub type Head = Option<(i64, String)>;
+
+/// Walks the entries after `head` (`None`: all of them) row by row, with
+/// flat memory; returns how many were checked and the new head, or the first break.
+pub fn verify_after(
+    conn: &Connection,
+    head: Head,
+) -> Result<std::result::Result<(i64, Head), crate::domain::audit::Broken>> {
+    let after = head.as_ref().map_or(0, |(seq, _)| *seq);
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq"))?;
     let mut failed = None;
-    let rows = stmt.query_map([], entry)?.map_while(|row| row.map_err(|e| failed = Some(e)).ok());
-    let checked = crate::domain::audit::verify(rows);
+    let rows = stmt.query_map([after], entry)?.map_while(|row| row.map_err(|e| failed = Some(e)).ok());
+    let checked = crate::domain::audit::verify_after(head, rows);
     if let Some(e) = failed {
         return Err(e.into());
     }
-    if checked.is_err() {
-        return Ok(checked);
-    }
+    Ok(checked)
+}
+
+/// Walks the whole chain; also checks that every case has as many entries as its version says.
+pub fn verify(conn: &Connection) -> Result<std::result::Result<i64, crate::domain::audit::Broken>> {
+    // Row by row: ten years of a county are tens of millions of entries.
+    let checked = match verify_after(conn, None)? {
+        Ok((checked, _)) => Ok(checked),
+        Err(broken) => return Ok(Err(broken)),
+    };
     // A case's version counts its actions; fewer entries means the tail was cut.
     let short: Option<(String, i64, i64)> = conn
         .query_row(
@@ -154,4 +168,47 @@ pub fn verify(conn: &Connection) -> Result<std::result::Result<i64, crate::domai
         }),
         None => checked,
     })
+}
+
+/// The append-only guards (triggers) the schema puts on the audit log and the
+/// issued documents, by name, with the statement that creates each, as the
+/// migrations wrote them.
+pub fn guards() -> Vec<(&'static str, &'static str)> {
+    let mut found = Vec::new();
+    for (_, sql) in super::migrate::MIGRATIONS {
+        let mut rest = *sql;
+        while let Some(start) = rest.find("CREATE TRIGGER ") {
+            let tail = &rest[start..];
+            let Some(end) = tail.find("END;") else { break };
+            let statement = &tail[..end + "END".len()];
+            if let Some(name) = statement["CREATE TRIGGER ".len()..].split_whitespace().next() {
+                found.push((name, statement));
+            }
+            rest = &tail[end..];
+        }
+    }
+    found
+}
+
+/// The guards that are missing or no longer as the schema made them (dropped,
+/// or replaced by one that lets edits through).
+pub fn missing_guards(conn: &Connection) -> Result<Vec<&'static str>> {
+    let squeeze = |sql: &str| sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut stmt = conn.prepare_cached("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1")?;
+    let mut missing = Vec::new();
+    for (name, sql) in guards() {
+        let present: Option<String> = stmt.query_row([name], |r| r.get(0)).optional()?;
+        if present.as_deref().map(squeeze) != Some(squeeze(sql)) {
+            missing.push(name);
+        }
+    }
+    Ok(missing)
+}
+
+/// Puts the named guards back as the schema made them (call in a transaction).
+pub fn restore_guards(conn: &Connection, names: &[&str]) -> Result<()> {
+    for (name, sql) in guards().into_iter().filter(|(name, _)| names.contains(name)) {
+        conn.execute_batch(&format!("DROP TRIGGER IF EXISTS {name}; {sql};"))?;
+    }
+    Ok(())
 }

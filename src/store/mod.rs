@@ -108,8 +108,32 @@ trait WriteJob: Send {
     /// Runs the closure (again, if it ran before: the last outcome counts);
     /// true when it succeeded.
     fn run(&mut self, conn: &Connection) -> bool;
+    /// Whether its last run failed because the disk (or the page limit) is full.
+    fn disk_full(&self) -> bool;
     /// Answers the caller once the batch's fate is known.
-    fn finish(self: Box<Self>, commit: std::result::Result<(), String>);
+    fn finish(self: Box<Self>, commit: std::result::Result<(), Failed>);
+}
+
+/// Why a batch did not commit, shared by all its jobs.
+#[derive(Debug, Clone)]
+struct Failed {
+    /// The disk (or the page limit) is full: the caller should retry later.
+    full: bool,
+    /// What SQLite said.
+    text: String,
+}
+
+/// Whether `e` is SQLite's "database or disk is full".
+fn is_disk_full(e: &Error) -> bool {
+    matches!(e, Error::Sqlite(s) if s.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull))
+}
+
+/// What a write answers while the disk is full: retry later, nothing was kept.
+fn storage_full() -> Error {
+    Error::Full(Msg::new(
+        "服务器存储空间已满，本次提交未保存，请稍后重试（已通知管理员）",
+        "the server's storage is full: nothing was saved, please retry later (the administrator is alerted)",
+    ))
 }
 
 struct Job<T, F> {
@@ -132,12 +156,18 @@ where
         ok
     }
 
-    fn finish(self: Box<Self>, commit: std::result::Result<(), String>) {
+    fn disk_full(&self) -> bool {
+        matches!(&self.outcome, Some(Err(e)) if is_disk_full(e))
+    }
+
+    fn finish(self: Box<Self>, commit: std::result::Result<(), Failed>) {
         let outcome = self.outcome.expect("finish follows run");
         let answer = match (commit, outcome) {
+            (Ok(()), Err(e)) if is_disk_full(&e) => Err(storage_full()),
             (Ok(()), outcome) => outcome,
+            (Err(failed), _) if failed.full => Err(storage_full()),
             (Err(_), Err(e)) => Err(e),
-            (Err(e), Ok(_)) => Err(Error::Internal(anyhow::anyhow!("commit failed: {e}"))),
+            (Err(failed), Ok(_)) => Err(Error::Internal(anyhow::anyhow!("commit failed: {}", failed.text))),
         };
         // The caller may have gone away (client disconnected); the write stands.
         let _ = self.reply.send(answer);
@@ -151,6 +181,8 @@ struct Inner {
     writer: Mutex<mpsc::Sender<Box<dyn WriteJob>>>,
     write_permits: Arc<Semaphore>,
     wait: Duration,
+    /// Why the last batch did not commit, until one does.
+    write_failure: Arc<Mutex<Option<String>>>,
 }
 
 /// The async facade over the database. Cheap to clone.
@@ -196,9 +228,11 @@ impl Store {
             readers.push(conn);
         }
         let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
+        let write_failure = Arc::new(Mutex::new(None));
+        let failure = write_failure.clone();
         std::thread::Builder::new()
             .name("gridsafe-writer".into())
-            .spawn(move || writer_loop(&writer_conn, &rx, &wal_pages, page_size))
+            .spawn(move || writer_loop(&writer_conn, &rx, &wal_pages, page_size, &failure))
             .map_err(|e| Error::Internal(anyhow::anyhow!("cannot start the writer thread: {e}")))?;
         let store = Self {
             inner: Arc::new(Inner {
@@ -208,6 +242,7 @@ impl Store {
                 writer: Mutex::new(tx),
                 write_permits: Arc::new(Semaphore::new(options.write_queue.max(1))),
                 wait: options.wait,
+                write_failure,
             }),
         };
         let alive = Arc::downgrade(&store.inner);
@@ -229,6 +264,19 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Why the last write batch failed to commit, if none has committed since
+    /// (a full disk, an I/O error): the store is not writable now.
+    pub fn write_failure(&self) -> Option<String> {
+        self.inner.write_failure.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// The size of the write-ahead log beside the database, in bytes.
+    pub fn wal_bytes(&self) -> u64 {
+        let mut wal = self.inner.path.clone().into_os_string();
+        wal.push("-wal");
+        std::fs::metadata(wal).map_or(0, |m| m.len())
     }
 
     /// Runs `f` on a pooled read-only connection, off the async threads.
@@ -283,14 +331,34 @@ impl Store {
 }
 
 /// The single writer: take what is queued, run it in one transaction, commit, answer.
-fn writer_loop(conn: &Connection, rx: &mpsc::Receiver<Box<dyn WriteJob>>, wal_pages: &AtomicI64, page_size: i64) {
+fn writer_loop(
+    conn: &Connection,
+    rx: &mpsc::Receiver<Box<dyn WriteJob>>,
+    wal_pages: &AtomicI64,
+    page_size: i64,
+    failure: &Mutex<Option<String>>,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         let commit = run_batch(conn, rx, &mut batch).map_err(|e| {
-            tracing::error!(error = %e, jobs = batch.len(), "group commit failed");
-            let _ = conn.execute_batch("ROLLBACK");
-            e.to_string()
+            let full = e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) || batch.iter().any(|j| j.disk_full());
+            if full {
+                tracing::error!(error = %e, jobs = batch.len(), "STORAGE FULL: group commit failed, nothing of it was kept");
+            } else {
+                tracing::error!(error = %e, jobs = batch.len(), "group commit failed");
+            }
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            Failed { full, text: e.to_string() }
         });
+        if let Ok(mut last) = failure.lock() {
+            *last = match &commit {
+                Err(failed) => Some(failed.text.clone()),
+                Ok(()) if batch.iter().any(|j| j.disk_full()) => Some("database or disk is full".to_owned()),
+                Ok(()) => None,
+            };
+        }
         for job in batch {
             job.finish(commit.clone());
         }
@@ -335,6 +403,7 @@ fn run_batch(
         } else {
             let before = conn.total_changes();
             let ok = batch[i].run(conn);
+            lost_transaction(conn)?;
             if !ok && (conn.total_changes() != before || schema_version(conn)? != schema) {
                 // It failed with writes of its own: start the batch over without them.
                 conn.execute_batch("ROLLBACK; BEGIN IMMEDIATE")?;
@@ -363,7 +432,22 @@ fn schema_version(conn: &Connection) -> rusqlite::Result<i64> {
 /// Runs one job inside its own savepoint, rolled back if the job fails.
 fn run_in_savepoint(conn: &Connection, job: &mut dyn WriteJob) -> rusqlite::Result<()> {
     conn.execute_batch("SAVEPOINT job")?;
-    if job.run(conn) { conn.execute_batch("RELEASE job") } else { conn.execute_batch("ROLLBACK TO job; RELEASE job") }
+    let ok = job.run(conn);
+    lost_transaction(conn)?;
+    if ok { conn.execute_batch("RELEASE job") } else { conn.execute_batch("ROLLBACK TO job; RELEASE job") }
+}
+
+/// Fails the batch when SQLite rolled its transaction back by itself (as it
+/// may on a full disk or an I/O error): the jobs after it would otherwise
+/// run, and commit, one by one outside it.
+fn lost_transaction(conn: &Connection) -> rusqlite::Result<()> {
+    if conn.is_autocommit() {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+            Some("the batch's transaction was rolled back by SQLite".into()),
+        ));
+    }
+    Ok(())
 }
 
 /// Rows of a bulk load bound into one multi-row `INSERT`, value by value.

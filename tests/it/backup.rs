@@ -209,3 +209,94 @@ fn the_server_takes_verified_backups_on_schedule_keeps_the_newest_and_says_so_in
     server.child.kill().unwrap();
     server.child.wait().unwrap();
 }
+
+/// Drops the audit log's append-only triggers and edits its first entry, as
+/// someone with the database file could.
+fn tamper(db: &std::path::Path) {
+    let conn = Connection::open(db).unwrap();
+    conn.execute_batch("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;").unwrap();
+    assert_eq!(conn.execute("UPDATE audit_log SET comment = '改过' WHERE seq = 1", []).unwrap(), 1);
+}
+
+/// `/healthz` as JSON once it satisfies `done`, or after 30 s whatever it says.
+fn health_when(server: &crate::durability::Server, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    let started = std::time::Instant::now();
+    loop {
+        let (status, body) = crate::durability::request(&server.address, "GET", "/healthz", None, None);
+        assert_eq!(status, 200, "{body}");
+        let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if done(&health) || started.elapsed() > std::time::Duration::from_secs(30) {
+            return health;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn the_tamper_alarm_refuses_dropped_triggers_reports_an_edited_entry_and_notices_a_trigger_dropped_while_serving() {
+    assert_eq!(gridsafe::store::audit::guards().len(), 5, "{:?}", gridsafe::store::audit::guards());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("town.db");
+    let log = |n: &str| dir.path().join(n);
+    let mut server = crate::durability::start_with(&db, log("stderr1"), &["--demo", "--audit-every", "1s"], true);
+    let health = health_when(&server, |h| h["audit"]["verified_entries"].as_i64() > Some(0));
+    assert_eq!(health["status"], "ok", "{health}");
+    assert!(health["audit"]["broken"].is_null() && health["audit"]["missing_guards"] == serde_json::json!([]));
+    assert_eq!(health["database"]["writable"], true, "{health}");
+    // A trigger dropped while the server runs is noticed at the next check.
+    Connection::open(&db).unwrap().execute_batch("DROP TRIGGER documents_no_delete").unwrap();
+    let health = health_when(&server, |h| h["status"] == "degraded");
+    assert_eq!(health["audit"]["missing_guards"], serde_json::json!(["documents_no_delete"]), "{health}");
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+
+    // Triggers dropped and an entry edited: the server refuses to start.
+    tamper(&db);
+    let refused = Command::new(env!("CARGO_BIN_EXE_gridsafe"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{said}");
+    assert!(
+        said.contains("拒绝启动") && said.contains("audit_log_no_update") && said.contains("--accept-missing-triggers"),
+        "{said}"
+    );
+
+    // Told to, it starts, puts the triggers back, records that, and raises the alarm.
+    let args = ["--accept-missing-triggers", "--audit-every", "1s"];
+    let mut server = crate::durability::start_with(&db, log("stderr2"), &args, true);
+    let health = health_when(&server, |h| !h["audit"]["broken"].is_null());
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["audit"]["broken"]["seq"], 1, "{health}");
+    let reasons = health["reasons"].to_string();
+    assert!(reasons.contains("the audit chain is broken at entry 1"), "{reasons}");
+    let credentials = serde_json::json!({"username": "admin", "password": gridsafe::demo::DEMO_PASSWORD}).to_string();
+    let (_, body) = crate::durability::request(&server.address, "POST", "/api/v1/login", None, Some(&credentials));
+    let token: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let page = dashboard(&server.address, token["token"].as_str().unwrap());
+    assert!(page.contains("role=\"alert\"") && page.contains("审计链在第 1 条处断裂"), "{page}");
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    let conn = Connection::open(&db).unwrap();
+    assert!(gridsafe::store::audit::missing_guards(&conn).unwrap().is_empty());
+    let recorded: String =
+        conn.query_row("SELECT comment FROM audit_log WHERE action = 'triggers_restored'", [], |r| r.get(0)).unwrap();
+    assert!(recorded.contains("audit_log_no_update") && recorded.contains("--accept-missing-triggers"), "{recorded}");
+    assert!(conn.execute("UPDATE audit_log SET comment = 'x' WHERE seq = 2", []).is_err(), "the guard is back");
+}
+
+/// The office dashboard's HTML for a session token.
+fn dashboard(address: &str, token: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let head = format!(
+        "GET /dashboard HTTP/1.1\r\nHost: t\r\nConnection: close\r\nCookie: {}={token}\r\n\r\n",
+        gridsafe::http::auth::COOKIE
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}

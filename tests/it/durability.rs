@@ -46,7 +46,7 @@ pub(crate) fn request(
 pub(crate) struct Server {
     pub(crate) child: Child,
     pub(crate) address: String,
-    stderr: std::path::PathBuf,
+    pub(crate) stderr: std::path::PathBuf,
 }
 
 impl Server {

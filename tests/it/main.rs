@@ -12,6 +12,7 @@ mod demo;
 mod documents;
 mod durability;
 mod enterprises;
+mod faults;
 mod generate;
 mod geography;
 mod helpers;

@@ -14,7 +14,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::State;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
@@ -98,20 +98,21 @@ fn documented() -> OpenApiRouter<App> {
         .layer(DefaultBodyLimit::max(256 * 1024))
 }
 
-/// `GET /healthz`: the database answers, the geography is loaded, and the
-/// scheduled backups (if any) are recent and succeeding; `degraded` with the
-/// reasons otherwise.
+/// `GET /healthz`: the database answers and is writable, the geography is
+/// loaded, the scheduled backups (if any) are recent and succeeding, the WAL
+/// is short, the audit chain and its guards hold, the disk has room;
+/// `degraded` with the reasons otherwise.
 pub async fn health(State(app): State<App>) -> Result<Json<Value>> {
+    use crate::service::{backup, health};
     let grids = app.store.read(crate::store::grids::count).await?;
     let last = app.backups.last.lock().map(|last| last.clone()).unwrap_or_default();
-    let (backup, concern) = crate::service::backup::health(app.backups.schedule.as_ref(), last.as_ref(), app.now_s());
-    let reasons: Vec<String> = concern.into_iter().collect();
-    let status = if reasons.is_empty() { "ok" } else { "degraded" };
-    Ok(Json(json!({
-        "status": status,
-        "reasons": reasons,
-        "grids": grids,
-        "grids_in_memory": app.maps().grids().len(),
-        "backup": backup,
+    Ok(Json(health::report(health::Facts {
+        grids,
+        grids_in_memory: app.maps().grids().len(),
+        write_failure: app.store.write_failure(),
+        wal_bytes: app.store.wal_bytes(),
+        free_bytes: health::free_bytes(app.store.path()),
+        backup: backup::health(app.backups.schedule.as_ref(), last.as_ref(), app.now_s()),
+        audit: app.audit_state(),
     })))
 }

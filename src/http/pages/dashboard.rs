@@ -13,7 +13,7 @@ use super::layout::page;
 use super::{SignedIn, Viewer, error_page, html};
 use crate::app::App;
 use crate::domain::people;
-use crate::error::Error;
+use crate::error::{Error, Msg};
 use crate::service::cases::{self, Dashboard, StatsGroup};
 
 /// `?from=&to=`: the period (default: this month to today).
@@ -53,10 +53,13 @@ fn chart(viewer: &Viewer, groups: &[StatsGroup]) -> Markup {
     }
 }
 
-fn render(viewer: &Viewer, d: &Dashboard, today: &str) -> Markup {
+fn render(viewer: &Viewer, d: &Dashboard, today: &str, alarm: Option<&Msg>) -> Markup {
     let k = &d.stats.total;
     html! {
         h1 { (viewer.t("dashboard.title")) }
+        @if let Some(alarm) = alarm {
+            p.alarm role="alert" { (viewer.msg(alarm)) }
+        }
         p.pager {
             a.button.secondary href="/queue" { (viewer.t("queue.title")) }
             a.button.secondary href="/cases?overdue=true" { (viewer.t("dashboard.overdue")) }
@@ -133,7 +136,10 @@ pub async fn show(State(app): State<App>, SignedIn(viewer, session): SignedIn, Q
     };
     let (maps, actor, day) = (app.maps(), session.actor.clone(), today.clone());
     match app.store.read(move |c| cases::dashboard(c, &maps, &actor, &from, &to, &day)).await {
-        Ok(d) => html(page(&viewer, viewer.t("dashboard.title"), &render(&viewer, &d, &today))),
+        Ok(d) => {
+            let alarm = app.audit_state().alarm();
+            html(page(&viewer, viewer.t("dashboard.title"), &render(&viewer, &d, &today, alarm.as_ref())))
+        }
         Err(e) => error_page(&viewer, &e),
     }
 }
