@@ -106,15 +106,38 @@ async fn log_requests(request: Request, next: Next) -> Response {
     response
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then drains in-flight requests.
+/// How long a stopping server waits for requests in flight before it closes
+/// what is still open: under the ten seconds a service manager (systemd's
+/// default is 90) or a test allows.
+pub const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(8);
+
+/// Serves `app` on `listener` until `shutdown` resolves; then stops accepting
+/// and lets requests in flight finish (each write they queued commits before
+/// they answer), at most [`DRAIN_LIMIT`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: App,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> crate::error::Result<()> {
     let router = router(app);
-    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| crate::error::Error::Internal(anyhow::anyhow!("server failed: {e}")))
+    let stopping = std::sync::Arc::new(tokio::sync::Notify::new());
+    let notify = stopping.clone();
+    let server = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            notify.notify_one();
+        });
+    let limit = async {
+        stopping.notified().await;
+        tokio::time::sleep(DRAIN_LIMIT).await;
+    };
+    tokio::select! {
+        outcome = server.into_future() => {
+            outcome.map_err(|e| crate::error::Error::Internal(anyhow::anyhow!("server failed: {e}")))
+        }
+        () = limit => {
+            tracing::warn!(limit_s = DRAIN_LIMIT.as_secs(), "requests still open at the drain limit were closed");
+            Ok(())
+        }
+    }
 }
