@@ -16,6 +16,22 @@ pub struct UiSettings {
     pub public_url: Option<String>,
 }
 
+/// The limits every request meets (`serve --request-timeout`, `--max-in-flight`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// How long a request may take to be answered (its head: a streamed
+    /// export goes on after).
+    pub request_timeout: std::time::Duration,
+    /// How many requests are served at once; more are answered 503 at once.
+    pub max_in_flight: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { request_timeout: std::time::Duration::from_secs(60), max_in_flight: 512 }
+    }
+}
+
 /// Everything a request handler may use. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
@@ -34,6 +50,8 @@ pub struct App {
     pub backups: Arc<Backups>,
     /// What the tamper alarm found last (the audit chain and its guards).
     pub audit: Arc<std::sync::Mutex<crate::service::integrity::AuditState>>,
+    /// The limits every request meets.
+    pub limits: Limits,
 }
 
 /// The server's scheduled backups: how, and how the last one went.
@@ -57,6 +75,7 @@ impl App {
             clock: Clock::system(),
             backups: Arc::default(),
             audit: Arc::default(),
+            limits: Limits::default(),
         }
     }
 
@@ -64,6 +83,13 @@ impl App {
     #[must_use]
     pub fn with_backups(mut self, schedule: Option<crate::service::backup::Schedule>) -> Self {
         self.backups = Arc::new(Backups { schedule, last: std::sync::Mutex::default() });
+        self
+    }
+
+    /// The same application with these request limits.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 

@@ -68,6 +68,13 @@ pub struct Config {
     /// How many scheduled backups to keep (the oldest beyond are deleted).
     #[arg(long, env = "GRIDSAFE_BACKUP_KEEP", default_value_t = 28, value_parser = clap::value_parser!(u64).range(1..))]
     pub backup_keep: u64,
+    /// How long a request may take before it is answered 503 (its head; a
+    /// streamed export goes on after): a number with `s`, `m`, `h` or `d`.
+    #[arg(long, env = "GRIDSAFE_REQUEST_TIMEOUT", default_value = "60s", value_parser = parse_interval)]
+    pub request_timeout: u64,
+    /// Requests served at once; more are answered 503 at once (load shedding).
+    #[arg(long, env = "GRIDSAFE_MAX_IN_FLIGHT", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_in_flight: u64,
     /// Minutes between two checks of the audit chain and its append-only
     /// triggers (the first runs at start).
     #[arg(long, env = "GRIDSAFE_AUDIT_EVERY", default_value = "5m", value_parser = parse_interval)]
@@ -89,6 +96,14 @@ impl Config {
             every_s: self.backup_every,
             keep: usize::try_from(self.backup_keep).unwrap_or(usize::MAX),
         })
+    }
+
+    /// The request limits these flags describe.
+    pub fn limits(&self) -> crate::app::Limits {
+        crate::app::Limits {
+            request_timeout: std::time::Duration::from_secs(self.request_timeout),
+            max_in_flight: usize::try_from(self.max_in_flight).unwrap_or(usize::MAX),
+        }
     }
 
     /// The store settings these flags describe.

@@ -98,7 +98,8 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
     let app =
         App::new(store, maps, UiSettings { tile_url: config.tile_url.clone(), public_url: config.public_url.clone() })
             .with_clock(clock)
-            .with_backups(config.backup_schedule());
+            .with_backups(config.backup_schedule())
+            .with_limits(config.limits());
     if app.backups.schedule.is_some() {
         tokio::spawn(run_backups(app.clone(), path.clone()));
     }

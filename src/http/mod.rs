@@ -43,8 +43,48 @@ pub fn router(app: App) -> Router {
         .layer(middleware::from_fn(csrf::guard))
         .layer(middleware::from_fn_with_state(app.clone(), security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
+        .layer(limits(app.limits))
         .layer(middleware::from_fn(log_requests))
         .with_state(app)
+}
+
+/// The request timeout and the in-flight limit (tower's), more requests than
+/// the limit shed at once; each answered in our error shape.
+fn limits(
+    limits: crate::app::Limits,
+) -> impl tower::Layer<
+    axum::routing::Route,
+    Service: tower::Service<Request, Response = Response, Error = std::convert::Infallible, Future: Send>
+                 + Clone
+                 + Send
+                 + Sync
+                 + 'static,
+> + Clone
++ Send
++ Sync
++ 'static {
+    tower::ServiceBuilder::new()
+        .layer(axum::error_handling::HandleErrorLayer::new(|error: tower::BoxError| async move { limit_error(&error) }))
+        .load_shed()
+        // Global: the router applies a layer to each route, and the limit is the server's.
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_in_flight))
+        .timeout(limits.request_timeout)
+}
+
+/// What a request that met a limit is answered.
+fn limit_error(error: &tower::BoxError) -> Response {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        Error::Busy(crate::error::Msg::new(
+            "处理超时，请稍后重试（如是提交，请先查看是否已保存）",
+            "the request took too long; please retry (for a submission, check first whether it was saved)",
+        ))
+        .into_response()
+    } else if error.is::<tower::load_shed::error::Overloaded>() {
+        Error::Busy(crate::error::Msg::new("服务器繁忙，请稍后重试", "the server is busy, please retry shortly"))
+            .into_response()
+    } else {
+        Error::Internal(anyhow::anyhow!("request failed in a limit layer: {error}")).into_response()
+    }
 }
 
 /// The Content-Security-Policy of every page (UI.md): nothing inline, nothing
@@ -74,6 +114,11 @@ async fn security_headers(State(app): State<App>, request: Request, next: Next) 
     let headers = response.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    // Answers name people and places: no cache keeps them unless a route
+    // says otherwise (the static assets do).
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     let html =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     if html {

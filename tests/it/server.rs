@@ -95,3 +95,75 @@ async fn a_wrong_query_parameter_is_worded_like_a_body_error() {
     assert_eq!(error["details"]["field"], "limit");
     assert_eq!(error["message"], "查询参数 limit 无效：须为数字");
 }
+
+/// The same application with other request limits.
+fn limited(test: &TestApp, limits: gridsafe::app::Limits) -> axum::Router {
+    gridsafe::http::router(test.app.clone().with_limits(limits))
+}
+
+#[tokio::test]
+async fn a_request_over_the_time_limit_is_answered_503_in_the_error_shape() {
+    use tower::ServiceExt;
+    let test = TestApp::demo().await;
+    let token = test.login("admin").await;
+    let router = limited(&test, gridsafe::app::Limits { request_timeout: std::time::Duration::ZERO, max_in_flight: 8 });
+    let request = axum::http::Request::get("/api/v1/cases")
+        .header("authorization", format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 503);
+    let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "busy", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("超时"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_beyond_the_in_flight_limit_are_shed_with_503_and_the_rest_served() {
+    use tower::ServiceExt;
+    let test = TestApp::demo().await;
+    let token = test.login("admin").await;
+    let router =
+        limited(&test, gridsafe::app::Limits { request_timeout: std::time::Duration::from_secs(30), max_in_flight: 1 });
+    let calls: Vec<_> = (0..64)
+        .map(|_| {
+            let (router, token) = (router.clone(), token.clone());
+            tokio::spawn(async move {
+                let request = axum::http::Request::get("/api/v1/cases?limit=100")
+                    .header("authorization", format!("Bearer {token}"))
+                    .body(axum::body::Body::empty())
+                    .unwrap();
+                let response = router.oneshot(request).await.unwrap();
+                let status = response.status().as_u16();
+                let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
+                (status, serde_json::from_slice::<serde_json::Value>(&body).unwrap())
+            })
+        })
+        .collect();
+    let mut counts = std::collections::BTreeMap::new();
+    for call in calls {
+        let (status, body) = call.await.unwrap();
+        if status == 503 {
+            assert_eq!(body["error"]["code"], "busy", "{body}");
+            assert!(body["error"]["message"].as_str().unwrap().contains("繁忙"), "{body}");
+        } else {
+            assert_eq!(status, 200, "{body}");
+        }
+        *counts.entry(status).or_insert(0) += 1;
+    }
+    assert!(counts.get(&503).is_some_and(|n| *n > 0) && counts.get(&200).is_some_and(|n| *n > 0), "{counts:?}");
+}
+
+#[tokio::test]
+async fn answers_are_not_cached_unless_the_route_says_so() {
+    let test = TestApp::demo().await;
+    let token = test.login("admin").await;
+    let api = test.get_as(&token, "/api/v1/cases").await;
+    assert_eq!(api.headers["cache-control"], "no-store");
+    assert_eq!(api.headers["x-content-type-options"], "nosniff");
+    let error = test.get("/api/v1/cases/nope").await;
+    assert_eq!(error.headers["cache-control"], "no-store");
+    let asset = test.get("/assets/app.css").await;
+    assert!(asset.headers["cache-control"].to_str().unwrap().contains("max-age"), "{:?}", asset.headers);
+}
