@@ -52,6 +52,10 @@ pub struct App {
     pub audit: Arc<std::sync::Mutex<crate::service::integrity::AuditState>>,
     /// The limits every request meets.
     pub limits: Limits,
+    /// The metrics `/metrics` shows.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// A token that may read `/metrics` without a session (`--metrics-token`).
+    pub metrics_token: Option<Arc<str>>,
 }
 
 /// The server's scheduled backups: how, and how the last one went.
@@ -66,6 +70,7 @@ pub struct Backups {
 impl App {
     /// Assembles the state from an open store and its loaded geography.
     pub fn new(store: Store, maps: impl Into<Arc<Maps>>, ui: UiSettings) -> Self {
+        let metrics = Arc::new(crate::metrics::Metrics::new(store.metrics()));
         Self {
             store,
             maps: Arc::new(RwLock::new(maps.into())),
@@ -76,6 +81,8 @@ impl App {
             backups: Arc::default(),
             audit: Arc::default(),
             limits: Limits::default(),
+            metrics,
+            metrics_token: None,
         }
     }
 
@@ -83,6 +90,13 @@ impl App {
     #[must_use]
     pub fn with_backups(mut self, schedule: Option<crate::service::backup::Schedule>) -> Self {
         self.backups = Arc::new(Backups { schedule, last: std::sync::Mutex::default() });
+        self
+    }
+
+    /// The same application letting this token read `/metrics`.
+    #[must_use]
+    pub fn with_metrics_token(mut self, token: Option<String>) -> Self {
+        self.metrics_token = token.map(Arc::from);
         self
     }
 

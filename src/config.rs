@@ -75,6 +75,10 @@ pub struct Config {
     /// Requests served at once; more are answered 503 at once (load shedding).
     #[arg(long, env = "GRIDSAFE_MAX_IN_FLIGHT", default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_in_flight: u64,
+    /// A token that may read `/metrics` (as `Authorization: Bearer <token>`)
+    /// without an admin session, for a Prometheus server.
+    #[arg(long, env = "GRIDSAFE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Minutes between two checks of the audit chain and its append-only
     /// triggers (the first runs at start).
     #[arg(long, env = "GRIDSAFE_AUDIT_EVERY", default_value = "5m", value_parser = parse_interval)]

@@ -18,6 +18,8 @@ pub mod error;
 pub mod generate;
 /// HTTP: router, API, web pages.
 pub mod http;
+/// The server's metrics (Prometheus text format).
+pub mod metrics;
 /// Units of work shared by pages, the API and the CLI.
 pub mod service;
 /// Geometry: GeoJSON features, validation, locate, reaches.

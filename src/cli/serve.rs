@@ -99,7 +99,8 @@ async fn serve(config: Config, clock: Clock) -> anyhow::Result<()> {
         App::new(store, maps, UiSettings { tile_url: config.tile_url.clone(), public_url: config.public_url.clone() })
             .with_clock(clock)
             .with_backups(config.backup_schedule())
-            .with_limits(config.limits());
+            .with_limits(config.limits())
+            .with_metrics_token(config.metrics_token.clone());
     if app.backups.schedule.is_some() {
         tokio::spawn(run_backups(app.clone(), path.clone()));
     }
@@ -189,8 +190,13 @@ async fn run_backups(app: App, db: std::path::PathBuf) {
             tracing::error!("the backup task panicked");
             continue;
         };
+        let outcome = if last.file.is_some() { "ok" } else { "failed" };
+        app.metrics.backups.get_or_create(&crate::metrics::OutcomeLabels { outcome: outcome.into() }).inc();
         match (&last.file, &last.error) {
-            (Some(file), _) => tracing::info!(file = %file.display(), "backup taken and verified"),
+            (Some(file), _) => {
+                app.metrics.last_backup.set(last.at);
+                tracing::info!(file = %file.display(), "backup taken and verified");
+            }
             (_, error) => tracing::error!(error = error.as_deref().unwrap_or("unknown"), "BACKUP FAILED"),
         }
         if let Ok(mut slot) = app.backups.last.lock() {

@@ -46,13 +46,17 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 pub async fn sign_in(app: &App, username: &str, password: String, address: &str) -> Result<(String, Actor)> {
     let now = app.now_s();
     let user = username.trim().to_ascii_lowercase();
-    app.limiter.check(&user, address, now)?;
+    if let Err(limited) = app.limiter.check(&user, address, now) {
+        app.metrics.logins_refused.inc();
+        return Err(limited);
+    }
     let name = user.clone();
     let checked = app.store.read(move |c| accounts::check_login(c, &name, &password)).await;
     let person = match checked {
         Ok(person) => person,
         Err(e) => {
             app.limiter.fail(&user, address, now);
+            app.metrics.logins_refused.inc();
             return Err(e);
         }
     };

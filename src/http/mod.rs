@@ -35,6 +35,7 @@ pub fn router(app: App) -> Router {
         .route("/static/{*path}", get(assets::serve))
         .route("/sw.js", get(assets::service_worker))
         .route("/healthz", get(api::health))
+        .route("/metrics", get(show_metrics))
         .nest("/api/v1", api::routes())
         .nest("/ogc", ogc::routes())
         .route("/ogc/", get(ogc::show_landing))
@@ -44,7 +45,7 @@ pub fn router(app: App) -> Router {
         .layer(middleware::from_fn_with_state(app.clone(), security_headers))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(limits(app.limits))
-        .layer(middleware::from_fn(log_requests))
+        .layer(middleware::from_fn_with_state(app.clone(), log_requests))
         .with_state(app)
 }
 
@@ -128,21 +129,63 @@ async fn security_headers(State(app): State<App>, request: Request, next: Next) 
     response
 }
 
+/// `GET /metrics`: the Prometheus text format, for an admin's session or the
+/// configured metrics token.
+async fn show_metrics(State(app): State<App>, headers: axum::http::HeaderMap) -> Response {
+    let token = auth::bearer_token(&headers).or_else(|| auth::cookie_token(&headers));
+    let by_token = matches!((&app.metrics_token, &token), (Some(want), Some(got)) if want.as_bytes() == got.as_bytes());
+    if !by_token {
+        let unauthenticated = || {
+            Error::Unauthenticated(crate::error::Msg::new(
+                "请先登录（会话无效或已过期）",
+                "log in first (no valid session)",
+            ))
+        };
+        let actor = match token {
+            Some(token) => auth::resolve(&app, &token).await,
+            None => Err(unauthenticated()),
+        };
+        match actor.and_then(|a| a.ok_or_else(unauthenticated)) {
+            Ok(actor) => {
+                if let Err(e) = actor.scope.require_admin() {
+                    return e.into_response();
+                }
+            }
+            Err(e) => return e.into_response(),
+        }
+    }
+    let m = &app.metrics;
+    m.writer_queue.set(app.store.writer_queue_depth() as i64);
+    m.wal_bytes.set(app.store.wal_bytes() as i64);
+    let audit = app.audit_state();
+    m.audit_ok.set(i64::from(audit.broken.is_none() && audit.missing_guards.is_empty()));
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        )],
+        m.render(),
+    )
+        .into_response()
+}
+
 async fn not_found() -> Response {
     Error::not_found("没有这个地址", "no such path").into_response()
 }
 
-/// Logs every request once, with the internal error behind any 5xx.
-async fn log_requests(request: Request, next: Next) -> Response {
+/// Logs every request once, with the internal error behind any 5xx, and
+/// counts it in the metrics by its route's pattern.
+async fn log_requests(State(app): State<App>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
+    let matched = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let route = matched.clone().unwrap_or_else(|| request.uri().path().to_owned());
     let response = next.run(request).await;
     let status = response.status().as_u16();
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let seconds = started.elapsed().as_secs_f64();
+    // Paths no route matched are counted together: a scanner makes no series.
+    app.metrics.request(method.as_str(), matched.as_deref().unwrap_or("(unmatched)"), status, seconds);
+    let duration_ms = seconds * 1000.0;
     if let Some(LoggedError(error)) = response.extensions().get::<LoggedError>() {
         tracing::error!(%method, %route, status, duration_ms, error = %error, "request failed");
     } else {

@@ -183,6 +183,10 @@ struct Inner {
     wait: Duration,
     /// Why the last batch did not commit, until one does.
     write_failure: Arc<Mutex<Option<String>>>,
+    /// Write jobs admitted at once (the queue's capacity).
+    write_queue: usize,
+    /// Batch sizes and checkpoint times.
+    metrics: crate::metrics::StoreMetrics,
 }
 
 /// The async facade over the database. Cheap to clone.
@@ -230,9 +234,11 @@ impl Store {
         let (tx, rx) = mpsc::channel::<Box<dyn WriteJob>>();
         let write_failure = Arc::new(Mutex::new(None));
         let failure = write_failure.clone();
+        let metrics = crate::metrics::StoreMetrics::default();
+        let recorded = metrics.clone();
         std::thread::Builder::new()
             .name("gridsafe-writer".into())
-            .spawn(move || writer_loop(&writer_conn, &rx, &wal_pages, page_size, &failure))
+            .spawn(move || writer_loop(&writer_conn, &rx, &Wal { pages: &wal_pages, page_size }, &failure, &recorded))
             .map_err(|e| Error::Internal(anyhow::anyhow!("cannot start the writer thread: {e}")))?;
         let store = Self {
             inner: Arc::new(Inner {
@@ -243,6 +249,8 @@ impl Store {
                 write_permits: Arc::new(Semaphore::new(options.write_queue.max(1))),
                 wait: options.wait,
                 write_failure,
+                write_queue: options.write_queue.max(1),
+                metrics,
             }),
         };
         let alive = Arc::downgrade(&store.inner);
@@ -270,6 +278,16 @@ impl Store {
     /// (a full disk, an I/O error): the store is not writable now.
     pub fn write_failure(&self) -> Option<String> {
         self.inner.write_failure.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// Write jobs queued or running now.
+    pub fn writer_queue_depth(&self) -> usize {
+        self.inner.write_queue.saturating_sub(self.inner.write_permits.available_permits())
+    }
+
+    /// The writer's batch sizes and checkpoint times.
+    pub fn metrics(&self) -> &crate::metrics::StoreMetrics {
+        &self.inner.metrics
     }
 
     /// The size of the write-ahead log beside the database, in bytes.
@@ -331,12 +349,18 @@ impl Store {
 }
 
 /// The single writer: take what is queued, run it in one transaction, commit, answer.
+/// The WAL's length as the writer's hook counts it.
+struct Wal<'a> {
+    pages: &'a AtomicI64,
+    page_size: i64,
+}
+
 fn writer_loop(
     conn: &Connection,
     rx: &mpsc::Receiver<Box<dyn WriteJob>>,
-    wal_pages: &AtomicI64,
-    page_size: i64,
+    wal: &Wal<'_>,
     failure: &Mutex<Option<String>>,
+    metrics: &crate::metrics::StoreMetrics,
 ) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -359,11 +383,16 @@ fn writer_loop(
                 Ok(()) => None,
             };
         }
+        if commit.is_ok() {
+            metrics.batch_size.observe(batch.len() as f64);
+        }
         for job in batch {
             job.finish(commit.clone());
         }
-        if wal_pages.load(Ordering::Relaxed) * page_size >= WAL_RESTART_BYTES {
-            bound_wal(conn, wal_pages);
+        if wal.pages.load(Ordering::Relaxed) * wal.page_size >= WAL_RESTART_BYTES {
+            let started = std::time::Instant::now();
+            bound_wal(conn, wal.pages);
+            metrics.checkpoint_seconds.observe(started.elapsed().as_secs_f64());
         }
     }
 }

@@ -1,6 +1,7 @@
 //! One test over a real socket: bind port 0, serve, request, shut down gracefully.
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tower::ServiceExt;
 
 use crate::helpers::TestApp;
 
@@ -103,7 +104,6 @@ fn limited(test: &TestApp, limits: gridsafe::app::Limits) -> axum::Router {
 
 #[tokio::test]
 async fn a_request_over_the_time_limit_is_answered_503_in_the_error_shape() {
-    use tower::ServiceExt;
     let test = TestApp::demo().await;
     let token = test.login("admin").await;
     let router = limited(&test, gridsafe::app::Limits { request_timeout: std::time::Duration::ZERO, max_in_flight: 8 });
@@ -121,7 +121,6 @@ async fn a_request_over_the_time_limit_is_answered_503_in_the_error_shape() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn requests_beyond_the_in_flight_limit_are_shed_with_503_and_the_rest_served() {
-    use tower::ServiceExt;
     let test = TestApp::demo().await;
     let token = test.login("admin").await;
     let router =
@@ -166,4 +165,52 @@ async fn answers_are_not_cached_unless_the_route_says_so() {
     assert_eq!(error.headers["cache-control"], "no-store");
     let asset = test.get("/assets/app.css").await;
     assert!(asset.headers["cache-control"].to_str().unwrap().contains("max-age"), "{:?}", asset.headers);
+}
+
+#[tokio::test]
+async fn metrics_are_for_the_admin_or_the_token_and_count_requests_logins_and_the_writer() {
+    let test = TestApp::demo().await;
+    test.get("/metrics").await.expect_error(401, "unauthenticated");
+    let inspector = test.login("tf0101.env").await;
+    test.get_as(&inspector, "/metrics").await.expect_error(403, "forbidden");
+    let wrong = serde_json::json!({"username": "admin", "password": "not-the-password"});
+    test.json_as("POST", None, "/api/v1/login", &wrong).await.expect_error(401, "unauthenticated");
+    let admin = test.login("admin").await;
+    test.get_as(&admin, "/api/v1/cases/YH-2099-000001").await.expect(404);
+    test.get("/no/such/path/42").await.expect(404);
+    let page = test.get_as(&admin, "/metrics").await;
+    page.expect(200);
+    assert!(page.content_type.starts_with("application/openmetrics-text"), "{}", page.content_type);
+    let body = &page.text;
+    for line in [
+        "gridsafe_http_requests_total{method=\"GET\",route=\"/api/v1/cases/{number}\",status=\"404\"} 1",
+        "gridsafe_http_requests_total{method=\"GET\",route=\"(unmatched)\",status=\"404\"} 1",
+        "gridsafe_http_requests_total{method=\"GET\",route=\"/metrics\",status=\"401\"} 1",
+        "gridsafe_logins_refused_total 1",
+        "gridsafe_audit_ok 1",
+        "# TYPE gridsafe_http_request_duration_seconds histogram",
+        "# TYPE gridsafe_writer_batch_size histogram",
+        "# TYPE gridsafe_checkpoint_duration_seconds histogram",
+        "# TYPE gridsafe_writer_queue_depth gauge",
+        "# TYPE gridsafe_wal_bytes gauge",
+        "# TYPE gridsafe_http_requests counter",
+    ] {
+        assert!(body.contains(line), "no {line:?} in\n{body}");
+    }
+    assert!(!body.contains("/no/such/path"), "an unmatched path made a series");
+    // Logins wrote sessions: the writer committed batches.
+    let batches = body.lines().find(|l| l.starts_with("gridsafe_writer_batch_size_count")).unwrap();
+    assert!(batches.rsplit(' ').next().unwrap().parse::<u64>().unwrap() >= 1, "{batches}");
+
+    // A Prometheus server reads it with the configured token instead of a session.
+    let app = test.app.clone().with_metrics_token(Some("scrape-secret-0123".into()));
+    let router = gridsafe::http::router(app);
+    let ask = |token: &str| {
+        axum::http::Request::get("/metrics")
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    assert_eq!(router.clone().oneshot(ask("scrape-secret-0123")).await.unwrap().status(), 200);
+    assert_eq!(router.oneshot(ask("scrape-secret-9999")).await.unwrap().status(), 401);
 }
