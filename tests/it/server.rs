@@ -102,21 +102,36 @@ fn limited(test: &TestApp, limits: gridsafe::app::Limits) -> axum::Router {
     gridsafe::http::router(test.app.clone().with_limits(limits))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_over_the_time_limit_is_answered_503_in_the_error_shape() {
     let test = TestApp::demo().await;
-    let token = test.login("admin").await;
-    let router = limited(&test, gridsafe::app::Limits { request_timeout: std::time::Duration::ZERO, max_in_flight: 8 });
-    let request = axum::http::Request::get("/api/v1/cases")
-        .header("authorization", format!("Bearer {token}"))
-        .body(axum::body::Body::empty())
+    let limits = gridsafe::app::Limits { request_timeout: std::time::Duration::from_millis(200), max_in_flight: 8 };
+    let router = limited(&test, limits);
+    // The writer is held for 1.5 s: a login, which writes its session, waits behind it.
+    let store = test.app.store.clone();
+    let held = tokio::spawn(async move {
+        store
+            .write(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(1500));
+                Ok(())
+            })
+            .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let credentials = serde_json::json!({"username": "admin", "password": gridsafe::demo::DEMO_PASSWORD});
+    let request = axum::http::Request::post("/api/v1/login")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(credentials.to_string()))
         .unwrap();
+    let started = std::time::Instant::now();
     let response = router.oneshot(request).await.unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_millis(1200), "answered only after {:?}", started.elapsed());
     assert_eq!(response.status(), 503);
     let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["error"]["code"], "busy", "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("超时"), "{body}");
+    held.await.unwrap().unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
