@@ -138,4 +138,20 @@ mod tests {
     fn verify_cli() {
         super::Cli::command().debug_assert();
     }
+
+    /// The systemd unit in the repository starts a command this binary takes.
+    #[test]
+    fn the_systemd_units_command_line_parses() {
+        use clap::Parser;
+        let unit = include_str!("../deploy/gridsafe.service");
+        let exec = unit.lines().find_map(|l| l.strip_prefix("ExecStart=")).expect("an ExecStart line");
+        let mut words = exec.split_whitespace();
+        assert_eq!(words.next(), Some("/usr/local/bin/gridsafe"));
+        let parsed = super::Cli::try_parse_from(std::iter::once("gridsafe").chain(words));
+        let Ok(super::Cli { command: super::Command::Serve(args), .. }) = parsed else {
+            panic!("the unit's ExecStart does not parse: {parsed:?}");
+        };
+        let schedule = args.config.backup_schedule().expect("the unit takes scheduled backups");
+        assert_eq!((schedule.every_s, schedule.keep), (6 * 3600, 28));
+    }
 }
